@@ -1,0 +1,140 @@
+// String instructions: MOVS, CMPS, STOS, LODS, SCAS, INS, OUTS, with REP/REPE/REPNE.
+//
+// One iteration reads its operands, stores, and only then updates eSI/eDI/eCX, so a fault in
+// iteration k leaves the registers as after k-1 iterations with EIP at the instruction, exactly
+// what a restart needs. A repeated instruction runs at most kChunk iterations per execution;
+// if work remains it re-executes itself (next_eip = eip) after ending the block, so interrupts
+// and the scheduler's deadline are honoured during a long REP MOVS, as on real hardware.
+#include "cpu/ops/ops.h"
+
+namespace vx86::cpu::ops {
+
+namespace {
+
+constexpr uint32_t kChunk = 4096;
+
+struct Ctx {
+    bool a32;
+    int32_t delta;
+};
+
+inline uint32_t idx(const Cpu& c, const Ctx& x, unsigned r) {
+    return x.a32 ? c.r32(r) : c.r16(r);
+}
+inline void advance(Cpu& c, const Ctx& x, unsigned r) {
+    if (x.a32) c.set_r32(r, c.r32(r) + uint32_t(x.delta));
+    else c.set_r16(r, uint16_t(c.r16(r) + x.delta));
+}
+
+template <int B>
+struct Movs {
+    static constexpr bool kCond = false;
+    static void iter(Cpu& c, const DecodedInsn& i, const Ctx& x) {
+        uint32_t v = c.read<B>(i.seg, idx(c, x, ESI));
+        c.write<B>(ES, idx(c, x, EDI), v);
+        advance(c, x, ESI);
+        advance(c, x, EDI);
+    }
+};
+template <int B>
+struct Stos {
+    static constexpr bool kCond = false;
+    static void iter(Cpu& c, const DecodedInsn&, const Ctx& x) {
+        c.write<B>(ES, idx(c, x, EDI), c.reg<B>(EAX));
+        advance(c, x, EDI);
+    }
+};
+template <int B>
+struct Lods {
+    static constexpr bool kCond = false;
+    static void iter(Cpu& c, const DecodedInsn& i, const Ctx& x) {
+        c.set_reg<B>(EAX, c.read<B>(i.seg, idx(c, x, ESI)));
+        advance(c, x, ESI);
+    }
+};
+template <int B>
+struct Cmps {
+    static constexpr bool kCond = true;
+    static void iter(Cpu& c, const DecodedInsn& i, const Ctx& x) {
+        uint32_t a = c.read<B>(i.seg, idx(c, x, ESI));
+        uint32_t b = c.read<B>(ES, idx(c, x, EDI));
+        set_flags_sub<B>(c.s.lf, a, b, (a - b) & kMaskB<B>);
+        advance(c, x, ESI);
+        advance(c, x, EDI);
+    }
+};
+template <int B>
+struct Scas {
+    static constexpr bool kCond = true;
+    static void iter(Cpu& c, const DecodedInsn&, const Ctx& x) {
+        uint32_t a = c.reg<B>(EAX);
+        uint32_t b = c.read<B>(ES, idx(c, x, EDI));
+        set_flags_sub<B>(c.s.lf, a, b, (a - b) & kMaskB<B>);
+        advance(c, x, EDI);
+    }
+};
+template <int B>
+struct Ins {
+    static constexpr bool kCond = false;
+    static void iter(Cpu& c, const DecodedInsn&, const Ctx& x) {
+        c.check_write(ES, idx(c, x, EDI), B / 8);  // the port read must not happen twice
+        uint32_t v = c.io_read(c.r16(EDX), B / 8);
+        c.write<B>(ES, idx(c, x, EDI), v);
+        advance(c, x, EDI);
+    }
+};
+template <int B>
+struct Outs {
+    static constexpr bool kCond = false;
+    static void iter(Cpu& c, const DecodedInsn& i, const Ctx& x) {
+        uint32_t v = c.read<B>(i.seg, idx(c, x, ESI));
+        c.io_write(c.r16(EDX), B / 8, v);
+        advance(c, x, ESI);
+    }
+};
+
+template <int B, template <int> class OpT>
+void string_op(Cpu& c, const DecodedInsn& i) {
+    using Op = OpT<B>;
+    Ctx x{(i.flags & kfAddr32) != 0, (c.s.eflags & kDF) ? -(B / 8) : (B / 8)};
+    if (!(i.flags & (kfRep | kfRepne))) {
+        Op::iter(c, i, x);
+        return;
+    }
+    uint32_t n = count_reg(c, i);
+    for (uint32_t done = 0; n != 0; ++done) {
+        if (done == kChunk) {
+            c.next_eip = uint32_t(c.s.eip);  // run again: the remaining count is in eCX
+            c.end_block();
+            return;
+        }
+        Op::iter(c, i, x);
+        set_count_reg(c, i, --n);
+        if constexpr (Op::kCond) {
+            bool zf = lf_zf(c.s.lf);
+            if ((i.flags & kfRep) ? !zf : zf) break;
+        }
+    }
+}
+
+template <template <int> class Op>
+void reg_string(OpTable& t, unsigned opc_byte) {
+    t.op(opc_byte, string_op<8, Op>);
+    t.op(opc_byte + 1, string_op<16, Op>, string_op<32, Op>);
+}
+
+}  // namespace
+
+void register_string(OpTable& t, const ModelTraits& m) {
+    reg_string<Movs>(t, 0xA4);  // MOVS  A4, A5
+    reg_string<Cmps>(t, 0xA6);  // CMPS  A6, A7
+    reg_string<Stos>(t, 0xAA);  // STOS  AA, AB
+    reg_string<Lods>(t, 0xAC);  // LODS  AC, AD
+    reg_string<Scas>(t, 0xAE);  // SCAS  AE, AF
+    if (m.has_186) {
+        reg_string<Ins>(t, 0x6C);   // INS  6C, 6D
+        reg_string<Outs>(t, 0x6E);  // OUTS 6E, 6F
+    }
+}
+
+}  // namespace vx86::cpu::ops

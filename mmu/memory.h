@@ -1,0 +1,115 @@
+// PhysMemory: the guest's physical address space.
+//
+// Design decisions:
+// - The 4 GiB physical space is described per 4 KiB page by one byte (`PageKind` plus a code bit):
+//   1 MiB of table buys O(1) classification with no search on any path.
+// - RAM is one host allocation of exactly the configured size. ROM images live in their own
+//   buffers and shadow whatever is below them (a PC's BIOS at 0xF0000 and below 4 GiB).
+//   MMIO regions call a handler. Unmapped addresses read as all ones and ignore writes.
+// - The A20 gate is a mask applied when a linear address becomes physical (CPU side) and when
+//   DMA addresses are checked here; toggling it bumps a generation counter that CPUs use to
+//   flush their TLBs.
+// - Every access from outside the CPU's fast path is bounds-checked: a guest-controlled address
+//   can never make the host read or write outside RAM/ROM buffers.
+// - Pages holding translated or pre-decoded code are marked; writes to them go through
+//   `write_slow`, which tells the registered CodeWatcher before storing, so stale decoded
+//   blocks never run (self-modifying code, DMA into code).
+#pragma once
+
+#include <cstdint>
+#include <cstring>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace vx86::mmu {
+
+inline constexpr uint32_t kPageBits = 12;
+inline constexpr uint32_t kPageSize = 1u << kPageBits;
+inline constexpr uint32_t kPageMask = kPageSize - 1;
+
+enum class PageKind : uint8_t { kUnmapped = 0, kRam = 1, kRom = 2, kMmio = 3 };
+inline constexpr uint8_t kPageKindMask = 0x3;
+inline constexpr uint8_t kPageCode = 0x80;  // page holds decoded/translated code
+
+class MmioHandler {
+public:
+    virtual ~MmioHandler() = default;
+    virtual uint32_t mmio_read(uint32_t addr, unsigned size) = 0;
+    virtual void mmio_write(uint32_t addr, unsigned size, uint32_t value) = 0;
+};
+
+// Told before a store lands on a page marked as holding code.
+class CodeWatcher {
+public:
+    virtual ~CodeWatcher() = default;
+    virtual void code_page_written(uint32_t page_index) = 0;
+};
+
+class PhysMemory {
+public:
+    explicit PhysMemory(uint32_t ram_bytes);
+
+    uint32_t ram_size() const { return ram_size_; }
+    uint8_t* ram() { return ram_.get(); }
+
+    // Maps a ROM image (a copy is kept) at `base`; size is rounded up to whole pages.
+    void map_rom(uint32_t base, std::span<const uint8_t> image);
+    void map_mmio(uint32_t base, uint32_t size, MmioHandler* handler);
+
+    void set_a20(bool enabled);
+    bool a20() const { return a20_mask_ == 0xFFFFFFFFu; }
+    uint32_t a20_mask() const { return a20_mask_; }
+    // Incremented whenever a mapping or the A20 gate changes: CPUs flush their TLB when it moves.
+    uint64_t generation() const { return generation_; }
+
+    PageKind kind(uint32_t phys) const {
+        return PageKind(pages_[phys >> kPageBits] & kPageKindMask);
+    }
+    // Host pointer to the start of the page holding `phys` if it is readable memory (RAM or
+    // ROM), else nullptr.
+    uint8_t* read_page(uint32_t phys);
+    // Host pointer if the page is RAM and holds no code (so a store needs no bookkeeping).
+    uint8_t* write_page(uint32_t phys);
+
+    // General accessors (any page kind, any alignment within one page handled bytewise above).
+    uint32_t read(uint32_t phys, unsigned size);
+    void write(uint32_t phys, unsigned size, uint32_t value);
+    uint8_t read8(uint32_t phys) { return uint8_t(read(phys, 1)); }
+    void write8(uint32_t phys, uint8_t v) { write(phys, 1, v); }
+
+    // Bulk copies for loaders and DMA; false when any byte is outside RAM (nothing is copied).
+    bool copy_to(uint32_t phys, const void* src, size_t n);
+    bool copy_from(uint32_t phys, void* dst, size_t n);
+
+    // Code page tracking.
+    void set_code_watcher(CodeWatcher* w) { watcher_ = w; }
+    void mark_code(uint32_t phys) { pages_[phys >> kPageBits] |= kPageCode; }
+    bool is_code(uint32_t phys) const { return pages_[phys >> kPageBits] & kPageCode; }
+    void clear_code(uint32_t page_index) { pages_[page_index] &= uint8_t(~kPageCode); }
+
+private:
+    struct Rom {
+        uint32_t base;
+        std::vector<uint8_t> data;
+    };
+    struct Mmio {
+        uint32_t base, size;
+        MmioHandler* handler;
+    };
+    void notify_write(uint32_t phys, size_t n);
+    const Rom* find_rom(uint32_t phys) const;
+    const Mmio* find_mmio(uint32_t phys) const;
+
+    uint32_t ram_size_;
+    std::unique_ptr<uint8_t[]> ram_;
+    std::vector<uint8_t> pages_;  // one byte per 4 KiB page of the 4 GiB space
+    std::vector<Rom> roms_;
+    std::vector<Mmio> mmio_;
+    uint32_t a20_mask_ = 0xFFFFFFFFu;
+    uint64_t generation_ = 0;
+    CodeWatcher* watcher_ = nullptr;
+};
+
+}  // namespace vx86::mmu
