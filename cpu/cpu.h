@@ -271,7 +271,7 @@ private:
     }
     void check_limit(unsigned seg, uint32_t off, unsigned bytes) {
         if (uint64_t(off) + (bytes - 1) > s.seg[seg].limit) [[unlikely]]
-            fault(seg == SS ? kSS : kGP, 0);
+            fault(seg == SS && !m_->overrun_is_gp ? kSS : kGP, 0);
     }
     template <int B>
     uint32_t read_wrap16(unsigned seg, uint32_t off) {

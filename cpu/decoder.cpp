@@ -205,6 +205,7 @@ DecodeStatus Decoder::decode(const uint8_t* bytes, unsigned avail, bool code32,
         return DecodeStatus::kInvalid;
     }
     di.fn = h;
+    if (m.max_insn_len && len > m.max_insn_len) di.fn = ops::op_gp0;  // too long: #GP(0)
     if (slot.ends_block) flags |= kfEndsBlock;
     di.flags = flags;
     out = di;

@@ -25,6 +25,10 @@ struct ModelTraits {
     bool div_fault_next_ip;   // 8086: #DE pushes the address of the next instruction
     uint32_t eflags_fixed1;   // bits that always read as 1 in real mode (bit 1; 8086: 12-15)
     uint32_t eflags_writable; // bits POPF/IRET may change in real mode
+    uint8_t max_insn_len;     // longer instructions raise #GP (286: 10, 386+: 15; 8086: none)
+    bool overrun_is_gp;       // 286: every real-mode segment overrun is #GP, even on SS
+    bool string_fault_quirk;  // 286: a faulting string access first advances its index register
+                              // (and takes 2 off CX under REP)
 };
 
 const ModelTraits& model_traits(CpuModel m);

@@ -347,9 +347,13 @@ void daa(Cpu& c, const DecodedInsn&) {
     } else {
         af = false;
     }
-    if (old_al > 0x99 || old_cf) {
+    // The 8086 compares against 9F instead of 99 when AF was set on entry.
+    uint8_t limit = (c.traits().is_8086 && lf_af(c.s.lf)) ? 0x9F : 0x99;
+    if (old_al > limit || old_cf) {
         al = uint8_t(al + 0x60);
         cf = true;
+    } else {
+        cf = false;
     }
     c.set_r8(0, al);
     // OF is undefined; the silicon sets it as the signed overflow of the adjustment.
@@ -368,9 +372,14 @@ void das(Cpu& c, const DecodedInsn&) {
     } else {
         af = false;
     }
-    if (old_al > 0x99 || old_cf) {
+    // DAS keeps the borrow of the low adjustment in CF (no ELSE branch, unlike DAA); the 8086
+    // alone clears it and, like its DAA, compares against 9F when AF was set.
+    uint8_t limit = (c.traits().is_8086 && lf_af(c.s.lf)) ? 0x9F : 0x99;
+    if (old_al > limit || old_cf) {
         al = uint8_t(al - 0x60);
         cf = true;
+    } else if (c.traits().is_8086) {
+        cf = false;
     }
     c.set_r8(0, al);
     bool of = (old_al & 0x80) && !(al & 0x80);

@@ -87,6 +87,8 @@ void idiv_rm(Cpu& c, const DecodedInsn& i) {
     constexpr int64_t kMax = int64_t(kSignB<B>) - 1;
     int64_t min = c.traits().is_8086 ? -kMax : -kMax - 1;
     if (q > kMax || q < min) c.fault(kDE);
+    // 8086 microcode quirk: a REP/REPNE prefix negates the quotient.
+    if (c.traits().is_8086 && (i.flags & (kfRep | kfRepne))) q = -q;
     if constexpr (B == 8) c.set_r16(EAX, uint16_t((uint8_t(r) << 8) | uint8_t(q)));
     else {
         c.set_reg<B>(EAX, uint32_t(q) & kMaskB<B>);

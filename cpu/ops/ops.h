@@ -46,6 +46,7 @@ void register_system(OpTable& t, const ModelTraits& m);
 // #UD for opcodes the model does not have (the 8086 has no #UD: the decoder maps its
 // undefined opcodes to what the silicon does before they reach here).
 void op_ud(Cpu& c, const DecodedInsn& i);
+void op_gp0(Cpu& c, const DecodedInsn& i);
 
 // Operand-size helpers.
 template <int B>

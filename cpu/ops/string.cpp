@@ -26,10 +26,29 @@ inline void advance(Cpu& c, const Ctx& x, unsigned r) {
     else c.set_r16(r, uint16_t(c.r16(r) + x.delta));
 }
 
+// 286 only: before a word access that overruns the segment, the index register is advanced
+// (and REP takes 2 off the count) and then #GP is raised; hardware-captured vectors show it.
+// Index registers advance in access order, the faulting access's own included (MOVS: SI then
+// DI; CMPS: DI then SI): `adv` lists the ones advanced when this access faults, and `rep_dec`
+// is what the microcode has taken off CX by then (read off the vectors: MOVS/OUTS 1, others 2).
+enum : unsigned { kAdvSi = 1, kAdvDi = 2 };
+template <int B>
+inline void overrun_quirk(Cpu& c, const DecodedInsn& i, const Ctx& x, unsigned seg, unsigned reg,
+                          unsigned adv, uint32_t rep_dec) {
+    if (B == 8 || !c.traits().string_fault_quirk) return;
+    if (uint64_t(idx(c, x, reg)) + (B / 8 - 1) <= c.s.seg[seg].limit) return;
+    if (adv & kAdvSi) advance(c, x, ESI);
+    if (adv & kAdvDi) advance(c, x, EDI);
+    if (i.flags & (kfRep | kfRepne)) set_count_reg(c, i, count_reg(c, i) - rep_dec);
+    c.fault(kGP, 0);
+}
+
 template <int B>
 struct Movs {
     static constexpr bool kCond = false;
     static void iter(Cpu& c, const DecodedInsn& i, const Ctx& x) {
+        overrun_quirk<B>(c, i, x, i.seg, ESI, kAdvSi, 1);
+        overrun_quirk<B>(c, i, x, ES, EDI, kAdvSi | kAdvDi, 1);
         uint32_t v = c.read<B>(i.seg, idx(c, x, ESI));
         c.write<B>(ES, idx(c, x, EDI), v);
         advance(c, x, ESI);
@@ -39,7 +58,8 @@ struct Movs {
 template <int B>
 struct Stos {
     static constexpr bool kCond = false;
-    static void iter(Cpu& c, const DecodedInsn&, const Ctx& x) {
+    static void iter(Cpu& c, const DecodedInsn& i, const Ctx& x) {
+        overrun_quirk<B>(c, i, x, ES, EDI, kAdvDi, 2);
         c.write<B>(ES, idx(c, x, EDI), c.reg<B>(EAX));
         advance(c, x, EDI);
     }
@@ -48,6 +68,7 @@ template <int B>
 struct Lods {
     static constexpr bool kCond = false;
     static void iter(Cpu& c, const DecodedInsn& i, const Ctx& x) {
+        overrun_quirk<B>(c, i, x, i.seg, ESI, kAdvSi, 2);
         c.set_reg<B>(EAX, c.read<B>(i.seg, idx(c, x, ESI)));
         advance(c, x, ESI);
     }
@@ -56,6 +77,8 @@ template <int B>
 struct Cmps {
     static constexpr bool kCond = true;
     static void iter(Cpu& c, const DecodedInsn& i, const Ctx& x) {
+        overrun_quirk<B>(c, i, x, ES, EDI, kAdvDi, 2);
+        overrun_quirk<B>(c, i, x, i.seg, ESI, kAdvDi | kAdvSi, 2);
         uint32_t a = c.read<B>(i.seg, idx(c, x, ESI));
         uint32_t b = c.read<B>(ES, idx(c, x, EDI));
         set_flags_sub<B>(c.s.lf, a, b, (a - b) & kMaskB<B>);
@@ -66,7 +89,8 @@ struct Cmps {
 template <int B>
 struct Scas {
     static constexpr bool kCond = true;
-    static void iter(Cpu& c, const DecodedInsn&, const Ctx& x) {
+    static void iter(Cpu& c, const DecodedInsn& i, const Ctx& x) {
+        overrun_quirk<B>(c, i, x, ES, EDI, kAdvDi, 2);
         uint32_t a = c.reg<B>(EAX);
         uint32_t b = c.read<B>(ES, idx(c, x, EDI));
         set_flags_sub<B>(c.s.lf, a, b, (a - b) & kMaskB<B>);
@@ -76,7 +100,8 @@ struct Scas {
 template <int B>
 struct Ins {
     static constexpr bool kCond = false;
-    static void iter(Cpu& c, const DecodedInsn&, const Ctx& x) {
+    static void iter(Cpu& c, const DecodedInsn& i, const Ctx& x) {
+        overrun_quirk<B>(c, i, x, ES, EDI, kAdvDi, 2);
         c.check_write(ES, idx(c, x, EDI), B / 8);  // the port read must not happen twice
         uint32_t v = c.io_read(c.r16(EDX), B / 8);
         c.write<B>(ES, idx(c, x, EDI), v);
@@ -87,6 +112,7 @@ template <int B>
 struct Outs {
     static constexpr bool kCond = false;
     static void iter(Cpu& c, const DecodedInsn& i, const Ctx& x) {
+        overrun_quirk<B>(c, i, x, i.seg, ESI, kAdvSi, 1);
         uint32_t v = c.read<B>(i.seg, idx(c, x, ESI));
         c.io_write(c.r16(EDX), B / 8, v);
         advance(c, x, ESI);

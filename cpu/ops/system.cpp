@@ -12,6 +12,7 @@
 namespace vx86::cpu::ops {
 
 void op_ud(Cpu& c, const DecodedInsn&) { c.fault(kUD); }
+void op_gp0(Cpu& c, const DecodedInsn&) { c.fault(kGP, 0); }
 
 namespace {
 
