@@ -30,7 +30,8 @@ inline void advance(Cpu& c, const Ctx& x, unsigned r) {
 // (and REP takes 2 off the count) and then #GP is raised; hardware-captured vectors show it.
 // Index registers advance in access order, the faulting access's own included (MOVS: SI then
 // DI; CMPS: DI then SI): `adv` lists the ones advanced when this access faults, and `rep_dec`
-// is what the microcode has taken off CX by then (read off the vectors: MOVS/OUTS 1, others 2).
+// is what the microcode has taken off CX by then (read off the vectors: MOVS/OUTS 1, CMPS 0
+// when its first access (DI) faults, otherwise 2).
 enum : unsigned { kAdvSi = 1, kAdvDi = 2 };
 template <int B>
 inline void overrun_quirk(Cpu& c, const DecodedInsn& i, const Ctx& x, unsigned seg, unsigned reg,
@@ -77,7 +78,7 @@ template <int B>
 struct Cmps {
     static constexpr bool kCond = true;
     static void iter(Cpu& c, const DecodedInsn& i, const Ctx& x) {
-        overrun_quirk<B>(c, i, x, ES, EDI, kAdvDi, 2);
+        overrun_quirk<B>(c, i, x, ES, EDI, kAdvDi, 0);
         overrun_quirk<B>(c, i, x, i.seg, ESI, kAdvDi | kAdvSi, 2);
         uint32_t a = c.read<B>(i.seg, idx(c, x, ESI));
         uint32_t b = c.read<B>(ES, idx(c, x, EDI));
