@@ -205,6 +205,12 @@ DecodeStatus Decoder::decode(const uint8_t* bytes, unsigned avail, bool code32,
         return DecodeStatus::kInvalid;
     }
     di.fn = h;
+    // From the 386 on, LOCK is only legal on a read-modify-write instruction with a memory
+    // destination; elsewhere it is #UD. Older CPUs assert LOCK# on anything.
+    if (lock && m.has_386 && !((zi.attributes & ZYDIS_ATTRIB_ACCEPTS_LOCK) && (flags & kfMem))) {
+        make_ud(out, len);
+        return DecodeStatus::kInvalid;
+    }
     if (m.max_insn_len && len > m.max_insn_len) di.fn = ops::op_gp0;  // too long: #GP(0)
     if (slot.ends_block) flags |= kfEndsBlock;
     di.flags = flags;

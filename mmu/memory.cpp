@@ -127,17 +127,24 @@ void PhysMemory::write(uint32_t phys, unsigned size, uint32_t value) {
     }
 }
 
-bool PhysMemory::copy_to(uint32_t phys, const void* src, size_t n) {
-    if (uint64_t(phys) + n > ram_size_) return false;
-    for (uint64_t a = phys; a < uint64_t(phys) + n; a += kPageSize)
+// True when [phys, phys+n) lies inside RAM and every page of it is plain RAM (no ROM or MMIO
+// shadowing it). Written so that no sum can wrap, whatever n a guest asks for.
+bool PhysMemory::ram_range(uint32_t phys, size_t n) const {
+    if (n > ram_size_ || phys > ram_size_ - n) return false;
+    for (uint64_t a = phys & ~kPageMask; a < uint64_t(phys) + n; a += kPageSize)
         if (kind(uint32_t(a)) != PageKind::kRam) return false;
+    return true;
+}
+
+bool PhysMemory::copy_to(uint32_t phys, const void* src, size_t n) {
+    if (!ram_range(phys, n)) return false;
     notify_write(phys, n);
     std::memcpy(ram_.get() + phys, src, n);
     return true;
 }
 
 bool PhysMemory::copy_from(uint32_t phys, void* dst, size_t n) {
-    if (uint64_t(phys) + n > ram_size_) return false;
+    if (!ram_range(phys, n)) return false;
     std::memcpy(dst, ram_.get() + phys, n);
     return true;
 }

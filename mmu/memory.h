@@ -99,6 +99,7 @@ private:
         MmioHandler* handler;
     };
     void notify_write(uint32_t phys, size_t n);
+    bool ram_range(uint32_t phys, size_t n) const;
     const Rom* find_rom(uint32_t phys) const;
     const Mmio* find_mmio(uint32_t phys) const;
 

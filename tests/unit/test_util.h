@@ -1,0 +1,28 @@
+// Small helpers shared by the unit tests: hex formatting for INFO/MESSAGE output (doctest's
+// message builder takes values, not stream manipulators).
+#pragma once
+
+#include <cstdint>
+#include <cstdio>
+#include <string>
+
+namespace vx86::test {
+
+inline std::string hx(uint64_t v) {
+    char buf[24];
+    std::snprintf(buf, sizeof buf, "0x%llx", static_cast<unsigned long long>(v));
+    return buf;
+}
+
+// "66 67 8b ..." for a byte string.
+inline std::string hex_bytes(const uint8_t* p, size_t n) {
+    std::string s;
+    char buf[4];
+    for (size_t i = 0; i < n; ++i) {
+        std::snprintf(buf, sizeof buf, i ? " %02x" : "%02x", p[i]);
+        s += buf;
+    }
+    return s;
+}
+
+}  // namespace vx86::test
