@@ -1,0 +1,163 @@
+// vx86: the command-line entry point.
+//
+// Design decisions:
+// - main() owns every side effect of the command line: it parses (cli.cpp), resolves the BIOS
+//   file, opens host files for -serial/-debugcon, builds a core::Machine and runs it. Errors the
+//   user can fix print one line, "vx86: ...", on stderr and exit with 2; the guest's own fate
+//   maps to the exit codes listed in --help.
+// - The default BIOS is the hello ROM meson builds from roms/hello.asm. It is looked for next to
+//   the executable first (an installed or copied layout: hello.bin, ../roms/hello.bin), then at
+//   its build path, which meson writes into vx86_config.h. A bare -bios name that does not exist
+//   in the current directory is also looked up in /usr/share/seabios, so `-bios bios.bin` finds
+//   Debian's SeaBIOS as QEMU would.
+// - Guest output to stdout goes through stdio's buffer; it is flushed before any message on
+//   stderr so that the two streams appear in order on a terminal.
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <exception>
+#include <filesystem>
+#include <new>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/machine.h"
+#include "frontend/cli.h"
+#include "vx86_config.h"
+
+namespace {
+
+namespace fs = std::filesystem;
+using vx86::frontend::CharBackend;
+
+int fail(const std::string& msg) {
+    std::fflush(stdout);
+    std::fprintf(stderr, "vx86: %s\n", msg.c_str());
+    return 2;
+}
+
+bool is_file(const fs::path& p) {
+    std::error_code ec;
+    return fs::is_regular_file(p, ec);
+}
+
+fs::path executable_dir() {
+    std::error_code ec;
+    fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+    return ec ? fs::path() : exe.parent_path();
+}
+
+// Returns the BIOS path to use, or an empty string (with `error`) when the default is missing.
+std::string resolve_bios(const std::string& requested, std::string& error) {
+    if (!requested.empty()) {
+        if (!is_file(requested) && requested.find('/') == std::string::npos) {
+            for (const char* dir : {"/usr/share/seabios", "/usr/share/qemu"}) {
+                fs::path p = fs::path(dir) / requested;
+                if (is_file(p)) return p.string();
+            }
+        }
+        return requested;  // the machine reports a missing or unreadable file
+    }
+    std::vector<fs::path> candidates;
+    fs::path dir = executable_dir();
+    if (!dir.empty()) {
+        candidates.push_back(dir / "hello.bin");
+        candidates.push_back(dir / ".." / "roms" / "hello.bin");
+    }
+    candidates.emplace_back(VX86_DEFAULT_BIOS);
+    for (const auto& c : candidates)
+        if (is_file(c)) return c.string();
+    error = "default BIOS 'hello.bin' not found (looked next to the executable and at '" +
+            std::string(VX86_DEFAULT_BIOS) + "'); build it with ninja or pass -bios FILE";
+    return {};
+}
+
+// Host side of a character backend: owns the FILE* it opens.
+class HostChar {
+public:
+    HostChar() = default;
+    HostChar(const HostChar&) = delete;
+    HostChar& operator=(const HostChar&) = delete;
+    ~HostChar() {
+        if (owned_) std::fclose(owned_);
+    }
+
+    // Opens the backend; returns false with `error` set.
+    bool open(const CharBackend& b, const char* option, std::string& error) {
+        switch (b.kind) {
+            case CharBackend::Kind::kNone: out_ = nullptr; return true;
+            case CharBackend::Kind::kStdio: out_ = stdout; return true;
+            case CharBackend::Kind::kFile:
+                owned_ = std::fopen(b.path.c_str(), "wb");
+                if (!owned_) {
+                    error = std::string("cannot open ") + option + " file '" + b.path +
+                            "': " + std::strerror(errno);
+                    return false;
+                }
+                out_ = owned_;
+                return true;
+        }
+        return false;
+    }
+
+    vx86::devices::ByteSink sink() {
+        if (!out_) return {};
+        std::FILE* f = out_;
+        return [f](uint8_t b) { std::fputc(b, f); };
+    }
+
+private:
+    std::FILE* out_ = nullptr;
+    std::FILE* owned_ = nullptr;
+};
+
+int run(int argc, char** argv) {
+    std::vector<std::string_view> args(argv + 1, argv + argc);
+    std::string error;
+    auto opts = vx86::frontend::parse_cli(args, error);
+    if (!opts) return fail(error);
+    if (opts->help) {
+        std::fputs(vx86::frontend::usage_text().c_str(), stdout);
+        return 0;
+    }
+    if (opts->version) {
+        std::printf("vx86 %s\n", VX86_VERSION);
+        return 0;
+    }
+
+    vx86::core::MachineConfig cfg;
+    cfg.model = opts->model;
+    cfg.ram_bytes = opts->ram_mib * vx86::core::kMiB;
+    cfg.bios_path = resolve_bios(opts->bios, error);
+    if (cfg.bios_path.empty()) return fail(error);
+    cfg.trace_path = opts->trace;
+    cfg.trace_io = opts->trace_io;
+    cfg.trace_io_out = stderr;
+    cfg.max_insns = opts->max_insns;
+
+    HostChar serial, debugcon;
+    if (!serial.open(opts->serial, "-serial", error)) return fail(error);
+    if (!debugcon.open(opts->debugcon, "-debugcon", error)) return fail(error);
+    cfg.serial_out = serial.sink();
+    cfg.debugcon_out = debugcon.sink();
+
+    vx86::core::RunResult result{};
+    try {
+        vx86::core::Machine machine(std::move(cfg));
+        result = machine.run();
+    } catch (const std::bad_alloc&) {
+        return fail("cannot allocate " + std::to_string(opts->ram_mib) + " MiB of guest RAM");
+    } catch (const std::exception& e) {
+        return fail(e.what());
+    }
+    std::fflush(stdout);
+    if (!result.message.empty()) std::fprintf(stderr, "vx86: %s\n", result.message.c_str());
+    return result.exit_code;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) { return run(argc, argv); }
