@@ -80,11 +80,10 @@ struct Test : And {
     static constexpr bool kWrites = false;
 };
 
-// OP r/m, r
+// OP r/m, src: the read-modify-write core shared by the register and immediate forms.
 template <int B, class Op>
-void alu_rm_r(Cpu& c, const DecodedInsn& i) {
+void alu_rm(Cpu& c, const DecodedInsn& i, uint32_t b) {
     LazyFlags lf;
-    uint32_t b = c.reg<B>(i.reg);
     if (i.flags & kfMem) {
         uint32_t off = c.ea(i);
         uint32_t a = c.read<B>(i.seg, off);
@@ -96,6 +95,10 @@ void alu_rm_r(Cpu& c, const DecodedInsn& i) {
     }
     c.s.lf = lf;
 }
+
+// OP r/m, r
+template <int B, class Op>
+void alu_rm_r(Cpu& c, const DecodedInsn& i) { alu_rm<B, Op>(c, i, c.reg<B>(i.reg)); }
 
 // OP r, r/m
 template <int B, class Op>
@@ -118,20 +121,7 @@ void alu_acc_imm(Cpu& c, const DecodedInsn& i) {
 
 // OP r/m, imm (group 1: 80, 81, 82, 83; the decoder sign-extends 83's imm8)
 template <int B, class Op>
-void alu_rm_imm(Cpu& c, const DecodedInsn& i) {
-    LazyFlags lf;
-    uint32_t b = i.imm & kMaskB<B>;
-    if (i.flags & kfMem) {
-        uint32_t off = c.ea(i);
-        uint32_t a = c.read<B>(i.seg, off);
-        uint32_t r = Op::template f<B>(lf, a, b, c.s.lf);
-        if constexpr (Op::kWrites) c.write<B>(i.seg, off, r);
-    } else {
-        uint32_t r = Op::template f<B>(lf, c.reg<B>(i.rm), b, c.s.lf);
-        if constexpr (Op::kWrites) c.set_reg<B>(i.rm, r);
-    }
-    c.s.lf = lf;
-}
+void alu_rm_imm(Cpu& c, const DecodedInsn& i) { alu_rm<B, Op>(c, i, i.imm & kMaskB<B>); }
 
 template <class Op>
 void reg_alu_row(OpTable& t, unsigned base) {
