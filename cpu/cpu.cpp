@@ -155,13 +155,7 @@ void Cpu::interrupt_real(uint8_t vector, uint32_t return_eip) {
     uint32_t flags = eflags();
     uint32_t new_ip = read_lin<16>(s.idtr.base + entry);
     uint32_t new_cs = read_lin<16>(s.idtr.base + entry + 2);
-    // Check the three pushes before committing any of them (precise #SS).
-    uint32_t osp = sp();
-    if (!m_->is_8086 && !stack32()) {
-        uint32_t lo = (osp - 6) & 0xFFFF;
-        if (osp < 6 && osp != 0) fault(kSS, 0);  // the pushes would wrap through offset 0
-        check_write(SS, lo, 6);
-    }
+    check_pushes(3, 2);  // all three slots before the first push: a stack fault changes nothing
     push<16>(flags);
     push<16>(s.seg[CS].sel);
     push<16>(return_eip);

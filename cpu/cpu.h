@@ -190,6 +190,14 @@ public:
         if (stack32()) set_r32(ESP, v);
         else set_r16(ESP, uint16_t(v));
     }
+    // Checks that `count` pushes of `bytes` each will not fault, before any of them is made
+    // (multi-slot pushes stay precise). Each slot wraps like the push that will write it.
+    void check_pushes(unsigned count, unsigned bytes) {
+        if (m_->is_8086) return;
+        uint32_t smask = stack32() ? 0xFFFFFFFFu : 0xFFFFu;
+        uint32_t top = sp();
+        for (unsigned k = 1; k <= count; ++k) check_limit(SS, (top - k * bytes) & smask, bytes);
+    }
     template <int B>
     void push(uint32_t v) {
         uint32_t nsp = sp() - B / 8;

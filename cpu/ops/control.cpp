@@ -67,10 +67,7 @@ void jmp_far(Cpu& c, const DecodedInsn& i) { far_transfer<B>(c, i.imm2, i.imm); 
 // CALL ptr16:16/32 (9A)
 template <int B>
 void call_far(Cpu& c, const DecodedInsn& i) {
-    uint32_t smask = c.stack32() ? 0xFFFFFFFFu : 0xFFFFu;
-    uint32_t sp = c.sp();
-    c.check_write(SS, (sp - B / 8) & smask, B / 8);
-    c.check_write(SS, (sp - 2 * (B / 8)) & smask, B / 8);
+    c.check_pushes(2, B / 8);
     uint16_t old_cs = c.s.seg[CS].sel;
     uint32_t ret = c.next_eip;
     c.push<B>(old_cs);
@@ -101,10 +98,7 @@ void call_far_m(Cpu& c, const DecodedInsn& i) {
     uint16_t sel;
     uint32_t off;
     read_far_ptr<B>(c, i, sel, off);
-    uint32_t smask = c.stack32() ? 0xFFFFFFFFu : 0xFFFFu;
-    uint32_t sp = c.sp();
-    c.check_write(SS, (sp - B / 8) & smask, B / 8);
-    c.check_write(SS, (sp - 2 * (B / 8)) & smask, B / 8);
+    c.check_pushes(2, B / 8);
     c.push<B>(c.s.seg[CS].sel);
     c.push<B>(c.next_eip);
     far_transfer<B>(c, sel, off);

@@ -63,7 +63,7 @@ void pusha(Cpu& c, const DecodedInsn&) {
     uint32_t vals[8];
     for (unsigned r = 0; r < 8; ++r) vals[r] = c.reg<B>(r);  // ESP slot holds the original
     uint32_t smask = c.stack32() ? 0xFFFFFFFFu : 0xFFFFu;
-    for (unsigned k = 1; k <= 8; ++k) c.check_write(SS, (osp - k * (B / 8)) & smask, B / 8);
+    c.check_pushes(8, B / 8);
     for (unsigned k = 1; k <= 8; ++k) c.write<B>(SS, (osp - k * (B / 8)) & smask, vals[k - 1]);
     c.set_sp((osp - 8 * (B / 8)) & smask);
 }
@@ -100,8 +100,7 @@ void enter(Cpu& c, const DecodedInsn& i) {
     uint32_t smask = c.stack32() ? 0xFFFFFFFFu : 0xFFFFu;
     uint32_t sp = c.sp();
     uint32_t bp = c.stack32() ? c.r32(EBP) : c.r16(EBP);
-    // Check the frame's slots first so a stack fault changes nothing.
-    for (unsigned k = 1; k <= level + 1; ++k) c.check_write(SS, (sp - k * (B / 8)) & smask, B / 8);
+    c.check_pushes(level + 1, B / 8);  // the frame's slots first: a stack fault changes nothing
     sp = (sp - B / 8) & smask;
     c.write<B>(SS, sp, c.reg<B>(EBP));
     uint32_t frame = sp;
