@@ -110,9 +110,6 @@ DecodeStatus Decoder::decode(const uint8_t* bytes, unsigned avail, bool code32,
             if (opc == 0xC6 || opc == 0xC7 || opc == 0x8F) modrm &= 0xC7;  // reg field ignored
             if (opc == 0xFF && ((modrm >> 3) & 7) == 7) modrm = uint8_t((modrm & 0xC7) | 0x30);
             if ((opc == 0xF6 || opc == 0xF7) && ((modrm >> 3) & 7) == 1) modrm &= 0xC7;  // TEST
-            if ((opc == 0xFE) && ((modrm >> 3) & 7) >= 2) {
-                // FE /2../7 operate on a byte as FF's forms would; only INC/DEC are sensible.
-            }
         }
     } else if (!m.has_386 && opc >= 0x64 && opc <= 0x67) {
         make_ud(out, p + 1);
@@ -186,8 +183,6 @@ DecodeStatus Decoder::decode(const uint8_t* bytes, unsigned avail, bool code32,
         }
         if (seg_override == kSegNone) di.seg = seg_index(mem->mem.segment);
     }
-    // The 16-bit BP/SP-based default segment is SS even when Zydis sees no memory operand in a
-    // form we treat as memory (it always does for ModRM memory forms; this is belt and braces).
     if (zi.raw.imm[0].size) {
         const auto& im = zi.raw.imm[0];
         di.imm = uint32_t(im.is_signed ? uint64_t(im.value.s) : im.value.u);

@@ -27,8 +27,8 @@ struct ModelTraits {
     uint32_t eflags_writable; // bits POPF/IRET may change in real mode
     uint8_t max_insn_len;     // longer instructions raise #GP (286: 10, 386+: 15; 8086: none)
     bool overrun_is_gp;       // 286: every real-mode segment overrun is #GP, even on SS
-    bool string_fault_quirk;  // 286: a faulting string access first advances its index register
-                              // (and takes 2 off CX under REP)
+    bool string_fault_quirk;  // 286: a faulting string access first advances its index
+                              // registers and CX (see overrun_quirk in ops/string.cpp)
 };
 
 const ModelTraits& model_traits(CpuModel m);

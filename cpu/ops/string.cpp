@@ -26,9 +26,8 @@ inline void advance(Cpu& c, const Ctx& x, unsigned r) {
     else c.set_r16(r, uint16_t(c.r16(r) + x.delta));
 }
 
-// 286 only: before a word access that overruns the segment, the index register is advanced
-// (and REP takes 2 off the count) and then #GP is raised; hardware-captured vectors show it.
-// Index registers advance in access order, the faulting access's own included (MOVS: SI then
+// 286 only: before a word access that overruns the segment, index registers are advanced and
+// then #GP is raised; hardware-captured vectors show it. Index registers advance in access order, the faulting access's own included (MOVS: SI then
 // DI; CMPS: DI then SI): `adv` lists the ones advanced when this access faults, and `rep_dec`
 // is what the microcode has taken off CX by then (read off the vectors: MOVS/OUTS 1, CMPS 0
 // when its first access (DI) faults, otherwise 2).
