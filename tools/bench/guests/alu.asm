@@ -3,15 +3,8 @@
 ; A dependent mix of ADD/SUB/XOR/shift/rotate/IMUL/LEA/TEST and a data-dependent Jcc, all on
 ; 32-bit registers from 16-bit real-mode code (nasm adds the 66h/67h prefixes), so it measures
 ; decode-once dispatch, operand-size prefixes and lazy-flag bookkeeping without memory traffic.
-;
-; Bench guest layout (shared by every guest in this folder): loaded flat at 0x10000 with
-; CS=DS=ES=SS=0x1000 and IP=0; the dword at offset 4 is the outer iteration count, patched by
-; vx86-bench before the run; the guest ends with HLT and leaves a checksum in EAX.
-bits 16
-org 0
-    jmp near start
-    times 4-($-$$) db 0x90
-iters: dd 1
+
+%include "layout.inc"
 
 start:
     mov ebp, [iters]

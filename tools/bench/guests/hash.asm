@@ -3,12 +3,8 @@
 ; FNV-1a (32-bit) over a 16 KiB buffer one byte at a time (MOVZX, XOR, IMUL), then a bitwise
 ; reflected CRC-32 (polynomial 0xEDB88320) over its first 1 KiB with a SHR/JNC/XOR inner loop,
 ; i.e. short loops with unpredictable branches. The buffer is filled once with an LCG.
-; Layout as in alu.asm (iteration count at offset 4, HLT at the end, checksum in EAX).
-bits 16
-org 0
-    jmp near start
-    times 4-($-$$) db 0x90
-iters: dd 1
+; Layout in layout.inc.
+%include "layout.inc"
 
 start:
     mov si, 0x1000

@@ -3,12 +3,8 @@
 ; 32 KiB at DS:0x1000 is copied to ES:0 (ES=0x2000) sixteen bytes per iteration with 16-bit
 ; addressing, then walked back with 32-bit scaled addressing, byte loads and a read-modify-
 ; write, so the soft-TLB fast path, both address sizes and segment overrides are all on the
-; hot path. Layout as in alu.asm (iteration count at offset 4, HLT at the end, checksum in EAX).
-bits 16
-org 0
-    jmp near start
-    times 4-($-$$) db 0x90
-iters: dd 1
+; hot path. Layout in layout.inc.
+%include "layout.inc"
 
 start:
     mov ax, 0x2000

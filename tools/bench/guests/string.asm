@@ -5,12 +5,8 @@
 ; loop over 4 KiB, and 64 short REP MOVSB of 64 bytes (the memcpy of small strings). Bulk REP
 ; forms retire as few instructions while doing most of the work, so compare this guest's
 ; figures by time; MIPS here depends on how the interpreter counts REP iterations.
-; Layout as in alu.asm (iteration count at offset 4, HLT at the end, checksum in EAX).
-bits 16
-org 0
-    jmp near start
-    times 4-($-$$) db 0x90
-iters: dd 1
+; Layout in layout.inc.
+%include "layout.inc"
 
 start:
     mov ax, 0x2000
