@@ -13,6 +13,7 @@
 #include <algorithm>
 
 #include "cpu/decoder.h"
+#include "mmu/paging.h"
 
 namespace vx86::cpu {
 
@@ -49,7 +50,8 @@ void Cpu::reset() {
     for (auto& sg : s.seg) sg = Segment{0, 0xFFFF, 0, 0x93};
     s.seg[CS].attr = 0x9B;
     if (m_->is_8086) {
-        load_seg_real(CS, 0xFFFF);
+        s.seg[CS].sel = 0xFFFF;
+        s.seg[CS].base = 0xFFFF0;
         s.eip = 0;
     } else {
         s.seg[CS] = Segment{0xFFFF0000u, 0xFFFF, 0xF000, 0x9B};
@@ -71,73 +73,219 @@ void Cpu::reset() {
         case CpuModel::kP6: s.gpr[EDX] = 0x0633; break;
         default: break;
     }
+    s.msr.apic_base = 0xFEE00900u;  // bootstrap processor, APIC enabled, default base
+    s.msr.pat = 0x0007040600070406ull;
     stop_ = false;
     shutdown_ = false;
-    fault_depth_ = 0;
+    delivering_ = -1;
     last_exception_ = -1;
+    sync_state();
+}
+
+void Cpu::sync_state() {
+    if (!protected_mode()) s.cpl = 0;
+    else if (v86()) s.cpl = 3;
+    set_cpl(s.cpl);
+    for (unsigned k = 0; k < 6; ++k) refresh_seg(k);
     flush_tlb();
+}
+
+void Cpu::refresh_seg(unsigned seg) {
+    SegCheck& k = segchk_[seg];
+    const Segment& sg = s.seg[seg];
+    if (m_->is_8086) {
+        k = SegCheck{0, 0xFFFFFFFFu, 0, 0xFFFFFFFFu};
+        return;
+    }
+    if (!pm()) {
+        // Real and virtual-8086 mode check only the cached limit (unreal mode keeps a big one).
+        k = SegCheck{0, sg.limit, 0, sg.limit};
+        return;
+    }
+    constexpr SegCheck kEmpty{1, 0, 1, 0};
+    if (!(sg.attr & kAttrP) || !(sg.attr & kAttrS)) {
+        k = kEmpty;  // null selector loaded: unusable
+        return;
+    }
+    if (sg.attr & kAttrCode) {
+        k = kEmpty;
+        if (sg.attr & kAttrRW) k.rlo = 0, k.rhi = sg.limit;
+        return;
+    }
+    uint32_t lo = 0, hi = sg.limit;
+    if (sg.attr & kAttrExpandDown) {
+        // Expand-down: valid offsets are above the limit, up to 64 KiB or 4 GiB by the B bit.
+        lo = sg.limit + 1;
+        hi = (sg.attr & kAttrDB) ? 0xFFFFFFFFu : 0xFFFFu;
+        if (sg.limit == 0xFFFFFFFFu) lo = 1, hi = 0;
+    }
+    k = SegCheck{lo, hi, 1, 0};
+    if (sg.attr & kAttrRW) k.wlo = lo, k.whi = hi;
+}
+
+void Cpu::segment_fault(unsigned seg) {
+    if (seg == SS && !m_->overrun_is_gp) fault(kSS, 0);
+    fault(kGP, 0);
 }
 
 void Cpu::load_seg_real(unsigned seg, uint16_t sel) {
     Segment& sg = s.seg[seg];
     sg.sel = sel;
     sg.base = uint32_t(sel) << 4;
-    // Real mode keeps the cached limit and attributes (unreal mode relies on it); only CS has its
-    // size forced back to 16 bit by a real-mode far transfer on real hardware.
+    if (v86()) {
+        // Virtual-8086 mode: every load makes a 64 KiB, writable, DPL 3 segment.
+        sg.limit = 0xFFFF;
+        sg.attr = seg == CS ? 0xFB : 0xF3;
+    } else {
+        // Real mode keeps the cached limit and size bits (unreal mode relies on it); the load
+        // makes the segment present and usable again, as a real-mode load does on hardware.
+        sg.attr = uint16_t((sg.attr & 0xF000) | (seg == CS ? 0x9B : 0x93));
+    }
+    refresh_seg(seg);
 }
 
 // ---------------------------------------------------------------------------------------------
-// TLB
+// TLB and paging
 
-void Cpu::flush_tlb() {
-    for (auto& e : tlb_) e = TlbEntry{kTlbInvalid, kTlbInvalid, 0};
+void Cpu::flush_tlb(bool keep_global) {
+    for (auto& t : tlb_)
+        for (auto& e : t) {
+            if (keep_global && (e.perm & kPermGlobal) && e.vpage != kTlbInvalid) continue;
+            e = TlbEntry{kTlbInvalid, kTlbInvalid, 0, kTlbInvalid, 0, 0, 0, {}};
+        }
     tlb_generation_ = mem_.generation();
 }
 
-void Cpu::tlb_fill(uint32_t lin) {
-    ++stats_.tlb_misses;
-    if (tlb_generation_ != mem_.generation()) flush_tlb();
-    uint32_t page = lin & ~mmu::kPageMask;
-    uint32_t phys = translate(page);
-    TlbEntry& e = tlb_[(lin >> mmu::kPageBits) & (kTlbSize - 1)];
-    uint8_t* r = mem_.read_page(phys);
-    uint8_t* w = mem_.write_page(phys);
-    if (!r) {
-        e = TlbEntry{kTlbInvalid, kTlbInvalid, 0};
-        return;
-    }
-    e.read_tag = page;
-    e.write_tag = w ? page : kTlbInvalid;
-    e.addend = reinterpret_cast<uintptr_t>(r) - page;
+void Cpu::invlpg(uint32_t lin) {
+    for (auto& t : tlb_)
+        for (auto& e : t)
+            if (e.vpage != kTlbInvalid && ((e.vpage ^ lin) & e.size_mask) == 0)
+                e = TlbEntry{kTlbInvalid, kTlbInvalid, 0, kTlbInvalid, 0, 0, 0, {}};
 }
 
-uint32_t Cpu::read_lin_slow(uint32_t lin, unsigned size) {
+Cpu::TlbEntry* Cpu::tlb_fill(TlbEntry* tlb, uint32_t lin, uint8_t acc, bool probe) {
+    ++stats_.tlb_misses;
+    if (tlb_generation_ != mem_.generation()) flush_tlb();
+    const uint32_t page = lin & ~mmu::kPageMask;
+    TlbEntry& e = tlb_entry(tlb, lin);
+    uint64_t phys;
+    uint8_t perm;
+    uint32_t size_mask = ~mmu::kPageMask;
+    if (!paging()) {
+        phys = page;
+        perm = kPermWrite | kPermExec;
+    } else {
+        const bool user = tlb == tlb_[1];
+        mmu::PagingRegs regs{s.cr[0], s.cr[3], s.cr[4], s.efer};
+        mmu::WalkResult r = mmu::walk(mem_, regs, lin, mmu::Access(acc), user);
+        if (!r.ok) {
+            if (probe) return nullptr;
+            s.cr[2] = lin;
+            fault(kPageFault, int32_t(r.error));
+        }
+        phys = r.phys & ~uint64_t(mmu::kPageMask);
+        perm = 0;
+        if (r.writable && (r.dirty || acc == uint8_t(mmu::Access::kWrite))) perm |= kPermWrite;
+        if (!r.nx) perm |= kPermExec;
+        if (r.global) perm |= kPermGlobal;
+        size_mask = ~(r.page_size - 1);
+    }
+    if (phys > 0xFFFFFFFFull) perm |= kPermVoid;  // beyond the 32-bit physical space: no memory
+    uint32_t p32 = uint32_t(phys) & mem_.a20_mask();
+    e.vpage = page;
+    e.ppage = p32;
+    e.perm = perm;
+    e.size_mask = size_mask;
+    e.read_tag = e.write_tag = kTlbInvalid;
+    if (!(perm & kPermVoid)) {
+        uint8_t* r = mem_.read_page(p32);
+        uint8_t* w = mem_.write_page(p32);
+        if (r) {
+            e.read_tag = page;
+            e.addend = reinterpret_cast<uintptr_t>(r) - page;
+            if (w && (perm & kPermWrite)) e.write_tag = page;
+        }
+    }
+    return &e;
+}
+
+uint32_t Cpu::read_lin_slow(TlbEntry* tlb, uint32_t lin, unsigned size) {
     uint32_t off = lin & mmu::kPageMask;
     if (off + size <= mmu::kPageSize) {
-        tlb_fill(lin);
-        const TlbEntry& e = tlb_[(lin >> mmu::kPageBits) & (kTlbSize - 1)];
-        if (e.read_tag == (lin & ~mmu::kPageMask)) {
+        TlbEntry* e = &tlb_entry(tlb, lin);
+        if (e->vpage != (lin & ~mmu::kPageMask) || tlb_generation_ != mem_.generation())
+            e = tlb_fill(tlb, lin, uint8_t(mmu::Access::kRead));
+        if (e->read_tag == (lin & ~mmu::kPageMask)) {
             uint32_t v = 0;
-            std::memcpy(&v, reinterpret_cast<const uint8_t*>(e.addend + lin), size);
+            std::memcpy(&v, reinterpret_cast<const uint8_t*>(e->addend + lin), size);
             return v;
         }
-        return mem_.read(translate(lin), size);  // MMIO or unmapped
+        if (e->perm & kPermVoid) return size == 4 ? 0xFFFFFFFFu : (1u << (8 * size)) - 1;
+        return mem_.read(e->ppage | off, size);  // MMIO or unmapped
     }
     uint32_t v = 0;
-    for (unsigned k = 0; k < size; ++k) v |= read_lin<8>(lin + k) << (8 * k);
+    for (unsigned k = 0; k < size; ++k) v |= read_lin_t<8>(tlb, lin + k) << (8 * k);
     return v;
 }
 
-void Cpu::write_lin_slow(uint32_t lin, unsigned size, uint32_t v) {
+void Cpu::write_lin_slow(TlbEntry* tlb, uint32_t lin, unsigned size, uint32_t v) {
     uint32_t off = lin & mmu::kPageMask;
     if (off + size <= mmu::kPageSize) {
-        // The general path notifies the code watcher before the store lands (SMC), then the
-        // refill lets later stores to a code-free RAM page take the fast path again.
-        mem_.write(translate(lin), size, v);
-        tlb_fill(lin);
+        TlbEntry* e = &tlb_entry(tlb, lin);
+        if (e->vpage != (lin & ~mmu::kPageMask) || !(e->perm & kPermWrite) ||
+            tlb_generation_ != mem_.generation())
+            e = tlb_fill(tlb, lin, uint8_t(mmu::Access::kWrite));
+        if (e->perm & kPermVoid) return;
+        // The general path notifies the code watcher before the store lands (SMC); then a
+        // code-free RAM page gets its fast write tag back.
+        mem_.write(e->ppage | off, size, v);
+        if (e->vpage == (lin & ~mmu::kPageMask) && mem_.write_page(e->ppage)) e->write_tag = e->vpage;
         return;
     }
-    for (unsigned k = 0; k < size; ++k) write_lin<8>(lin + k, (v >> (8 * k)) & 0xFF);
+    // A store crossing a page boundary: both pages must be writable before either byte lands.
+    uint32_t second = (lin + size - 1) & ~mmu::kPageMask;
+    TlbEntry* e1 = &tlb_entry(tlb, lin);
+    if (e1->vpage != (lin & ~mmu::kPageMask) || !(e1->perm & kPermWrite))
+        tlb_fill(tlb, lin, uint8_t(mmu::Access::kWrite));
+    TlbEntry* e2 = &tlb_entry(tlb, second);
+    if (e2->vpage != second || !(e2->perm & kPermWrite))
+        tlb_fill(tlb, second, uint8_t(mmu::Access::kWrite));
+    for (unsigned k = 0; k < size; ++k) write_lin_t<8>(tlb, lin + k, (v >> (8 * k)) & 0xFF);
+}
+
+void Cpu::probe_write_lin(uint32_t lin, unsigned bytes, bool sys) {
+    if (!paging() || bytes == 0) return;
+    TlbEntry* tlb = sys ? tlb_[0] : tlb_cur_;
+    uint32_t first = lin & ~mmu::kPageMask;
+    uint32_t last = (lin + bytes - 1) & ~mmu::kPageMask;
+    for (uint32_t p = first;; p += mmu::kPageSize) {
+        TlbEntry& e = tlb_entry(tlb, p);
+        if (e.vpage != p || !(e.perm & kPermWrite)) tlb_fill(tlb, p, uint8_t(mmu::Access::kWrite));
+        if (p == last) break;
+    }
+}
+
+uint32_t Cpu::code_phys(uint32_t lin, bool probe) {
+    TlbEntry* e = &tlb_entry(tlb_cur_, lin);
+    if (e->vpage != (lin & ~mmu::kPageMask) || !(e->perm & kPermExec) ||
+        tlb_generation_ != mem_.generation()) {
+        e = tlb_fill(tlb_cur_, lin, uint8_t(mmu::Access::kFetch), probe);
+        if (!e) return ~0u;
+    }
+    if (e->perm & kPermVoid) return probe ? ~0u : 0xFFFFF000u | (lin & mmu::kPageMask);
+    return e->ppage | (lin & mmu::kPageMask);
+}
+
+bool Cpu::debug_translate(uint32_t lin, uint32_t& phys) {
+    if (!paging()) {
+        phys = lin & mem_.a20_mask();
+        return true;
+    }
+    mmu::PagingRegs regs{s.cr[0], s.cr[3], s.cr[4], s.efer};
+    mmu::WalkResult r = mmu::walk(mem_, regs, lin, mmu::Access::kRead, false);
+    if (!r.ok || r.phys > 0xFFFFFFFFull) return false;
+    phys = uint32_t(r.phys) & mem_.a20_mask();
+    return true;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -151,7 +299,7 @@ void Cpu::fault(uint8_t vector, int32_t error_code) {
 
 void Cpu::interrupt_real(uint8_t vector, uint32_t return_eip) {
     uint32_t entry = uint32_t(vector) * 4;
-    if (!m_->is_8086 && entry + 3 > s.idtr.limit) fault(kGP, 0);  // becomes #DF in delivery
+    if (!m_->is_8086 && entry + 3 > s.idtr.limit) fault(kGP, 0);
     uint32_t flags = eflags();
     uint32_t new_ip = read_lin<16>(s.idtr.base + entry);
     uint32_t new_cs = read_lin<16>(s.idtr.base + entry + 2);
@@ -160,52 +308,148 @@ void Cpu::interrupt_real(uint8_t vector, uint32_t return_eip) {
     push<16>(s.seg[CS].sel);
     push<16>(return_eip);
     s.eflags &= ~(kIF | kTF | kAC | kRF);
+    update_ac();
     load_seg_real(CS, uint16_t(new_cs));
     s.eip = new_ip;
     next_eip = new_ip;
     stop_ = true;
 }
 
-void Cpu::software_interrupt(uint8_t vector) {
-    interrupt_real(vector, next_eip);
+void Cpu::deliver(uint8_t vector, uint32_t return_eip, bool soft, bool ext, int32_t error) {
+    delivering_ = vector;
+    delivering_ext_ = ext;
+    if (protected_mode()) interrupt_pm(vector, return_eip, soft, ext, error);
+    else interrupt_real(vector, return_eip);
+    delivering_ = -1;
+    stop_ = true;
 }
+
+void Cpu::software_interrupt(uint8_t vector, SoftInt kind) {
+    if (!protected_mode()) return interrupt_real(vector, next_eip);
+    // INT1 (ICEBP) is delivered like a hardware debug exception: no gate-DPL check, EXT set.
+    bool soft = kind != SoftInt::kInt1;
+    if (v86() && kind == SoftInt::kIntN) {
+        if (s.cr[4] & kCr4VME) {
+            // VME: the TSS redirection bitmap (32 bytes below the I/O map base) says whether
+            // INT n goes to the virtual-8086 task's own IVT.
+            if (!(s.tr.attr & 0x8) || s.tr.limit < 0x67) fault(kGP, 0);
+            uint32_t iomap = read_sys<16>(s.tr.base + 0x66);
+            uint32_t off = iomap - 32 + vector / 8;
+            if (off > s.tr.limit) fault(kGP, 0);
+            bool redirect_to_pm = (read_sys<8>(s.tr.base + off) >> (vector & 7)) & 1;
+            if (!redirect_to_pm) {
+                uint32_t fl = eflags();
+                if (iopl() < 3) fl = (fl & ~kIF) | ((fl & kVIF) ? kIF : 0) | kIOPL;
+                uint32_t entry = uint32_t(vector) * 4;
+                uint32_t new_ip = read_lin<16>(entry);
+                uint32_t new_cs = read_lin<16>(entry + 2);
+                check_pushes(3, 2);
+                push<16>(fl);
+                push<16>(s.seg[CS].sel);
+                push<16>(next_eip);
+                if (iopl() < 3) s.eflags &= ~kVIF;
+                else s.eflags &= ~kIF;
+                s.eflags &= ~(kTF | kRF);
+                load_seg_real(CS, uint16_t(new_cs));
+                next_eip = new_ip;
+                stop_ = true;
+                return;
+            }
+            if (iopl() < 3) fault(kGP, 0);
+        } else if (iopl() < 3) {
+            fault(kGP, 0);
+        }
+    }
+    deliver(vector, next_eip, soft, !soft, -1);
+}
+
+// Exception classes for the double-fault rule (SDM vol. 3A, table 6-5).
+namespace {
+bool contributory(int v) { return v == kDE || v == kTS || v == kNP || v == kSS || v == kGP; }
+bool has_error_code(int v) {
+    return v == kDoubleFault || v == kTS || v == kNP || v == kSS || v == kGP ||
+           v == kPageFault || v == kAlignCheck;
+}
+}  // namespace
 
 // Called in the run loop after a handler longjmp'd out with pending_vector_ set.
 void Cpu::deliver_exception() {
     ++stats_.exceptions;
     uint8_t vec = pending_vector_;
+    int32_t err = pending_error_;
     last_exception_ = vec;
-    if (fault_depth_ >= 2 || (fault_depth_ == 1 && vec == kDoubleFault)) {
-        shutdown_ = true;  // triple fault
-        return;
+    if (delivering_ >= 0) {
+        // A fault while delivering an earlier event.
+        int first = delivering_;
+        if (first == kDoubleFault) {
+            shutdown_ = true;  // triple fault
+            delivering_ = -1;
+            return;
+        }
+        if (delivering_ext_ && err >= 0 && (vec == kTS || vec == kNP || vec == kSS || vec == kGP))
+            err |= 1;  // EXT: the fault happened while delivering an external event
+        bool df = (contributory(first) && contributory(vec)) ||
+                  (first == kPageFault && (contributory(vec) || vec == kPageFault));
+        if (df) {
+            vec = kDoubleFault;
+            err = 0;
+            last_exception_ = vec;
+        }
+        delivering_ = -1;
     }
-    if (fault_depth_ == 1) vec = kDoubleFault;  // a fault while delivering a fault
-    ++fault_depth_;
+    if (has_error_code(vec) && err < 0) err = 0;
+    if (!has_error_code(vec) || !protected_mode()) err = -1;
     // The 8086 pushes the address after a divide instruction; everything later pushes the
     // faulting instruction's own address so the handler can restart it.
     uint32_t ret = (vec == kDE && m_->div_fault_next_ip) ? next_eip : uint32_t(s.eip);
-    interrupt_real(vec, ret);
-    fault_depth_ = 0;
+    deliver(vec, ret, false, true, err);
 }
 
 void Cpu::take_irq() {
     s.halted = 0;
     uint8_t vec = irq_->irq_acknowledge();
     next_eip = uint32_t(s.eip);
-    interrupt_real(vec, uint32_t(s.eip));
+    deliver(vec, uint32_t(s.eip), false, true, -1);
 }
 
 // ---------------------------------------------------------------------------------------------
 // Code fetch and the decoded-block cache
 
-unsigned Cpu::fetch_code(uint32_t eip, uint8_t* out, unsigned n) {
-    bool wrap16 = !code32();
-    for (unsigned k = 0; k < n; ++k) {
-        uint32_t off = eip + k;
-        if (wrap16) off &= 0xFFFF;
-        out[k] = uint8_t(mem_.read(translate(s.seg[CS].base + off), 1));
+unsigned Cpu::fetch_probe(uint32_t eip, bool c32, uint8_t* out, unsigned want, int& stop,
+                          uint32_t& stop_lin, uint32_t& last_page) {
+    stop = 0;
+    uint32_t cur_page = kTlbInvalid, cur_phys = 0;
+    unsigned n = 0;
+    for (; n < want; ++n) {
+        uint32_t off = eip + n;
+        if (!c32) off &= 0xFFFF;
+        if (off > s.seg[CS].limit && !m_->is_8086) {
+            stop = 1;
+            break;
+        }
+        uint32_t lin = s.seg[CS].base + off;
+        if ((lin & ~mmu::kPageMask) != cur_page) {
+            uint32_t p = code_phys(lin, true);
+            if (p == ~0u) {
+                stop = 2;
+                stop_lin = lin;
+                break;
+            }
+            cur_page = lin & ~mmu::kPageMask;
+            cur_phys = p & ~mmu::kPageMask;
+        }
+        last_page = cur_phys;
+        out[n] = uint8_t(mem_.read(cur_phys | (lin & mmu::kPageMask), 1));
     }
     return n;
+}
+
+unsigned Cpu::fetch_code(uint32_t eip, uint8_t* out, unsigned n) {
+    int stop;
+    uint32_t stop_lin, last;
+    unsigned got = fetch_probe(eip, code32(), out, n, stop, stop_lin, last);
+    std::memset(out + got, 0, n - got);
+    return got;
 }
 
 Cpu::Block* Cpu::find_block(uint32_t phys, uint32_t mode) {
@@ -217,11 +461,15 @@ Cpu::Block* Cpu::find_block(uint32_t phys, uint32_t mode) {
     return it->second.get();
 }
 
+// Decodes the block at CS:EIP. Instruction bytes are fetched without faulting; an instruction
+// that cannot be fetched whole (CS limit, a page not present or not executable) ends the block
+// before it, or, as the block's first instruction, raises its fault (#GP(0) or #PF) right away,
+// which is exactly when executing it would. An instruction crossing a page boundary is always
+// alone in its block, so the second page's translation is checked when that block is entered.
 Cpu::Block* Cpu::build_block(uint32_t phys, uint32_t mode) {
     const Decoder& dec = decoder_for(m_->model);
     const bool c32 = mode & 1;
     uint32_t eip = uint32_t(s.eip);
-    uint32_t lin0 = s.seg[CS].base + eip;
     auto blk = std::make_unique<Block>();
     blk->phys = phys;
     blk->mode = mode;
@@ -232,33 +480,46 @@ Cpu::Block* Cpu::build_block(uint32_t phys, uint32_t mode) {
     while (blk->insns.size() < kMaxBlockInsns) {
         uint8_t bytes[16];
         uint32_t cur = eip + span;
-        // A 16-bit instruction pointer wraps at 64 KiB: bytes past the wrap are not physically
-        // contiguous with the block, so such an instruction is decoded but never cached.
-        bool wraps = !c32 && cur + 15 > 0xFFFF;
-        fetch_code(cur, bytes, 15);
+        if (!c32) cur &= 0xFFFF;
+        int stop;
+        uint32_t stop_lin = 0, last_page = 0;
+        unsigned avail = fetch_probe(cur, c32, bytes, 15, stop, stop_lin, last_page);
         DecodedInsn di{};
-        DecodeStatus st = dec.decode(bytes, 15, c32, di);
-        (void)st;
-        if (wraps && cur + di.len > 0x10000) {
-            if (!blk->insns.empty()) break;  // end the block before it; decoded alone next time
-            cacheable = false;
+        DecodeStatus st = avail ? dec.decode(bytes, avail, c32, di) : DecodeStatus::kTruncated;
+        const bool first = blk->insns.empty();
+        if (st == DecodeStatus::kTruncated) {
+            if (!first) break;
+            if (stop == 2) code_phys(stop_lin);  // raises the #PF
+            fault(kGP, 0);                       // past the CS limit
+        }
+        // Physical pages of the instruction's first and last byte.
+        uint32_t p_first = ~0u, p_last = ~0u;
+        {
+            int st2;
+            uint32_t sl, lp;
+            fetch_probe(cur, c32, bytes, 1, st2, sl, lp);
+            p_first = lp >> mmu::kPageBits;
+            fetch_probe(cur, c32, bytes, di.len, st2, sl, lp);
+            p_last = lp >> mmu::kPageBits;
+        }
+        // A 16-bit instruction pointer wraps at 64 KiB: bytes past the wrap are not contiguous
+        // with the block, so such an instruction is decoded alone and never cached.
+        bool wraps = !c32 && cur + di.len > 0x10000;
+        if (wraps || p_first != p_last) {
+            if (!first) break;
+            if (wraps) cacheable = false;
+            else blk->page2 = p_last;
             blk->insns.push_back(di);
             span += di.len;
             break;
         }
-        // Stop at a page boundary: an instruction may cross into the next page (both pages are
-        // then watched), but the next one starts a new block.
-        uint32_t lin_start = lin0 + span;
-        uint32_t lin_end = lin_start + di.len - 1;
-        if ((lin_end >> mmu::kPageBits) != (lin0 >> mmu::kPageBits)) {
-            if ((lin_start >> mmu::kPageBits) != (lin0 >> mmu::kPageBits)) break;
-            blk->page2 = translate(lin_end) >> mmu::kPageBits;
-        }
         blk->insns.push_back(di);
         span += di.len;
         if (di.flags & kfEndsBlock) break;
-        if (blk->page2 != ~0u) break;
         if (!c32 && eip + span > 0xFFFF) break;
+        // Stay within the first page.
+        uint32_t lin_next = s.seg[CS].base + eip + span;
+        if ((lin_next >> mmu::kPageBits) != ((s.seg[CS].base + eip) >> mmu::kPageBits)) break;
     }
     blk->eip_span = span;
     ++stats_.blocks_built;
@@ -267,6 +528,8 @@ Cpu::Block* Cpu::build_block(uint32_t phys, uint32_t mode) {
         scratch_.phys = phys;
         scratch_.mode = mode;
         scratch_.valid = true;
+        scratch_.page2 = ~0u;
+        scratch_.eip_span = span;
         return &scratch_;
     }
     // Watch the pages this block was decoded from.
@@ -278,13 +541,19 @@ Cpu::Block* Cpu::build_block(uint32_t phys, uint32_t mode) {
         page_blocks_[blk->page2].push_back(blk.get());
     }
     // Stores to those pages must now take the slow path: drop write permission in the TLB.
-    for (auto& e : tlb_) {
-        if (e.write_tag == kTlbInvalid) continue;
-        uint32_t p = translate(e.write_tag) >> mmu::kPageBits;
-        if (p == page1 || p == blk->page2) e.write_tag = kTlbInvalid;
-    }
+    for (auto& t : tlb_)
+        for (auto& e : t) {
+            if (e.write_tag == kTlbInvalid) continue;
+            uint32_t p = e.ppage >> mmu::kPageBits;
+            if (p == page1 || p == blk->page2) e.write_tag = kTlbInvalid;
+        }
     Block* raw = blk.get();
-    blocks_[(uint64_t(mode) << 32) | phys] = std::move(blk);
+    auto& slot = blocks_[(uint64_t(mode) << 32) | phys];
+    if (slot) {
+        slot->valid = false;
+        graveyard_.push_back(std::move(slot));
+    }
+    slot = std::move(blk);
     fast_[(phys ^ (phys >> 12)) & (kFastSize - 1)] = raw;
     return raw;
 }
@@ -346,12 +615,13 @@ void Cpu::execute_block(Block& b, uint64_t limit) {
 Exit Cpu::run(uint64_t max_insns) {
     const uint64_t end = s.icount + max_insns;
     stop_requested_ = false;
+    sync_state();
     for (;;) {
         if (setjmp(jmp_) == 0) return run_until(end);
         // A handler (or a delivery in progress) faulted. The state is as before the faulting
         // instruction; delivery may fault again and land here once more with fault_depth_ set.
         current_block_ = nullptr;
-        if (fault_depth_ == 0) fault_before_ = s;
+        if (delivering_ < 0) fault_before_ = s;
         deliver_exception();
         if (shutdown_) return Exit::kShutdown;
         ++s.icount;  // the faulting instruction counts as retired: virtual time moves on
@@ -380,10 +650,17 @@ Exit Cpu::run_until(uint64_t end) {
         if (stop_requested_) return Exit::kStop;
         if (tlb_generation_ != mem_.generation()) flush_tlb();
 
-        uint32_t phys = translate(s.seg[CS].base + uint32_t(s.eip));
+        const uint32_t eip = uint32_t(s.eip);
+        const uint32_t lin = s.seg[CS].base + eip;
+        uint32_t phys = code_phys(lin);
         uint32_t mode = code32() ? 1 : 0;
         Block* b = find_block(phys, mode);
-        if (!b || !b->valid) b = build_block(phys, mode);
+        // A cached block is reused only if it still lies within the CS limit and, when its one
+        // instruction crosses into a second page, that page still maps to the same frame.
+        if (!b || !b->valid || uint64_t(eip) + b->eip_span - 1 > s.seg[CS].limit ||
+            (b->page2 != ~0u &&
+             code_phys((lin | mmu::kPageMask) + 1) >> mmu::kPageBits != b->page2))
+            b = build_block(phys, mode);
         if (observer_) {
             // Traced execution: one instruction at a time, each reported with its before-state.
             CpuState before = s;

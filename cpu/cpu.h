@@ -74,7 +74,11 @@ struct CpuStats {
     uint64_t exceptions = 0;
 };
 
+struct ProtMode;
+
 class Cpu final : public mmu::CodeWatcher {
+    friend struct ProtMode;  // protmode.cpp: descriptors, gates, task switches
+
 public:
     Cpu(CpuModel model, mmu::PhysMemory& mem, devices::IoBus& io);
     ~Cpu() override;
@@ -99,10 +103,22 @@ public:
 
     // ---- state helpers used by loaders, tests and handlers ----
     uint32_t eflags() const { return read_eflags(s) | m_->eflags_fixed1; }
-    void set_eflags(uint32_t v) { write_eflags(s, v); }
+    // Writes EFLAGS as is (no privilege filtering: callers apply the POPF/IRET rules).
+    void set_eflags(uint32_t v) {
+        write_eflags(s, v);
+        update_ac();
+    }
+    // Re-derives every cache kept outside CpuState (segment checks, TLB, privilege) after the
+    // state was written from outside (loaders, tests, snapshots). run() calls it on entry.
+    void sync_state();
     void load_seg_real(unsigned seg, uint16_t sel);
     bool code32() const { return s.seg[CS].attr & kAttrDB; }
-    bool protected_mode() const { return s.cr[0] & 1; }
+    bool protected_mode() const { return s.cr[0] & kCr0PE; }
+    bool v86() const { return s.eflags & kVM; }
+    // Protected mode proper (not real, not virtual-8086).
+    bool pm() const { return protected_mode() && !v86(); }
+    unsigned cpl() const { return s.cpl; }
+    unsigned iopl() const { return (s.eflags >> 12) & 3; }
 
     // Registers by encoding (0..7). 8-bit: AL CL DL BL AH CH DH BH.
     uint32_t r32(unsigned i) const { return uint32_t(s.gpr[i]); }
@@ -151,37 +167,49 @@ public:
     template <int B>
     uint32_t read(unsigned seg, uint32_t off) {
         if (m_->is_8086) [[unlikely]] return read_wrap16<B>(seg, off);
-        check_limit(seg, off, B / 8);
-        return read_lin<B>(s.seg[seg].base + off);
+        check_read(seg, off, B / 8);
+        uint32_t lin = s.seg[seg].base + off;
+        if constexpr (B > 8) if (ac_check_) [[unlikely]] check_alignment(lin, B / 8);
+        return read_lin<B>(lin);
     }
     template <int B>
     void write(unsigned seg, uint32_t off, uint32_t v) {
         if (m_->is_8086) [[unlikely]] return write_wrap16<B>(seg, off, v);
-        check_limit(seg, off, B / 8);
-        write_lin<B>(s.seg[seg].base + off, v);
+        check_write(seg, off, B / 8);
+        uint32_t lin = s.seg[seg].base + off;
+        if constexpr (B > 8) if (ac_check_) [[unlikely]] check_alignment(lin, B / 8);
+        write_lin<B>(lin, v);
     }
-    // Checks that a later write of `bytes` at seg:off will not fault (for instructions that must
-    // check a store before committing other state).
+    // Segment checks alone (limit, type, usability), for instructions that must check an
+    // access before committing other state. The 8086 checks nothing.
+    void check_read(unsigned seg, uint32_t off, unsigned bytes) {
+        const SegCheck& k = segchk_[seg];
+        if (off < k.rlo || uint64_t(off) + (bytes - 1) > k.rhi) [[unlikely]] segment_fault(seg);
+    }
     void check_write(unsigned seg, uint32_t off, unsigned bytes) {
-        if (!m_->is_8086) check_limit(seg, off, bytes);
+        const SegCheck& k = segchk_[seg];
+        if (off < k.wlo || uint64_t(off) + (bytes - 1) > k.whi) [[unlikely]] segment_fault(seg);
     }
 
-    // ---- linear memory (through the TLB) ----
+    // ---- linear memory (through the TLB of the current privilege) ----
     template <int B>
-    uint32_t read_lin(uint32_t lin) {
-        const TlbEntry& e = tlb_[(lin >> mmu::kPageBits) & (kTlbSize - 1)];
-        if (e.read_tag == (lin & ~mmu::kPageMask) && (lin & mmu::kPageMask) <= mmu::kPageSize - B / 8) [[likely]]
-            return load<B>(reinterpret_cast<const uint8_t*>(e.addend + lin));
-        return read_lin_slow(lin, B / 8);
-    }
+    uint32_t read_lin(uint32_t lin) { return read_lin_t<B>(tlb_cur_, lin); }
     template <int B>
-    void write_lin(uint32_t lin, uint32_t v) {
-        const TlbEntry& e = tlb_[(lin >> mmu::kPageBits) & (kTlbSize - 1)];
-        if (e.write_tag == (lin & ~mmu::kPageMask) && (lin & mmu::kPageMask) <= mmu::kPageSize - B / 8) [[likely]]
-            return store<B>(reinterpret_cast<uint8_t*>(e.addend + lin), v);
-        write_lin_slow(lin, B / 8, v);
-    }
-    void flush_tlb();
+    void write_lin(uint32_t lin, uint32_t v) { write_lin_t<B>(tlb_cur_, lin, v); }
+    // Implicit supervisor accesses (descriptor tables, the TSS, the IDT): paging checks them as
+    // CPL 0 accesses whatever the CPL.
+    template <int B>
+    uint32_t read_sys(uint32_t lin) { return read_lin_t<B>(tlb_[0], lin); }
+    template <int B>
+    void write_sys(uint32_t lin, uint32_t v) { write_lin_t<B>(tlb_[0], lin, v); }
+    // Checks that `bytes` at `lin` can be written at the current privilege (page faults now,
+    // before a multi-part store commits anything).
+    void probe_write_lin(uint32_t lin, unsigned bytes, bool sys = false);
+    void flush_tlb(bool keep_global = false);
+    void invlpg(uint32_t lin);
+    // Translates a linear address for the debugger/tracer without faulting or setting A/D bits
+    // when possible; false when unmapped.
+    bool debug_translate(uint32_t lin, uint32_t& phys);
 
     // ---- stack (SS:SP or SS:ESP by the B bit of SS) ----
     bool stack32() const { return s.seg[SS].attr & kAttrDB; }
@@ -196,7 +224,8 @@ public:
         if (m_->is_8086) return;
         uint32_t smask = stack32() ? 0xFFFFFFFFu : 0xFFFFu;
         uint32_t top = sp();
-        for (unsigned k = 1; k <= count; ++k) check_limit(SS, (top - k * bytes) & smask, bytes);
+        for (unsigned k = 1; k <= count; ++k) check_write(SS, (top - k * bytes) & smask, bytes);
+        if (paging()) probe_write_lin(s.seg[SS].base + ((top - count * bytes) & smask), count * bytes);
     }
     template <int B>
     void push(uint32_t v) {
@@ -228,8 +257,38 @@ public:
 
     // Raises a guest exception: does not return (longjmp to the run loop).
     [[noreturn]] void fault(uint8_t vector, int32_t error_code = -1);
-    // Delivers a software interrupt (INT n, INT3, INTO) returning to next_eip.
-    void software_interrupt(uint8_t vector);
+    // Delivers a software interrupt returning to next_eip. `kind`: INT n, INT3/INTO (privilege
+    // checked against the gate DPL, IOPL-sensitive in v8086) or INT1/ICEBP.
+    enum class SoftInt : uint8_t { kIntN, kInt3, kInto, kInt1 };
+    void software_interrupt(uint8_t vector, SoftInt kind = SoftInt::kIntN);
+
+    // ---- protected mode (protmode.cpp) ----
+    // Loads a data or stack segment register by the rules of the current mode.
+    void load_seg(unsigned seg, uint16_t sel);
+    void far_jump(uint16_t sel, uint32_t off, bool op32);
+    void far_call(uint16_t sel, uint32_t off, bool op32);
+    void far_return(bool op32, uint16_t pop_bytes);
+    void iret(bool op32);
+    // EFLAGS bits POPF may change at the current privilege (protected and real mode).
+    uint32_t popf_mask(bool op32);
+    // Raises #GP(0) unless the current privilege may access ports [port, port+size).
+    void check_io(uint16_t port, unsigned size) {
+        if (protected_mode() && (v86() || cpl() > iopl())) check_io_bitmap(port, size);
+    }
+    void sysenter();
+    void sysexit(bool op32);
+    // Descriptor access for LAR/LSL/VERR/VERW: false when the selector is null or outside its
+    // table (no fault).
+    bool fetch_descriptor(uint16_t sel, uint32_t& lo, uint32_t& hi);
+    void lldt(uint16_t sel);
+    void ltr(uint16_t sel);
+    // Control registers, with the side effects of writing them (TLB flushes, mode changes).
+    void write_cr(unsigned n, uint32_t v);
+    // RDMSR/WRMSR: false for an MSR this CPU does not have (#GP(0) in the handler).
+    bool read_msr(uint32_t idx, uint64_t& v) const;
+    bool write_msr(uint32_t idx, uint64_t v);
+    uint64_t tsc() const { return s.icount + s.msr.tsc_offset; }
+    bool paging() const { return s.cr[0] & kCr0PG; }
 
     // ---- I/O ----
     uint32_t io_read(uint16_t port, unsigned size) { return io_.read(port, size); }
@@ -248,13 +307,28 @@ public:
     unsigned fetch_code(uint32_t eip, uint8_t* out, unsigned n);
 
 private:
+    // One soft-TLB entry: a translated linear page. The fast paths compare read_tag/write_tag
+    // with the page and add `addend` to get a host pointer; they are only set for RAM/ROM
+    // (writes: RAM without decoded code, writable and already dirty). `vpage`/`ppage`/`perm`
+    // keep the translation itself for the slow paths (MMIO, code pages, fetches).
     struct TlbEntry {
         uint32_t read_tag;
         uint32_t write_tag;
         uintptr_t addend;
+        uint32_t vpage;  // linear page, or kTlbInvalid
+        uint32_t ppage;  // physical page
+        uint32_t size_mask;  // ~(page size - 1) of the mapping (INVLPG of a large page)
+        uint8_t perm;    // kPermWrite | kPermExec | kPermGlobal | kPermVoid
+        uint8_t pad[3];
     };
+    static constexpr uint8_t kPermWrite = 1, kPermExec = 2, kPermGlobal = 4, kPermVoid = 8;
     static constexpr unsigned kTlbSize = 256;
     static constexpr uint32_t kTlbInvalid = 1;  // never equals a page-aligned address
+
+    // Valid offset ranges of a segment for reads and writes: [lo, hi]; empty when lo > hi.
+    struct SegCheck {
+        uint32_t rlo, rhi, wlo, whi;
+    };
 
     struct Block {
         uint32_t phys;      // physical address of the first instruction
@@ -277,10 +351,35 @@ private:
         else if constexpr (B == 16) { uint16_t w = uint16_t(v); std::memcpy(p, &w, 2); }
         else std::memcpy(p, &v, 4);
     }
-    void check_limit(unsigned seg, uint32_t off, unsigned bytes) {
-        if (uint64_t(off) + (bytes - 1) > s.seg[seg].limit) [[unlikely]]
-            fault(seg == SS && !m_->overrun_is_gp ? kSS : kGP, 0);
+    template <int B>
+    uint32_t read_lin_t(TlbEntry* tlb, uint32_t lin) {
+        const TlbEntry& e = tlb[(lin >> mmu::kPageBits) & (kTlbSize - 1)];
+        if (e.read_tag == (lin & ~mmu::kPageMask) && (lin & mmu::kPageMask) <= mmu::kPageSize - B / 8) [[likely]]
+            return load<B>(reinterpret_cast<const uint8_t*>(e.addend + lin));
+        return read_lin_slow(tlb, lin, B / 8);
     }
+    template <int B>
+    void write_lin_t(TlbEntry* tlb, uint32_t lin, uint32_t v) {
+        const TlbEntry& e = tlb[(lin >> mmu::kPageBits) & (kTlbSize - 1)];
+        if (e.write_tag == (lin & ~mmu::kPageMask) && (lin & mmu::kPageMask) <= mmu::kPageSize - B / 8) [[likely]]
+            return store<B>(reinterpret_cast<uint8_t*>(e.addend + lin), v);
+        write_lin_slow(tlb, lin, B / 8, v);
+    }
+    [[noreturn]] void segment_fault(unsigned seg);
+    void check_alignment(uint32_t lin, unsigned bytes) {
+        if (lin & (bytes - 1)) fault(kAlignCheck, 0);
+    }
+    void update_ac() {
+        ac_check_ = (s.cr[0] & kCr0AM) && (s.eflags & kAC) && s.cpl == 3 && protected_mode();
+    }
+    void set_cpl(unsigned cpl) {
+        s.cpl = uint8_t(cpl);
+        tlb_cur_ = tlb_[cpl == 3 ? 1 : 0];
+        update_ac();
+    }
+    // Recomputes segchk_[seg] from the descriptor cache and the mode.
+    void refresh_seg(unsigned seg);
+    void check_io_bitmap(uint16_t port, unsigned size);
     template <int B>
     uint32_t read_wrap16(unsigned seg, uint32_t off) {
         uint32_t v = 0;
@@ -293,13 +392,27 @@ private:
         for (int k = 0; k < B / 8; ++k)
             write_lin<8>(s.seg[seg].base + ((off + k) & 0xFFFF), (v >> (8 * k)) & 0xFF);
     }
-    uint32_t read_lin_slow(uint32_t lin, unsigned size);
-    void write_lin_slow(uint32_t lin, unsigned size, uint32_t v);
-    uint32_t translate(uint32_t lin) const { return lin & mem_.a20_mask(); }
-    void tlb_fill(uint32_t lin);
+    uint32_t read_lin_slow(TlbEntry* tlb, uint32_t lin, unsigned size);
+    void write_lin_slow(TlbEntry* tlb, uint32_t lin, unsigned size, uint32_t v);
+    // Fills the entry for `lin` in `tlb` for an access of kind `acc`; raises #PF when the
+    // translation fails, or returns nullptr instead when `probe`.
+    TlbEntry* tlb_fill(TlbEntry* tlb, uint32_t lin, uint8_t acc, bool probe = false);
+    TlbEntry& tlb_entry(TlbEntry* tlb, uint32_t lin) {
+        return tlb[(lin >> mmu::kPageBits) & (kTlbSize - 1)];
+    }
+    // Physical address of an instruction byte at `lin` (#PF unless `probe`; ~0 when probe fails).
+    uint32_t code_phys(uint32_t lin, bool probe = false);
+    // Instruction bytes at CS:eip for the decoder without faulting: returns how many were
+    // available; `stop` tells why it stopped short (0 none, 1 CS limit, 2 page not accessible).
+    unsigned fetch_probe(uint32_t eip, bool c32, uint8_t* out, unsigned want, int& stop,
+                         uint32_t& stop_lin, uint32_t& last_page);
 
     void deliver_exception();
     void interrupt_real(uint8_t vector, uint32_t return_eip);
+    // Protected-mode (and virtual-8086) event delivery through the IDT (protmode.cpp).
+    // `soft`: INT n/INT3/INTO (gate DPL checked); `ext`: external event (EXT bit in errors).
+    void interrupt_pm(uint8_t vector, uint32_t return_eip, bool soft, bool ext, int32_t error);
+    void deliver(uint8_t vector, uint32_t return_eip, bool soft, bool ext, int32_t error);
     void take_irq();
     Block* find_block(uint32_t phys, uint32_t mode);
     Block* build_block(uint32_t phys, uint32_t mode);
@@ -313,8 +426,14 @@ private:
     InsnObserver* observer_ = nullptr;
     CpuStats stats_;
 
-    TlbEntry tlb_[kTlbSize];
+    TlbEntry tlb_[2][kTlbSize];  // [0] supervisor accesses, [1] user (CPL 3) accesses
+    TlbEntry* tlb_cur_ = tlb_[0];
     uint64_t tlb_generation_ = ~uint64_t(0);
+    SegCheck segchk_[6] = {};
+    bool ac_check_ = false;
+    // The event being delivered when a delivery faults (-1: none): decides #DF vs serial.
+    int delivering_ = -1;
+    bool delivering_ext_ = false;
 
     std::jmp_buf jmp_;
     bool stop_ = false;
@@ -322,7 +441,6 @@ private:
     bool shutdown_ = false;
     uint8_t pending_vector_ = 0;
     int32_t pending_error_ = -1;
-    uint8_t fault_depth_ = 0;  // 1 while delivering an exception (a second fault: #DF)
     int last_exception_ = -1;
     Block* current_block_ = nullptr;
     CpuState fault_before_{};  // state at the faulting instruction, for the observer

@@ -38,6 +38,7 @@ Decoder::Decoder(CpuModel model) : impl_(std::make_unique<Impl>()) {
     ops::register_stack(impl_->table, m);
     ops::register_control(impl_->table, m);
     ops::register_system(impl_->table, m);
+    ops::register_privileged(impl_->table, m);
 }
 
 Decoder::~Decoder() = default;

@@ -40,6 +40,26 @@ struct Segment {
 static_assert(std::is_standard_layout_v<Segment>);
 
 inline constexpr uint16_t kAttrDB = 1u << 14;  // default operand size / big (D/B)
+inline constexpr uint16_t kAttrG = 1u << 15;   // limit in 4 KiB units
+inline constexpr uint16_t kAttrP = 1u << 7;    // present
+inline constexpr uint16_t kAttrS = 1u << 4;    // code/data (not system)
+inline constexpr uint16_t kAttrCode = 1u << 3; // type bit 3: code
+inline constexpr uint16_t kAttrConforming = 1u << 2;  // code: conforming (data: expand-down)
+inline constexpr uint16_t kAttrExpandDown = 1u << 2;
+inline constexpr uint16_t kAttrRW = 1u << 1;   // code: readable, data: writable
+inline constexpr uint16_t kAttrAccessed = 1u << 0;
+inline constexpr unsigned attr_dpl(uint16_t attr) { return (attr >> 5) & 3; }
+
+// Control register bits.
+inline constexpr uint32_t kCr0PE = 1u << 0, kCr0MP = 1u << 1, kCr0EM = 1u << 2, kCr0TS = 1u << 3,
+                          kCr0ET = 1u << 4, kCr0NE = 1u << 5, kCr0WP = 1u << 16,
+                          kCr0AM = 1u << 18, kCr0NW = 1u << 29, kCr0CD = 1u << 30,
+                          kCr0PG = 1u << 31;
+inline constexpr uint32_t kCr4VME = 1u << 0, kCr4PVI = 1u << 1, kCr4TSD = 1u << 2,
+                          kCr4DE = 1u << 3, kCr4PSE = 1u << 4, kCr4PAE = 1u << 5,
+                          kCr4MCE = 1u << 6, kCr4PGE = 1u << 7, kCr4PCE = 1u << 8,
+                          kCr4OSFXSR = 1u << 9, kCr4OSXMMEXCPT = 1u << 10;
+inline constexpr uint64_t kEferSCE = 1u << 0, kEferNXE = 1u << 11;
 
 struct DescriptorTable {
     uint32_t base;
@@ -52,6 +72,19 @@ struct DescriptorTable {
 struct LazyFlags {
     uint32_t res;
     uint32_t aux;
+};
+
+// Model-specific registers a kernel touches; each reads back what was written.
+struct Msrs {
+    uint64_t tsc_offset;  // IA32_TIME_STAMP_COUNTER = virtual time + tsc_offset
+    uint64_t apic_base;
+    uint64_t sysenter_cs, sysenter_esp, sysenter_eip;
+    uint64_t pat;
+    uint64_t mtrr_def_type;
+    uint64_t mtrr_fixed[11];
+    uint64_t mtrr_var[16];  // base/mask pairs 0x200..0x20F
+    uint64_t misc_enable;
+    uint64_t tsc_aux;  // RDTSCP's ECX
 };
 
 struct CpuState {
@@ -68,7 +101,9 @@ struct CpuState {
     uint64_t icount;  // retired instructions: the basis of virtual time in deterministic mode
     uint8_t halted;
     uint8_t inhibit_irq;  // 1 after MOV SS/POP SS/STI: no interrupt before the next instruction
-    uint8_t pad_[6];
+    uint8_t cpl;          // current privilege level (0 in real mode, 3 in virtual-8086 mode)
+    uint8_t pad_[5];
+    Msrs msr;
 };
 static_assert(std::is_standard_layout_v<CpuState>);
 static_assert(offsetof(CpuState, gpr) == 0, "JIT addresses gpr at offset 0");

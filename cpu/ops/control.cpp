@@ -4,8 +4,8 @@
 // the operand size; the 286 and later check the target against the CS limit before anything
 // is pushed (#GP(0)), so a failing CALL leaves the stack untouched. Every handler here ends
 // its block (the table marks them), so the run loop never executes past a taken branch.
-// Far transfers are the real-mode forms; protected-mode gates and task switches arrive with
-// the protected-mode work and slot in behind `far_transfer`.
+// Far transfers, IRET and INT go through Cpu (cpu.cpp, protmode.cpp), which picks the real,
+// virtual-8086 or protected-mode rules.
 #include "cpu/ops/ops.h"
 
 namespace vx86::cpu::ops {
@@ -53,27 +53,12 @@ void ret_near(Cpu& c, const DecodedInsn& i) {
     c.set_sp(nsp);
 }
 
-// Real-mode far transfer.
-template <int B>
-void far_transfer(Cpu& c, uint16_t sel, uint32_t off) {
-    off &= kMaskB<B>;
-    c.load_seg_real(CS, sel);
-    c.next_eip = off;
-}
-
 // JMP ptr16:16/32 (EA)
 template <int B>
-void jmp_far(Cpu& c, const DecodedInsn& i) { far_transfer<B>(c, i.imm2, i.imm); }
+void jmp_far(Cpu& c, const DecodedInsn& i) { c.far_jump(i.imm2, i.imm, B == 32); }
 // CALL ptr16:16/32 (9A)
 template <int B>
-void call_far(Cpu& c, const DecodedInsn& i) {
-    c.check_pushes(2, B / 8);
-    uint16_t old_cs = c.s.seg[CS].sel;
-    uint32_t ret = c.next_eip;
-    c.push<B>(old_cs);
-    c.push<B>(ret);
-    far_transfer<B>(c, i.imm2, i.imm);
-}
+void call_far(Cpu& c, const DecodedInsn& i) { c.far_call(i.imm2, i.imm, B == 32); }
 // Reads a far pointer m16:16 / m16:32.
 template <int B>
 void read_far_ptr(Cpu& c, const DecodedInsn& i, uint16_t& sel, uint32_t& off) {
@@ -90,7 +75,7 @@ void jmp_far_m(Cpu& c, const DecodedInsn& i) {
     uint16_t sel;
     uint32_t off;
     read_far_ptr<B>(c, i, sel, off);
-    far_transfer<B>(c, sel, off);
+    c.far_jump(sel, off, B == 32);
 }
 // CALL m16:16/32 (FF /3)
 template <int B>
@@ -98,19 +83,12 @@ void call_far_m(Cpu& c, const DecodedInsn& i) {
     uint16_t sel;
     uint32_t off;
     read_far_ptr<B>(c, i, sel, off);
-    c.check_pushes(2, B / 8);
-    c.push<B>(c.s.seg[CS].sel);
-    c.push<B>(c.next_eip);
-    far_transfer<B>(c, sel, off);
+    c.far_call(sel, off, B == 32);
 }
 // RETF (CB), RETF imm16 (CA)
 template <int B>
 void ret_far(Cpu& c, const DecodedInsn& i) {
-    uint32_t off = c.peek<B>(0);
-    uint16_t sel = uint16_t(c.peek<B>(B / 8));
-    uint32_t nsp = c.sp() + 2 * (B / 8) + ((i.opcode & 1) ? 0 : (i.imm & 0xFFFF));
-    far_transfer<B>(c, sel, off);
-    c.set_sp(nsp);
+    c.far_return(B == 32, (i.opcode & 1) ? 0 : uint16_t(i.imm));
 }
 
 // LOOPNE (E0), LOOPE (E1), LOOP (E2): the counter is eCX by address size.
@@ -130,30 +108,32 @@ void jcxz(Cpu& c, const DecodedInsn& i) {
 }
 
 // INT3 (CC), INT imm8 (CD), INTO (CE), INT1/ICEBP (F1)
-void int3(Cpu& c, const DecodedInsn&) { c.software_interrupt(kBP); }
+void int3(Cpu& c, const DecodedInsn&) { c.software_interrupt(kBP, Cpu::SoftInt::kInt3); }
 void int_imm(Cpu& c, const DecodedInsn& i) { c.software_interrupt(uint8_t(i.imm)); }
 void into(Cpu& c, const DecodedInsn&) {
-    if (lf_of(c.s.lf)) c.software_interrupt(kOverflow);
+    if (lf_of(c.s.lf)) c.software_interrupt(kOverflow, Cpu::SoftInt::kInto);
 }
-void int1(Cpu& c, const DecodedInsn&) { c.software_interrupt(kDB); }
+void int1(Cpu& c, const DecodedInsn&) { c.software_interrupt(kDB, Cpu::SoftInt::kInt1); }
 
-// IRET/IRETD (CF), real mode.
+// IRET/IRETD (CF). Protected and virtual-8086 mode: Cpu::iret.
 template <int B>
 void iret(Cpu& c, const DecodedInsn&) {
+    if (c.protected_mode()) return c.iret(B == 32);
     uint32_t off = c.peek<B>(0);
     uint16_t sel = uint16_t(c.peek<B>(B / 8));
     uint32_t fl = c.peek<B>(2 * (B / 8));
     uint32_t smask = c.stack32() ? 0xFFFFFFFFu : 0xFFFFu;
     uint32_t nsp = (c.sp() + 3 * (B / 8)) & smask;
     if (!c.traits().is_8086 && (off & kMaskB<B>) > c.s.seg[CS].limit) c.fault(kGP, 0);
-    far_transfer<B>(c, sel, off);
+    c.far_jump(sel, off, B == 32);
     c.set_sp(nsp);
     uint32_t mask = c.traits().eflags_writable & kMaskB<B>;
     c.set_eflags((c.eflags() & ~mask) | (fl & mask));
 }
 
-// HLT (F4): stop until an interrupt; EIP already points past the HLT.
+// HLT (F4): stop until an interrupt; EIP already points past the HLT. Privileged (CPL 0).
 void hlt(Cpu& c, const DecodedInsn&) {
+    if (c.protected_mode() && c.cpl() != 0) c.fault(kGP, 0);
     c.s.halted = 1;
     c.end_block();
 }

@@ -42,6 +42,7 @@ void register_string(OpTable& t, const ModelTraits& m);
 void register_stack(OpTable& t, const ModelTraits& m);
 void register_control(OpTable& t, const ModelTraits& m);
 void register_system(OpTable& t, const ModelTraits& m);
+void register_privileged(OpTable& t, const ModelTraits& m);
 
 // #UD for opcodes the model does not have (the 8086 has no #UD: the decoder maps its
 // undefined opcodes to what the silicon does before they reach here).

@@ -80,15 +80,37 @@ void popa(Cpu& c, const DecodedInsn&) {
     c.set_sp((osp + 8 * (B / 8)) & smask);
 }
 
-// PUSHF/PUSHFD (9C): VM and RF read as zero in the image.
+// PUSHF/PUSHFD (9C): VM and RF read as zero in the image. In virtual-8086 mode PUSHF is
+// IOPL-sensitive; with CR4.VME the 16-bit form pushes VIF in place of IF and IOPL as 3.
 template <int B>
-void pushf(Cpu& c, const DecodedInsn&) { c.push<B>(c.eflags() & (B == 32 ? 0x00FCFFFFu : 0xFFFFu)); }
+void pushf(Cpu& c, const DecodedInsn&) {
+    uint32_t f = c.eflags() & (B == 32 ? 0x00FCFFFFu : 0xFFFFu);
+    if (c.v86() && c.iopl() < 3) {
+        if (B == 32 || !(c.s.cr[4] & kCr4VME)) c.fault(kGP, 0);
+        f = (f & ~kIF) | ((c.eflags() & kVIF) ? kIF : 0) | kIOPL;
+    }
+    c.push<B>(f);
+}
 
-// POPF/POPFD (9D): only the bits the model lets real-mode code change are written.
+// POPF/POPFD (9D): only the bits the mode and privilege let the program change are written
+// (Cpu::popf_mask). Virtual-8086 mode at IOPL < 3: #GP, or with CR4.VME (16-bit form) the
+// popped IF goes to VIF.
 template <int B>
 void popf(Cpu& c, const DecodedInsn&) {
+    if (c.v86() && c.iopl() < 3) {
+        if (B == 32 || !(c.s.cr[4] & kCr4VME)) c.fault(kGP, 0);
+        uint32_t v = c.peek<16>(0);
+        uint32_t cur = c.eflags();
+        if ((v & kTF) || ((v & kIF) && (cur & kVIP))) c.fault(kGP, 0);
+        c.pop<16>();
+        uint32_t mask = c.traits().eflags_writable & 0xFFFF & ~(kIOPL | kIF);
+        uint32_t nf = (cur & ~mask) | (v & mask);
+        c.set_eflags((nf & ~kVIF) | ((v & kIF) ? kVIF : 0));
+        c.end_block();
+        return;
+    }
     uint32_t v = c.pop<B>();
-    uint32_t mask = c.traits().eflags_writable & kMaskB<B>;
+    uint32_t mask = c.popf_mask(B == 32);
     c.set_eflags((c.eflags() & ~mask) | (v & mask));
     c.end_block();  // IF or TF may have changed
 }

@@ -102,7 +102,10 @@ struct Ins {
     static constexpr bool kCond = false;
     static void iter(Cpu& c, const DecodedInsn& i, const Ctx& x) {
         overrun_quirk<B>(c, i, x, ES, EDI, kAdvDi, 2);
-        c.check_write(ES, idx(c, x, EDI), B / 8);  // the port read must not happen twice
+        c.check_io(c.r16(EDX), B / 8);
+        // The port read must not happen twice: check the store (segment and page) first.
+        c.check_write(ES, idx(c, x, EDI), B / 8);
+        c.probe_write_lin(c.s.seg[ES].base + idx(c, x, EDI), B / 8);
         uint32_t v = c.io_read(c.r16(EDX), B / 8);
         c.write<B>(ES, idx(c, x, EDI), v);
         advance(c, x, EDI);
@@ -113,6 +116,7 @@ struct Outs {
     static constexpr bool kCond = false;
     static void iter(Cpu& c, const DecodedInsn& i, const Ctx& x) {
         overrun_quirk<B>(c, i, x, i.seg, ESI, kAdvSi, 1);
+        c.check_io(c.r16(EDX), B / 8);
         uint32_t v = c.read<B>(i.seg, idx(c, x, ESI));
         c.io_write(c.r16(EDX), B / 8, v);
         advance(c, x, ESI);

@@ -4,9 +4,8 @@
 // Segment loads here are the real-mode forms (selector << 4 becomes the base; the cached limit
 // and attributes stay, which is what makes unreal mode work). Loading SS inhibits interrupts
 // for one instruction, so MOV SS / POP SS end their block and set inhibit_irq.
-// System instructions of protected mode (descriptor tables, control registers, MSRs beyond the
-// TSC) belong to the protected-mode work; until then they decode to #UD rather than to a
-// half-implemented guess.
+// The protected-mode system instructions (descriptor tables, control registers, MSRs) live in
+// privileged.cpp.
 #include "cpu/ops/ops.h"
 
 namespace vx86::cpu::ops {
@@ -17,7 +16,7 @@ void op_gp0(Cpu& c, const DecodedInsn&) { c.fault(kGP, 0); }
 namespace {
 
 void load_seg(Cpu& c, unsigned seg, uint16_t sel) {
-    c.load_seg_real(seg, sel);
+    c.load_seg(seg, sel);
     if (seg == SS) {
         c.s.inhibit_irq = 1;
         c.end_block();
@@ -81,18 +80,41 @@ void load_far(Cpu& c, const DecodedInsn& i) {
 template <int B, bool Dx>
 void in_(Cpu& c, const DecodedInsn& i) {
     uint16_t port = Dx ? c.r16(EDX) : uint16_t(i.imm & 0xFF);
+    c.check_io(port, B / 8);
     c.set_reg<B>(EAX, c.io_read(port, B / 8));
 }
 template <int B, bool Dx>
 void out_(Cpu& c, const DecodedInsn& i) {
     uint16_t port = Dx ? c.r16(EDX) : uint16_t(i.imm & 0xFF);
+    c.check_io(port, B / 8);
     c.io_write(port, B / 8, c.reg<B>(EAX));
     c.end_block();  // a device may have raised an interrupt or changed memory
 }
 
-// CLI (FA), STI (FB): STI delays interrupts by one instruction.
-void cli(Cpu& c, const DecodedInsn&) { c.s.eflags &= ~kIF; }
+// CLI (FA), STI (FB): STI delays interrupts by one instruction. IOPL-sensitive in protected
+// and virtual-8086 mode; below IOPL, CR4.PVI (CPL 3) and CR4.VME (v8086) make them work on VIF
+// instead (SDM vol. 2, CLI and STI tables).
+bool virtual_if(Cpu& c) {
+    if (!c.protected_mode()) return false;
+    if (c.v86()) {
+        if (c.iopl() == 3) return false;
+        if (c.s.cr[4] & kCr4VME) return true;
+    } else {
+        if (c.cpl() <= c.iopl()) return false;
+        if ((c.s.cr[4] & kCr4PVI) && c.cpl() == 3) return true;
+    }
+    c.fault(kGP, 0);
+}
+void cli(Cpu& c, const DecodedInsn&) {
+    if (virtual_if(c)) c.s.eflags &= ~kVIF;
+    else c.s.eflags &= ~kIF;
+}
 void sti(Cpu& c, const DecodedInsn&) {
+    if (virtual_if(c)) {
+        if (c.s.eflags & kVIP) c.fault(kGP, 0);
+        c.s.eflags |= kVIF;
+        return;
+    }
     if (!(c.s.eflags & kIF)) c.s.inhibit_irq = 1;
     c.s.eflags |= kIF;
     c.end_block();
@@ -114,7 +136,7 @@ void bound(Cpu& c, const DecodedInsn& i) {
 // ESC (D8-DF) with no FPU present: the CPU computes the address (the 286 also performs the
 // operand's bus cycle, so a bad address still faults) and otherwise does nothing.
 void esc_nofpu(Cpu& c, const DecodedInsn& i) {
-    if (c.s.cr[0] & 0x4) c.fault(kNM);  // CR0.EM
+    if (c.s.cr[0] & (kCr0EM | kCr0TS)) c.fault(kNM);
     if ((i.flags & kfMem) && !c.traits().is_8086) c.read<16>(i.seg, c.ea(i));
 }
 // WAIT (9B): no FPU, nothing to wait for.
@@ -122,7 +144,8 @@ void wait_(Cpu& c, const DecodedInsn&) {
     if ((c.s.cr[0] & 0xA) == 0xA) c.fault(kNM);  // MP and TS
 }
 
-// CPUID (0F A2): a family-6 identity whose feature bits list only what this CPU implements.
+// CPUID (0F A2): a family-6 identity whose feature bits list only what this CPU implements;
+// the Pentium model narrows them to what a P5 had.
 void cpuid(Cpu& c, const DecodedInsn&) {
     uint32_t leaf = c.r32(EAX);
     uint32_t a = 0, b = 0, cx = 0, d = 0;
@@ -134,8 +157,14 @@ void cpuid(Cpu& c, const DecodedInsn&) {
         cx = 0x6C65746E;
     } else if (leaf == 1) {
         a = m.has_p6 ? 0x0633 : 0x0543;
-        d = (1u << 4) | (1u << 5) | (1u << 8);  // TSC, MSR (the TSC MSR), CMPXCHG8B
-        if (m.has_p6) d |= 1u << 15;            // CMOV
+        // VME, DE, PSE, TSC, MSR, CMPXCHG8B.
+        d = (1u << 1) | (1u << 2) | (1u << 3) | (1u << 4) | (1u << 5) | (1u << 8);
+        // PAE, SEP (SYSENTER), MTRR, PGE, CMOV, PAT.
+        if (m.has_p6) d |= (1u << 6) | (1u << 11) | (1u << 12) | (1u << 13) | (1u << 15) | (1u << 16);
+    } else if (leaf == 0x80000000u && m.has_p6) {
+        a = 0x80000001u;
+    } else if (leaf == 0x80000001u && m.has_p6) {
+        d = (1u << 20) | (1u << 27);  // NX (EFER.NXE), RDTSCP
     }
     c.set_r32(EAX, a);
     c.set_r32(EBX, b);
@@ -143,11 +172,13 @@ void cpuid(Cpu& c, const DecodedInsn&) {
     c.set_r32(EDX, d);
 }
 
-// RDTSC (0F 31): the time-stamp counter is virtual time (retired instructions), never host time.
+// RDTSC (0F 31): the time-stamp counter is virtual time (retired instructions plus the offset
+// a WRMSR to it set), never host time. CR4.TSD makes it privileged.
 void rdtsc(Cpu& c, const DecodedInsn&) {
-    if ((c.s.cr[4] & 0x4) && c.protected_mode()) c.fault(kGP, 0);  // CR4.TSD at CPL > 0
-    c.set_r32(EAX, uint32_t(c.s.icount));
-    c.set_r32(EDX, uint32_t(c.s.icount >> 32));
+    if ((c.s.cr[4] & kCr4TSD) && c.protected_mode() && c.cpl() != 0) c.fault(kGP, 0);
+    uint64_t t = c.tsc();
+    c.set_r32(EAX, uint32_t(t));
+    c.set_r32(EDX, uint32_t(t >> 32));
 }
 
 }  // namespace
