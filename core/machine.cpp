@@ -139,10 +139,17 @@ RunResult Machine::run() {
                 return result(ExitReason::kIdle, 1,
                               "guest waits in HLT with interrupts enabled at " + where() +
                                   ", but no device can interrupt it yet");
-            case cpu::Exit::kShutdown:
-                return result(ExitReason::kShutdown, 1,
-                              "guest triple fault (shutdown) at " + where() + " after " +
-                                  std::to_string(cpu_.s.icount) + " instructions");
+            case cpu::Exit::kShutdown: {
+                std::string msg = "guest triple fault (shutdown) at " + where() + " after " +
+                                  std::to_string(cpu_.s.icount) + " instructions";
+                if (!config_.reboot_on_triple_fault) return result(ExitReason::kShutdown, 1, msg);
+                // A PC's chipset turns the shutdown cycle into a reset. Virtual time goes on.
+                std::fprintf(stderr, "vx86: %s; resetting\n", msg.c_str());
+                uint64_t t = cpu_.s.icount;
+                reset();
+                cpu_.s.icount = t;
+                break;
+            }
             case cpu::Exit::kStop:
                 return result(ExitReason::kStopped, 4, "stopped at " + where());
         }

@@ -56,6 +56,7 @@ struct MachineConfig {
     std::vector<std::pair<uint16_t, uint16_t>> trace_io;  // --trace-io port ranges
     std::FILE* trace_io_out = stderr;   // where --trace-io lines go (not owned)
     uint64_t max_insns = 0;             // 0 = unlimited
+    bool reboot_on_triple_fault = true; // a PC resets on shutdown; false: stop (-no-reboot)
     devices::ByteSink serial_out = [](uint8_t b) { std::fputc(b, stdout); };    // COM1 THR
     devices::ByteSink debugcon_out = [](uint8_t b) { std::fputc(b, stdout); };  // port 0xE9
 };

@@ -17,7 +17,7 @@ struct OptionSpec {
 constexpr OptionSpec kOptions[] = {
     {"m", true},        {"bios", true},      {"cpu", true},   {"serial", true},
     {"debugcon", true}, {"display", true},   {"trace", true}, {"trace-io", true},
-    {"max-insns", true}, {"help", false},    {"h", false},    {"version", false},
+    {"max-insns", true}, {"no-reboot", false}, {"help", false},    {"h", false},    {"version", false},
 };
 
 const OptionSpec* find_option(std::string_view name) {
@@ -170,6 +170,8 @@ std::optional<Options> parse_cli(std::span<const std::string_view> args, std::st
                 return std::nullopt;
             }
             o.max_insns = *n;
+        } else if (name == "no-reboot") {
+            o.no_reboot = true;
         }
     }
     return o;
@@ -196,15 +198,16 @@ std::string usage_text() {
            "  --trace-io PORTS     log guest accesses to I/O ports on stderr; PORTS is a list\n"
            "                       like 0x80,0x3f8-0x3ff,233 or 'all'\n"
            "  --max-insns N        stop after N instructions (0 = unlimited, the default)\n"
+           "  -no-reboot           exit on a guest triple fault instead of resetting the machine\n"
            "\n"
            "  --help               show this text and exit\n"
            "  --version            show the version and exit\n"
            "\n"
            "Options may be written with one or two dashes, and as --opt=value.\n"
            "\n"
-           "Exit status: 0 the guest halted with interrupts off; 1 the guest triple faulted or\n"
-           "waits in HLT for an interrupt no device can raise yet; 2 bad command line or\n"
-           "unreadable file; 3 the --max-insns limit was reached.\n";
+           "Exit status: 0 the guest halted with interrupts off; 1 the guest triple faulted\n"
+           "(with -no-reboot) or waits in HLT for an interrupt no device can raise yet;\n"
+           "2 bad command line or unreadable file; 3 the --max-insns limit was reached.\n";
 }
 
 }  // namespace vx86::frontend

@@ -39,6 +39,7 @@ struct Options {
     std::string trace;
     std::vector<std::pair<uint16_t, uint16_t>> trace_io;
     uint64_t max_insns = 0;
+    bool no_reboot = false;
     bool help = false;
     bool version = false;
 };

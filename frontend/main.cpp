@@ -137,6 +137,7 @@ int run(int argc, char** argv) {
     cfg.trace_io = opts->trace_io;
     cfg.trace_io_out = stderr;
     cfg.max_insns = opts->max_insns;
+    cfg.reboot_on_triple_fault = !opts->no_reboot;
 
     HostChar serial, debugcon;
     if (!serial.open(opts->serial, "-serial", error)) return fail(error);
