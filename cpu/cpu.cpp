@@ -316,6 +316,7 @@ void Cpu::interrupt_real(uint8_t vector, uint32_t return_eip) {
 }
 
 void Cpu::deliver(uint8_t vector, uint32_t return_eip, bool soft, bool ext, int32_t error) {
+    event_delivered_ = true;
     delivering_ = vector;
     delivering_ext_ = ext;
     if (protected_mode()) interrupt_pm(vector, return_eip, soft, ext, error);
@@ -325,7 +326,10 @@ void Cpu::deliver(uint8_t vector, uint32_t return_eip, bool soft, bool ext, int3
 }
 
 void Cpu::software_interrupt(uint8_t vector, SoftInt kind) {
-    if (!protected_mode()) return interrupt_real(vector, next_eip);
+    if (!protected_mode()) {
+        event_delivered_ = true;
+        return interrupt_real(vector, next_eip);
+    }
     // INT1 (ICEBP) is delivered like a hardware debug exception: no gate-DPL check, EXT set.
     bool soft = kind != SoftInt::kInt1;
     if (v86() && kind == SoftInt::kIntN) {
@@ -338,6 +342,7 @@ void Cpu::software_interrupt(uint8_t vector, SoftInt kind) {
             if (off > s.tr.limit) fault(kGP, 0);
             bool redirect_to_pm = (read_sys<8>(s.tr.base + off) >> (vector & 7)) & 1;
             if (!redirect_to_pm) {
+                event_delivered_ = true;
                 uint32_t fl = eflags();
                 if (iopl() < 3) fl = (fl & ~kIF) | ((fl & kVIF) ? kIF : 0) | kIOPL;
                 uint32_t entry = uint32_t(vector) * 4;
@@ -661,16 +666,29 @@ Exit Cpu::run_until(uint64_t end) {
             (b->page2 != ~0u &&
              code_phys((lin | mmu::kPageMask) + 1) >> mmu::kPageBits != b->page2))
             b = build_block(phys, mode);
+        const bool single_step = s.eflags & kTF;
         if (observer_) {
             // Traced execution: one instruction at a time, each reported with its before-state.
             CpuState before = s;
             uint8_t bytes[16];
             unsigned len = b->insns[0].len;
             fetch_code(uint32_t(s.eip), bytes, len);
+            event_delivered_ = false;
             execute_block(*b, 1);
             observer_->on_insn(*this, before, bytes, len, -1);
+        } else if (single_step) [[unlikely]] {
+            event_delivered_ = false;
+            execute_block(*b, 1);
         } else {
             execute_block(*b, end - s.icount);
+        }
+        // Single-step trap (SDM vol. 3A, 17.3.1.4): after an instruction that began with TF
+        // set, #DB with DR6.BS, unless the instruction itself delivered an interrupt (which
+        // clears TF for the handler).
+        if (single_step && !event_delivered_) {
+            s.dr[6] |= 0x4000;
+            next_eip = uint32_t(s.eip);
+            deliver(kDB, uint32_t(s.eip), false, true, -1);
         }
     }
     if (stop_requested_) return Exit::kStop;

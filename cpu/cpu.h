@@ -434,6 +434,7 @@ private:
     // The event being delivered when a delivery faults (-1: none): decides #DF vs serial.
     int delivering_ = -1;
     bool delivering_ext_ = false;
+    bool event_delivered_ = false;  // an interrupt was delivered by the last instruction
 
     std::jmp_buf jmp_;
     bool stop_ = false;
