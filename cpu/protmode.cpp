@@ -462,12 +462,12 @@ struct ProtMode {
         if (err >= 0) vals[n++] = uint32_t(err);
         if (off > d.limit()) c.fault(kGP, x);
         uint32_t nsp = push_frame(c, ss, esp, size, vals, n, svec, serr, ncpl < 3);
-        // Commit.
-        if (ncpl != c.cpl() || from_v86) set_seg(c, SS, ss);
-        c.s.gpr[ESP] = nsp;
+        // Commit. EFLAGS first: leaving virtual-8086 mode changes how segments are checked.
         uint32_t nfl = fl & ~(kTF | kNT | kRF | kVM);
         if (!(type & 1)) nfl &= ~kIF;  // interrupt gate (not trap gate)
         c.set_eflags(nfl);
+        if (ncpl != c.cpl() || from_v86) set_seg(c, SS, ss);
+        c.s.gpr[ESP] = nsp;
         if (from_v86)
             for (unsigned seg : {ES, DS, FS, GS}) set_null(c, seg, 0);
         set_accessed(c, sel, d);
