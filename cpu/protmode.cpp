@@ -882,7 +882,7 @@ void Cpu::write_cr(unsigned n, uint32_t v) {
             stop_ = true;
             break;
         case 4: {
-            uint32_t allowed = kCr4VME | kCr4PVI | kCr4TSD | kCr4DE | kCr4PSE | kCr4MCE;
+            uint32_t allowed = kCr4VME | kCr4PVI | kCr4TSD | kCr4PSE | kCr4MCE;
             if (m_->has_p6) allowed |= kCr4PAE | kCr4PGE | kCr4PCE;
             if (v & ~allowed) fault(kGP, 0);
             uint32_t old = s.cr[4];

@@ -157,8 +157,8 @@ void cpuid(Cpu& c, const DecodedInsn&) {
         cx = 0x6C65746E;
     } else if (leaf == 1) {
         a = m.has_p6 ? 0x0633 : 0x0543;
-        // VME, DE, PSE, TSC, MSR, CMPXCHG8B.
-        d = (1u << 1) | (1u << 2) | (1u << 3) | (1u << 4) | (1u << 5) | (1u << 8);
+        // VME, PSE, TSC, MSR, CMPXCHG8B. Not DE: debug-register breakpoints do not fire yet.
+        d = (1u << 1) | (1u << 3) | (1u << 4) | (1u << 5) | (1u << 8);
         // PAE, SEP (SYSENTER), MTRR, PGE, CMOV, PAT.
         if (m.has_p6) d |= (1u << 6) | (1u << 11) | (1u << 12) | (1u << 13) | (1u << 15) | (1u << 16);
     } else if (leaf == 0x80000000u && m.has_p6) {
