@@ -380,6 +380,7 @@ private:
     // Recomputes segchk_[seg] from the descriptor cache and the mode.
     void refresh_seg(unsigned seg);
     void check_io_bitmap(uint16_t port, unsigned size);
+    void check_pdptes(uint32_t cr3);
     template <int B>
     uint32_t read_wrap16(unsigned seg, uint32_t off) {
         uint32_t v = 0;

@@ -853,10 +853,21 @@ void Cpu::sysexit(bool) {
     stop_ = true;
 }
 
+// Loading the PAE PDPTEs (MOV CR3, or turning PAE paging on) checks their reserved bits:
+// #GP(0) rather than a later #PF (SDM vol. 3A, 4.4.1). The walker still reads them per walk.
+void Cpu::check_pdptes(uint32_t cr3) {
+    for (unsigned k = 0; k < 4; ++k) {
+        uint32_t a = (cr3 & ~0x1Fu) + 8 * k;
+        uint64_t e = mem_.read(a, 4) | (uint64_t(mem_.read(a + 4, 4)) << 32);
+        if ((e & 1) && (e & 0xFFFFFFF0000001E6ull)) fault(kGP, 0);
+    }
+}
+
 void Cpu::write_cr(unsigned n, uint32_t v) {
     switch (n) {
         case 0: {
             if ((v & kCr0PG) && !(v & kCr0PE)) fault(kGP, 0);
+            if ((v & kCr0PG) && !paging() && (s.cr[4] & kCr4PAE)) check_pdptes(s.cr[3]);
             if ((v & kCr0NW) && !(v & kCr0CD)) fault(kGP, 0);
             uint32_t defined = kCr0PE | kCr0MP | kCr0EM | kCr0TS;
             if (m_->has_386) defined |= kCr0ET | kCr0PG;
@@ -877,6 +888,7 @@ void Cpu::write_cr(unsigned n, uint32_t v) {
         }
         case 2: s.cr[2] = v; break;
         case 3:
+            if (paging() && (s.cr[4] & kCr4PAE)) check_pdptes(v);
             s.cr[3] = v;
             flush_tlb(s.cr[4] & kCr4PGE);
             stop_ = true;
@@ -885,6 +897,7 @@ void Cpu::write_cr(unsigned n, uint32_t v) {
             uint32_t allowed = kCr4VME | kCr4PVI | kCr4TSD | kCr4PSE | kCr4MCE;
             if (m_->has_p6) allowed |= kCr4PAE | kCr4PGE | kCr4PCE;
             if (v & ~allowed) fault(kGP, 0);
+            if (paging() && (v & kCr4PAE) && !(s.cr[4] & kCr4PAE)) check_pdptes(s.cr[3]);
             uint32_t old = s.cr[4];
             s.cr[4] = v;
             if ((old ^ v) & (kCr4PSE | kCr4PAE | kCr4PGE)) flush_tlb();
@@ -894,6 +907,16 @@ void Cpu::write_cr(unsigned n, uint32_t v) {
         default: fault(kUD);
     }
 }
+
+namespace {
+// Memory types an MTRR may hold: UC 0, WC 1, WT 4, WP 5, WB 6 (SDM vol. 3A, 12.11.2).
+bool mtrr_type_ok(uint64_t t) { return t <= 6 && t != 2 && t != 3; }
+bool mtrr_fixed_ok(uint64_t v) {
+    for (unsigned k = 0; k < 8; ++k)
+        if (!mtrr_type_ok((v >> (8 * k)) & 0xFF)) return false;
+    return true;
+}
+}  // namespace
 
 bool Cpu::read_msr(uint32_t idx, uint64_t& v) const {
     const Msrs& r = s.msr;
@@ -949,12 +972,15 @@ bool Cpu::write_msr(uint32_t idx, uint64_t v) {
             r.pat = v;
             return true;
         case 0x2FF:
-            if (v & ~0xCFFull) return false;
+            if ((v & ~0xCFFull) || !mtrr_type_ok(v & 0xFF)) return false;
             r.mtrr_def_type = v;
             return true;
-        case 0x250: r.mtrr_fixed[0] = v; return true;
-        case 0x258: r.mtrr_fixed[1] = v; return true;
-        case 0x259: r.mtrr_fixed[2] = v; return true;
+        case 0x250:
+        case 0x258:
+        case 0x259:
+            if (!mtrr_fixed_ok(v)) return false;
+            r.mtrr_fixed[idx == 0x250 ? 0 : idx == 0x258 ? 1 : 2] = v;
+            return true;
         case 0xC0000080:
             // Only NXE exists on this 32-bit CPU (no long mode, no SYSCALL).
             if (v & ~kEferNXE) return false;
@@ -965,10 +991,18 @@ bool Cpu::write_msr(uint32_t idx, uint64_t v) {
         default: break;
     }
     if (idx >= 0x268 && idx <= 0x26F) {
+        if (!mtrr_fixed_ok(v)) return false;
         r.mtrr_fixed[3 + (idx - 0x268)] = v;
         return true;
     }
     if (idx >= 0x200 && idx <= 0x20F) {
+        // PHYSBASEn: type in 7:0, base in 35:12; PHYSMASKn: valid bit 11, mask in 35:12
+        // (MAXPHYADDR 36). Everything else is reserved.
+        if (idx & 1) {
+            if (v & ~0xFFFFFF800ull) return false;
+        } else if ((v & ~0xFFFFFF0FFull) || !mtrr_type_ok(v & 0xFF)) {
+            return false;
+        }
         r.mtrr_var[idx - 0x200] = v;
         return true;
     }
