@@ -11,6 +11,7 @@
 #include "cpu/cpu.h"
 
 #include <algorithm>
+#include <utility>
 
 #include "cpu/decoder.h"
 #include "mmu/paging.h"
@@ -87,7 +88,40 @@ void Cpu::sync_state() {
     else if (v86()) s.cpl = 3;
     set_cpl(s.cpl);
     for (unsigned k = 0; k < 6; ++k) refresh_seg(k);
+    update_debug();
     flush_tlb();
+}
+
+void Cpu::update_debug() {
+    const uint32_t dr7 = s.dr[7];
+    dbg_exec_ = dbg_data_ = false;
+    for (unsigned n = 0; n < 4; ++n) {
+        if (!((dr7 >> (2 * n)) & 3)) continue;
+        unsigned rw = (dr7 >> (16 + 4 * n)) & 3;
+        if (rw == 0) dbg_exec_ = true;
+        if (rw == 1 || rw == 3) dbg_data_ = true;
+    }
+}
+
+// Breakpoints among DR0-DR3 enabled in DR7 whose RW type is in `rw_mask` (bit per RW value:
+// 1 execute, 2 write, 8 read/write) and whose range overlaps [lin, lin + size).
+uint32_t Cpu::match_breakpoints(uint32_t lin, unsigned size, unsigned rw_mask) const {
+    const uint32_t dr7 = s.dr[7];
+    uint32_t hits = 0;
+    for (unsigned n = 0; n < 4; ++n) {
+        if (!((dr7 >> (2 * n)) & 3)) continue;
+        unsigned rw = (dr7 >> (16 + 4 * n)) & 3;
+        if (!((rw_mask >> rw) & 1)) continue;
+        static constexpr unsigned kLen[4] = {1, 2, 8, 4};
+        unsigned len = rw == 0 ? 1 : kLen[(dr7 >> (18 + 4 * n)) & 3];
+        uint32_t a = s.dr[n] & ~(len - 1);
+        if (uint64_t(lin) < uint64_t(a) + len && uint64_t(a) < uint64_t(lin) + size) hits |= 1u << n;
+    }
+    return hits;
+}
+
+bool Cpu::page_has_data_bp(uint32_t page) const {
+    return dbg_data_ && match_breakpoints(page, mmu::kPageSize, 0xA);
 }
 
 void Cpu::refresh_seg(unsigned seg) {
@@ -197,7 +231,7 @@ Cpu::TlbEntry* Cpu::tlb_fill(TlbEntry* tlb, uint32_t lin, uint8_t acc, bool prob
     e.perm = perm;
     e.size_mask = size_mask;
     e.read_tag = e.write_tag = kTlbInvalid;
-    if (!(perm & kPermVoid)) {
+    if (!(perm & kPermVoid) && !page_has_data_bp(page)) {
         uint8_t* r = mem_.read_page(p32);
         uint8_t* w = mem_.write_page(p32);
         if (r) {
@@ -210,6 +244,7 @@ Cpu::TlbEntry* Cpu::tlb_fill(TlbEntry* tlb, uint32_t lin, uint8_t acc, bool prob
 }
 
 uint32_t Cpu::read_lin_slow(TlbEntry* tlb, uint32_t lin, unsigned size) {
+    if (dbg_data_) [[unlikely]] check_data_bp(lin, size, false);
     uint32_t off = lin & mmu::kPageMask;
     if (off + size <= mmu::kPageSize) {
         TlbEntry* e = &tlb_entry(tlb, lin);
@@ -229,6 +264,7 @@ uint32_t Cpu::read_lin_slow(TlbEntry* tlb, uint32_t lin, unsigned size) {
 }
 
 void Cpu::write_lin_slow(TlbEntry* tlb, uint32_t lin, unsigned size, uint32_t v) {
+    if (dbg_data_) [[unlikely]] check_data_bp(lin, size, true);
     uint32_t off = lin & mmu::kPageMask;
     if (off + size <= mmu::kPageSize) {
         TlbEntry* e = &tlb_entry(tlb, lin);
@@ -239,7 +275,11 @@ void Cpu::write_lin_slow(TlbEntry* tlb, uint32_t lin, unsigned size, uint32_t v)
         // The general path notifies the code watcher before the store lands (SMC); then a
         // code-free RAM page gets its fast write tag back.
         mem_.write(e->ppage | off, size, v);
-        if (e->vpage == (lin & ~mmu::kPageMask) && mem_.write_page(e->ppage)) e->write_tag = e->vpage;
+        // (Only where the entry has a fast read tag, i.e. a valid addend: pages with data
+        // breakpoints and MMIO never get one.)
+        if (e->vpage == (lin & ~mmu::kPageMask) && e->read_tag == e->vpage &&
+            (e->perm & kPermWrite) && mem_.write_page(e->ppage))
+            e->write_tag = e->vpage;
         return;
     }
     // A store crossing a page boundary: both pages must be writable before either byte lands.
@@ -667,6 +707,21 @@ Exit Cpu::run_until(uint64_t end) {
              code_phys((lin | mmu::kPageMask) + 1) >> mmu::kPageBits != b->page2))
             b = build_block(phys, mode);
         const bool single_step = s.eflags & kTF;
+        const bool debug = dbg_exec_ || dbg_data_;
+        if (debug) [[unlikely]] {
+            // Instruction breakpoints fault before the instruction unless RF is set; RF is
+            // cleared once an instruction completes (an IRET may set it again).
+            if (dbg_exec_ && !(s.eflags & kRF)) {
+                if (uint32_t hits = match_breakpoints(lin, 1, 0x1)) {
+                    s.dr[6] |= hits;
+                    next_eip = eip;
+                    deliver(kDB, eip, false, true, -1);
+                    continue;
+                }
+            }
+            s.eflags &= ~kRF;
+            dbg_pending_ = 0;
+        }
         if (observer_) {
             // Traced execution: one instruction at a time, each reported with its before-state.
             CpuState before = s;
@@ -676,7 +731,7 @@ Exit Cpu::run_until(uint64_t end) {
             event_delivered_ = false;
             execute_block(*b, 1);
             observer_->on_insn(*this, before, bytes, len, -1);
-        } else if (single_step) [[unlikely]] {
+        } else if (single_step || debug) [[unlikely]] {
             event_delivered_ = false;
             execute_block(*b, 1);
         } else {
@@ -685,8 +740,10 @@ Exit Cpu::run_until(uint64_t end) {
         // Single-step trap (SDM vol. 3A, 17.3.1.4): after an instruction that began with TF
         // set, #DB with DR6.BS, unless the instruction itself delivered an interrupt (which
         // clears TF for the handler).
-        if (single_step && !event_delivered_) {
-            s.dr[6] |= 0x4000;
+        uint32_t dr6 = (single_step && !event_delivered_) ? 0x4000u : 0;
+        if (debug) dr6 |= std::exchange(dbg_pending_, 0);  // data breakpoints: traps
+        if (dr6) [[unlikely]] {
+            s.dr[6] |= dr6;
             next_eip = uint32_t(s.eip);
             deliver(kDB, uint32_t(s.eip), false, true, -1);
         }

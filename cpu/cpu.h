@@ -281,6 +281,9 @@ public:
     // table (no fault).
     bool fetch_descriptor(uint16_t sel, uint32_t& lo, uint32_t& hi);
     void lldt(uint16_t sel);
+    // MOV DRn, r32 (n after the DR4/DR5 aliasing): stores with the fixed bits and re-arms the
+    // breakpoints.
+    void write_dr(unsigned n, uint32_t v);
     void ltr(uint16_t sel);
     // Control registers, with the side effects of writing them (TLB flushes, mode changes).
     void write_cr(unsigned n, uint32_t v);
@@ -380,6 +383,14 @@ private:
     // Recomputes segchk_[seg] from the descriptor cache and the mode.
     void refresh_seg(unsigned seg);
     void check_io_bitmap(uint16_t port, unsigned size);
+    // Debug registers (SDM vol. 3A, 17.2): which breakpoints are armed, and the data-breakpoint
+    // check the TLB slow paths make (pages holding a data breakpoint never get fast tags).
+    void update_debug();
+    uint32_t match_breakpoints(uint32_t lin, unsigned size, unsigned rw_mask) const;
+    void check_data_bp(uint32_t lin, unsigned size, bool write) {
+        dbg_pending_ |= match_breakpoints(lin, size, write ? 0xA : 0x8);
+    }
+    bool page_has_data_bp(uint32_t page) const;
     void check_pdptes(uint32_t cr3);
     template <int B>
     uint32_t read_wrap16(unsigned seg, uint32_t off) {
@@ -436,6 +447,9 @@ private:
     int delivering_ = -1;
     bool delivering_ext_ = false;
     bool event_delivered_ = false;  // an interrupt was delivered by the last instruction
+    bool dbg_exec_ = false;         // an instruction breakpoint is enabled in DR7
+    bool dbg_data_ = false;         // a data breakpoint is enabled in DR7
+    uint32_t dbg_pending_ = 0;      // data breakpoints hit by the current instruction (DR6 B0-B3)
 
     std::jmp_buf jmp_;
     bool stop_ = false;

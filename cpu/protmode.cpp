@@ -583,7 +583,8 @@ struct ProtMode {
                 c.fault(kGP, sel_err(tss_sel) | x);
             if (!t.present()) c.fault(kNP, sel_err(tss_sel) | x);
         } else {
-            if (d.dpl() < c.cpl() || d.dpl() < (sel & 3u)) c.fault(kGP, sel_err(sel));
+            // A TSS descriptor must be in the GDT.
+            if ((sel & 4) || d.dpl() < c.cpl() || d.dpl() < (sel & 3u)) c.fault(kGP, sel_err(sel));
             if (!d.present()) c.fault(kNP, sel_err(sel));
         }
         task_switch(c, tss_sel, t, src, ret, err, x);
@@ -645,6 +646,8 @@ struct ProtMode {
         // Commit point: the new task's state is loaded; later faults belong to it.
         c.s.tr = to_seg(sel, nd);
         c.s.cr[0] |= kCr0TS;
+        c.s.dr[7] &= ~0x155u;  // L0-L3 and LE are task-local (SDM vol. 3A, 17.2.4)
+        c.update_debug();
         if (new32 && c.paging() && ncr3 != c.s.cr[3]) {
             c.s.cr[3] = ncr3;
             c.flush_tlb(c.s.cr[4] & kCr4PGE);
@@ -662,12 +665,12 @@ struct ProtMode {
         // Selectors first (as the SDM does), descriptors after, each checked.
         for (unsigned k = 0; k < 6; ++k) c.s.seg[k].sel = uint16_t(nsegs[k]);
         c.s.ldtr.sel = uint16_t(nldt);
+        load_task_ldt(c, uint16_t(nldt), x);  // LDT first: the other selectors may refer to it
         if (c.s.eflags & kVM) {
             c.set_cpl(3);
             for (unsigned k = 0; k < 6; ++k) c.load_seg_real(k, uint16_t(nsegs[k]));
-            c.s.ldtr.attr = 0;
         } else {
-            load_task_segs(c, nsegs, uint16_t(nldt), x);
+            load_task_segs(c, nsegs, x);
         }
         if (!c.v86() && neip > c.s.seg[CS].limit) c.fault(kGP, x);
         if (err >= 0) {
@@ -679,17 +682,19 @@ struct ProtMode {
         }
     }
 
-    static void load_task_segs(Cpu& c, const uint32_t* segs, uint16_t ldt, int32_t x) {
-        // LDT first: the other selectors may refer to it.
+    static void load_task_ldt(Cpu& c, uint16_t ldt, int32_t x) {
         if (is_null(ldt)) {
             c.s.ldtr = Segment{0, 0, ldt, 0};
-        } else {
-            Desc d;
-            if ((ldt & 4) || !load_desc(c, ldt, d) || d.s() || d.type() != kTypeLdt)
-                c.fault(kTS, sel_err(ldt) | x);
-            if (!d.present()) c.fault(kTS, sel_err(ldt) | x);
-            c.s.ldtr = to_seg(ldt, d);
+            return;
         }
+        Desc d;
+        if ((ldt & 4) || !load_desc(c, ldt, d) || d.s() || d.type() != kTypeLdt)
+            c.fault(kTS, sel_err(ldt) | x);
+        if (!d.present()) c.fault(kTS, sel_err(ldt) | x);
+        c.s.ldtr = to_seg(ldt, d);
+    }
+
+    static void load_task_segs(Cpu& c, const uint32_t* segs, int32_t x) {
         for (unsigned k = 0; k < 6; ++k) set_null(c, k, uint16_t(segs[k]));  // unusable until checked
         const uint16_t cs = uint16_t(segs[CS]);
         Desc d;
@@ -782,6 +787,15 @@ uint32_t Cpu::popf_mask(bool op32) {
 
 void Cpu::interrupt_pm(uint8_t vector, uint32_t return_eip, bool soft, bool ext, int32_t error) {
     ProtMode::interrupt(*this, vector, return_eip, soft, ext, error);
+}
+
+void Cpu::write_dr(unsigned n, uint32_t v) {
+    if (n == 6) v = (v & 0x0000E00Fu) | 0xFFFF0FF0u;  // fixed bits of DR6
+    if (n == 7) v = (v & ~0xD800u) | 0x400u;           // bit 10 reads 1; 11, 12, 14, 15 read 0
+    s.dr[n] = v;
+    update_debug();
+    flush_tlb();  // pages holding data breakpoints lose (or regain) their fast tags
+    stop_ = true;
 }
 
 void Cpu::lldt(uint16_t sel) {

@@ -205,17 +205,26 @@ unsigned dr_index(Cpu& c, unsigned n) {
     }
     return n;
 }
+// DR7.GD: any debug-register access raises #DB (a fault) with DR6.BD, and clears GD so the
+// handler itself can use them.
+void general_detect(Cpu& c) {
+    if (c.s.dr[7] & 0x2000) {
+        c.s.dr[6] |= 0x2000;
+        c.s.dr[7] &= ~0x2000u;
+        c.fault(kDB);
+    }
+}
 void mov_r_dr(Cpu& c, const DecodedInsn& i) {
     require_cpl0(c);
-    c.set_r32(i.rm, c.s.dr[dr_index(c, i.reg)]);
+    unsigned n = dr_index(c, i.reg);
+    general_detect(c);
+    c.set_r32(i.rm, c.s.dr[n]);
 }
 void mov_dr_r(Cpu& c, const DecodedInsn& i) {
     require_cpl0(c);
     unsigned n = dr_index(c, i.reg);
-    uint32_t v = c.r32(i.rm);
-    if (n == 6) v = (v & 0x0000E00Fu) | 0xFFFF0FF0u;  // fixed bits of DR6
-    if (n == 7) v = (v & ~0xD800u) | 0x400u;           // bit 10 reads 1; 11, 12, 14, 15 read 0
-    c.s.dr[n] = v;
+    general_detect(c);
+    c.write_dr(n, c.r32(i.rm));
 }
 
 // RDMSR (0F 32) / WRMSR (0F 30): unknown MSRs and reserved bits raise #GP(0).
