@@ -13,15 +13,31 @@
 //   case's compare mask is U at the end. This is both stricter and more exact than the union of
 //   every instruction's undefined flags: a flag left undefined by MUL and then recomputed by ADD
 //   is compared.
-// - Memory operands only ever address a 64-byte scratch window at [ebp+0..63]. EBP and ESP are
-//   reserved (EBP points at the current case's record, whose address differs between the native
-//   and the vx86 build); every other general register is random input. String instructions are
-//   always a case's last unit, so that ESI/EDI still hold scratch addresses at the end and can be
-//   compared relative to EBP.
+// - Memory operands only ever address a 64-byte scratch window at [ebp+0..63] (or the same bytes
+//   by absolute address, SCR, which emit_asm defines per case and build); ENTER's unit also
+//   fills record header slots below EBP, which the case's end rewrites. EBP and ESP are reserved
+//   (EBP points at the current case's record, whose address differs between the native and the
+//   vx86 build): units only ever use them in balanced ways. Every other general register is
+//   random input. String instructions are always a case's last unit, so that ESI/EDI still hold
+//   scratch addresses at the end and can be compared relative to EBP.
+// - Segment registers are only ever loaded with what DS/ES/SS hold (the flat data selector on
+//   both sides), and far transfers stay in the current code segment; selector values, which
+//   differ between the runs, never stay in a compared register or scratch byte.
 // - Initial scratch contents travel as data, not code (the native build's .data, copied into
-//   the data segment by the vx86 runner): 400 cases fit one 64 KiB real-mode code segment.
-// - The text is the same for both builds: `a32` (nasm's address-size prefix) is a no-op under
-//   `bits 32` and makes the string instructions use ESI/EDI/ECX under `bits 16`.
+//   the data segment by the vx86 runner).
+// - Two vx86 modes. Protected mode (the default) runs the very bytes the host runs: `bits 32`,
+//   flat 4 GiB segments, the program linked at a fixed linear address. Real mode assembles the
+//   same text under `bits 16` (nasm adds the 66h/67h prefixes); 64 KiB of code then limits a
+//   program to a few hundred cases. The text is written so that both readings mean the same:
+//   `a32`/`o32` are no-ops under `bits 32` and select ESI/EDI/ECX and 32-bit stack slots under
+//   `bits 16`; raw-byte forms (the SDM's multi-byte NOPs) are only generated for protected mode.
+// - Values that depend on where the stack or the record lives (LEA with an EBP/ESP base, XLAT's
+//   table pointer, ENTER's frame pointer) are made relative before they are compared, without
+//   touching a flag: `push ebp; not ebp; lea r, [r+ebp+1]; pop ebp` subtracts EBP.
+// - Stack use is balanced inside a unit (PUSH/POP in mixed sizes, PUSHAD/POPAD, ENTER/LEAVE,
+//   CALL/RET); the stack itself is not compared, only what is popped from it.
+// - Control-flow units (Jcc, JECXZ, LOOPcc, JMP/CALL direct and indirect, RET imm) use labels
+//   local to the case and only ever branch forward or around a bounded loop.
 #pragma once
 
 #include <cstdint>
@@ -44,9 +60,17 @@ inline constexpr unsigned kRecordBytes = kHeaderBytes + kScratchBytes;
 inline constexpr unsigned kNumOutRegs = 6;
 inline constexpr unsigned kMarkerWord = 7;               // header dword set last: case completed
 inline constexpr uint32_t kMarkerBase = 0x5A000000u;     // marker = base + case index
-// vx86 build: records start at this offset of the data segment; trailer magic ends the binary.
+// vx86 build: records start at this offset of the data segment (real mode) or at this linear
+// address (protected mode); the program's trailer (dwords: entry table address, case count,
+// magic) ends the binary.
 inline constexpr unsigned kVx86RecordsOffset = 0x100;
-inline constexpr uint16_t kTrailerMagic = 0x4F48;
+inline constexpr uint32_t kPmCodeBase = 0x00100000u;     // org of the protected-mode binary
+inline constexpr uint32_t kPmCodeMax = 0x00300000u;      // bytes available for it
+inline constexpr uint32_t kPmRecordsBase = 0x00400000u;  // linear address of the records
+inline constexpr uint32_t kPmRecordsMax = 0x00300000u;
+inline constexpr uint32_t kTrailerMagic = 0x4F48;
+
+enum class Mode { kReal, kProtected };
 extern const char* const kOutRegNames[kNumOutRegs];
 
 struct Case {
@@ -70,7 +94,7 @@ enum class Target { kNative, kVx86 };
 
 class Generator {
 public:
-    explicit Generator(uint32_t seed) : rng_(seed) {}
+    Generator(uint32_t seed, Mode mode) : rng_(seed), mode_(mode) {}
     Program make_program(unsigned ncases);
 
 private:
@@ -79,6 +103,7 @@ private:
     bool chance(unsigned percent) { return rnd(100) < percent; }
     uint32_t value(int bits);
     std::mt19937 rng_;
+    Mode mode_;
 };
 
 // The record area before the program runs: headers zero, each memory-using case's scratch
@@ -87,8 +112,9 @@ private:
 std::vector<uint8_t> initial_records(const Program& p);
 
 // The assembly source of a program for one build. Native: an ELF32 _start that writes the
-// records to stdout. vx86: a flat binary entered at offset 0 with CS != DS, ending in HLT,
-// followed by a trailer table of case entry offsets (see runners.h).
-std::string emit_asm(const Program& p, Target t);
+// records to stdout. vx86: a flat binary ending in HLT, followed by a table of case entry
+// addresses and the trailer (see runners.h). Real mode: entered at offset 0 with CS != DS.
+// Protected mode: `bits 32`, org kPmCodeBase, records at kPmRecordsBase.
+std::string emit_asm(const Program& p, Target t, Mode mode);
 
 }  // namespace vx86::hostoracle

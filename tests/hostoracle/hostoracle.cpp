@@ -1,11 +1,12 @@
 // vx86-hostoracle: the host CPU as a second oracle for the interpreter.
 //
 // Design decisions:
-// - Random straight-line 32-bit user-mode sequences (generator.h) run once natively, as a static
-//   ELF32 program, and once in vx86, from the *same* instruction text assembled for real mode
-//   (`bits 16`: nasm adds the 66h/67h prefixes). Each case leaves a record of EAX..EDI (EBP/ESP
-//   are the harness's), EFLAGS and its 64-byte scratch memory; records are compared field by
-//   field with the case's undefined flags masked.
+// - Random 32-bit user-mode sequences (generator.h) run once natively, as a static ELF32
+//   program, and once in vx86. `--mode pm` (the default) runs vx86 in 32-bit protected mode with
+//   flat segments on the very bytes the host runs (`bits 32`); `--mode real` assembles the same
+//   text for real mode (`bits 16`: nasm adds the 66h/67h prefixes). Each case leaves a record
+//   of EAX..EDI (EBP/ESP are the harness's), EFLAGS and its 64-byte scratch memory; records are
+//   compared field by field with the case's undefined flags masked.
 // - The host is an AMD EPYC, not the P6 vx86 models: only behaviour both vendors define is
 //   compared. The generator, not this file, decides what is defined.
 // - A failing case is attributed to every instruction class it contains; the summary also counts
@@ -35,7 +36,8 @@ namespace {
 struct Options {
     uint32_t seed = 1;
     unsigned cases = 3000;
-    unsigned per_program = 400;
+    unsigned per_program = 0;  // 0: the mode's default
+    ho::Mode mode = ho::Mode::kProtected;
     bool verbose = false;
     bool native_only = false;
     bool no_mask = false;  // compare undefined flags too (exploration: shows vendor differences)
@@ -53,8 +55,8 @@ void usage() {
     std::fprintf(stderr,
                  "usage: vx86-hostoracle --nasm PATH --workdir DIR [--seed N] [--cases N]\n"
                  
-                 "       [--per-program N] [--ld PATH] [--show N] [--native-only] [--no-mask]\n"
-                 "       [--verbose]\n");
+                 "       [--mode pm|real] [--per-program N] [--ld PATH] [--show N]\n"
+                 "       [--native-only] [--no-mask] [--verbose]\n");
 }
 
 bool parse(int argc, char** argv, Options& o) {
@@ -66,8 +68,14 @@ bool parse(int argc, char** argv, Options& o) {
         else if (a == "--native-only") o.native_only = true;
         else if (a == "--no-mask") o.no_mask = true;
         else if ((a == "--seed" || a == "--cases" || a == "--per-program" || a == "--nasm" ||
-                  a == "--workdir" || a == "--ld" || a == "--show") && (v = next())) {
-            if (a == "--seed") o.seed = uint32_t(std::strtoul(v, nullptr, 0));
+                  a == "--workdir" || a == "--ld" || a == "--show" || a == "--mode") &&
+                 (v = next())) {
+            if (a == "--mode") {
+                std::string m = v;
+                if (m == "pm") o.mode = ho::Mode::kProtected;
+                else if (m == "real") o.mode = ho::Mode::kReal;
+                else return false;
+            } else if (a == "--seed") o.seed = uint32_t(std::strtoul(v, nullptr, 0));
             else if (a == "--cases") o.cases = unsigned(std::strtoul(v, nullptr, 0));
             else if (a == "--per-program") o.per_program = unsigned(std::strtoul(v, nullptr, 0));
             else if (a == "--show") o.show = unsigned(std::strtoul(v, nullptr, 0));
@@ -78,7 +86,11 @@ bool parse(int argc, char** argv, Options& o) {
             return false;
         }
     }
-    if (o.per_program == 0 || o.per_program > 500) o.per_program = 400;
+    // Real mode: 64 KiB of code holds a few hundred cases. Protected mode has room for many more;
+    // larger programs spread nasm's and ld's start-up cost over more cases.
+    const unsigned max_pp = o.mode == ho::Mode::kReal ? 450 : 5000;
+    const unsigned def_pp = o.mode == ho::Mode::kReal ? 400 : 1000;
+    if (o.per_program == 0 || o.per_program > max_pp) o.per_program = def_pp;
     return !o.tools.nasm.empty() && !o.tools.workdir.empty();
 }
 
@@ -148,16 +160,19 @@ std::vector<std::string> compare(const ho::Case& c, const std::vector<uint8_t>& 
     return diffs;
 }
 
-// "adc32 r,imm" -> "adc"; "repe cmpsw std" -> "repe cmpsw".
+// "adc32 r,imm" -> "adc"; "repe cmpsw std" -> "repe cmpsw"; "lock xadd16 m,r" -> "lock xadd";
+// "cmpxchg8b eq" -> "cmpxchg8b" (only a mnemonic's trailing operand size is dropped).
 std::string family_of(const std::string& cls) {
-    std::string t;
-    for (char ch : cls)
-        if (ch < '0' || ch > '9') t += ch;
-    size_t sp = t.find(' ');
-    if (sp == std::string::npos) return t;
-    std::string first = t.substr(0, sp);
-    if (first == "rep" || first == "repe" || first == "repne") sp = t.find(' ', sp + 1);
-    return t.substr(0, sp);
+    std::string first, rest = cls;
+    for (;;) {
+        size_t sp = rest.find(' ');
+        std::string tok = rest.substr(0, sp);
+        while (!tok.empty() && tok.back() >= '0' && tok.back() <= '9') tok.pop_back();
+        first += first.empty() ? tok : " " + tok;
+        bool prefix = tok == "rep" || tok == "repe" || tok == "repne" || tok == "lock";
+        if (!prefix || sp == std::string::npos) return first;
+        rest = rest.substr(sp + 1);
+    }
 }
 
 std::string describe_case(const ho::Case& c, unsigned program, const std::vector<uint8_t>& nat,
@@ -208,10 +223,12 @@ int main(int argc, char** argv) {
         std::printf("SKIP: host cannot run 32-bit x86 programs (%s)\n", why.c_str());
         return 77;
     }
-    std::printf("vx86-hostoracle: seed %u, %u cases in programs of %u%s\n", o.seed, o.cases,
-                o.per_program, o.native_only ? " (native only)" : "");
+    const bool pm = o.mode == ho::Mode::kProtected;
+    std::printf("vx86-hostoracle: seed %u, %u cases in programs of %u, vx86 in %s%s\n", o.seed,
+                o.cases, o.per_program, pm ? "protected mode" : "real mode",
+                o.native_only ? " (native only)" : "");
 
-    ho::Generator gen(o.seed);
+    ho::Generator gen(o.seed, o.mode);
     std::map<std::string, ClassStats> stats;
     unsigned passed = 0, failed = 0, shown = 0;
     unsigned nprog = (o.cases + o.per_program - 1) / o.per_program;
@@ -219,13 +236,13 @@ int main(int argc, char** argv) {
         unsigned n = std::min(o.per_program, o.cases - p * o.per_program);
         ho::Program prog = gen.make_program(n);
         std::string stem = o.tools.workdir + "/prog" + std::to_string(p);
-        ho::RunResult nat = ho::run_native(o.tools, ho::emit_asm(prog, ho::Target::kNative), stem, n);
+        ho::RunResult nat = ho::run_native(o.tools, ho::emit_asm(prog, ho::Target::kNative, o.mode), stem, n);
         if (!nat.ok) {
             std::printf("ERROR: program %u native run failed: %s\n", p, nat.error.c_str());
             return 2;
         }
-        ho::RunResult vx = ho::run_vx86(o.tools, ho::emit_asm(prog, ho::Target::kVx86),
-                                        stem + "_vx86", ho::initial_records(prog),
+        ho::RunResult vx = ho::run_vx86(o.tools, ho::emit_asm(prog, ho::Target::kVx86, o.mode),
+                                        stem + "_vx86", ho::initial_records(prog), o.mode,
                                         o.native_only);
         if (!vx.ok) {
             std::printf("ERROR: program %u vx86 run failed: %s\n", p, vx.error.c_str());
@@ -291,6 +308,7 @@ int main(int argc, char** argv) {
         std::printf("== %s%s\n%s", name.c_str(), st.example_solo ? "" : " (mixed case)",
                     st.example.c_str());
     }
-    std::printf("\nseed %u\n%u passed, %u failed\n", o.seed, passed, failed);
+    std::printf("\nseed %u, %s\n%u passed, %u failed\n", o.seed, pm ? "protected mode" : "real mode",
+                passed, failed);
     return failed ? 1 : 0;
 }
