@@ -49,6 +49,10 @@ pmi_count:      resd 1
 pmi_frame:      resd 9                          ; EIP CS EFLAGS ESP SS ES DS FS GS
 pmi_hseg:       resd 4
 pmi_esp:        resd 1
+se_cs:          resd 1
+se_ss:          resd 1
+se_esp:         resd 1
+se_fl:          resd 1
 tmp:            resd 1
 ; written by the v86 code (words)
 ivt_count:      resw 1
@@ -180,6 +184,29 @@ test_main:
     CHECK_EQ [mon_count], 1, "INT 3 (CD 03) in v86 at IOPL 0 is INT n: #GP(0) first"
     CHECK_EQ [mon_ip], v86_t6_int_3, "... at the CD 03"
     CHECK_EQ [mon_err], 0, "... error code 0"
+
+    PRINT "# SYSENTER from v86 mode"
+    mov ecx, 0x174
+    xor edx, edx
+    mov eax, SEL_CODE32                         ; CS 0x08, SS 0x10: the library's layout
+    wrmsr
+    mov ecx, 0x175
+    mov eax, 0x7000
+    wrmsr
+    mov ecx, 0x176
+    mov eax, v86_sysenter_target
+    wrmsr
+    mov dword [se_cs], 0
+    RUN_V86 v86_t7, EFL_IOPL | EFL_IF
+    CHECK_EQ [se_cs], SEL_CODE32, "SYSENTER from v86: CS = SYSENTER_CS"
+    CHECK_EQ [se_ss], SEL_DATA32, "SYSENTER from v86: SS = SYSENTER_CS + 8"
+    CHECK_EQ [se_esp], 0x7000, "SYSENTER from v86: ESP = SYSENTER_ESP"
+    CHECK_MASK [se_fl], EFL_VM | EFL_IF, 0, "SYSENTER from v86: VM and IF cleared"
+    CHECK_EQ [mon_count], 0, "SYSENTER from v86: no #GP"
+    mov ecx, 0x174
+    xor eax, eax
+    xor edx, edx
+    wrmsr
 
     ; ------------------------------------------------------------ IOPL 0
     PRINT "# v86 at IOPL 0 (CR4.VME=0): the monitor sees the sensitive instructions"
@@ -418,6 +445,26 @@ v86_mon:
     popad
     ret
 
+; SYSENTER from v86_t7 lands here (CPL0, flat CS/SS, ESP 0x7000): records, then leaves the v86
+; run like the monitor's HLT exit.
+v86_sysenter_target:
+    mov [ss:se_esp], esp
+    pushfd
+    pop dword [ss:se_fl]
+    xor eax, eax
+    mov ax, cs
+    mov [ss:se_cs], eax
+    mov ax, ss
+    mov [ss:se_ss], eax
+    mov esp, [ss:run_esp]
+    mov ax, SEL_DATA32
+    mov ds, ax
+    mov es, ax
+    mov fs, ax
+    mov gs, ax
+    popad
+    ret
+
 ; INT 0x41/0x43 through DPL3 interrupt gates: records the frame from v86 (9 dwords) and the
 ; segment registers at entry, IRETD back.
 pm_int_rec:
@@ -502,6 +549,10 @@ v86_t6_int_3:
     db 0xCD, 0x03                               ; INT 3, the two-byte INT n form
     int3
 v86_t6_after:
+    hlt
+
+v86_t7:                                         ; IOPL 3, IF 1
+    sysenter
     hlt
 
 v86_t2:                                         ; IOPL 0
