@@ -305,7 +305,7 @@ void Cpu::probe_write_lin(uint32_t lin, unsigned bytes, bool sys) {
     }
 }
 
-uint32_t Cpu::code_phys(uint32_t lin, bool probe) {
+uint32_t Cpu::code_phys_slow(uint32_t lin, bool probe) {
     TlbEntry* e = &tlb_entry(tlb_cur_, lin);
     if (e->vpage != (lin & ~mmu::kPageMask) || !(e->perm & kPermExec) ||
         tlb_generation_ != mem_.generation()) {
@@ -681,6 +681,50 @@ Exit Cpu::run(uint64_t max_insns) {
     }
 }
 
+// One instruction under observation: single-stepping (TF), debug-register breakpoints, or an
+// attached observer (--trace). Kept out of the run loop so the common path stays short.
+void Cpu::step_watched(Block& b, uint32_t lin) {
+    const uint32_t eip = uint32_t(s.eip);
+    const bool single_step = s.eflags & kTF;
+    const bool debug = dbg_exec_ || dbg_data_;
+    if (debug) {
+        // Instruction breakpoints fault before the instruction unless RF is set; RF is cleared
+        // once an instruction completes (an IRET may set it again).
+        if (dbg_exec_ && !(s.eflags & kRF)) {
+            if (uint32_t hits = match_breakpoints(lin, 1, 0x1)) {
+                s.dr[6] |= hits;
+                next_eip = eip;
+                deliver(kDB, eip, false, true, -1);
+                return;
+            }
+        }
+        s.eflags &= ~kRF;
+        dbg_pending_ = 0;
+    }
+    event_delivered_ = false;
+    if (observer_) {
+        // Traced execution: each instruction reported with its before-state.
+        CpuState before = s;
+        uint8_t bytes[16];
+        unsigned len = b.insns[0].len;
+        fetch_code(eip, bytes, len);
+        execute_block(b, 1);
+        observer_->on_insn(*this, before, bytes, len, -1);
+    } else {
+        execute_block(b, 1);
+    }
+    // Single-step trap (SDM vol. 3A, 17.3.1.4): after an instruction that began with TF set,
+    // #DB with DR6.BS, unless the instruction itself delivered an interrupt (which clears TF
+    // for the handler). Data breakpoints hit by the instruction are traps too.
+    uint32_t dr6 = (single_step && !event_delivered_) ? 0x4000u : 0;
+    if (debug) dr6 |= std::exchange(dbg_pending_, 0);
+    if (dr6) {
+        s.dr[6] |= dr6;
+        next_eip = uint32_t(s.eip);
+        deliver(kDB, uint32_t(s.eip), false, true, -1);
+    }
+}
+
 Exit Cpu::run_until(uint64_t end) {
     while (s.icount < end) {
         stop_ = false;
@@ -706,47 +750,10 @@ Exit Cpu::run_until(uint64_t end) {
             (b->page2 != ~0u &&
              code_phys((lin | mmu::kPageMask) + 1) >> mmu::kPageBits != b->page2))
             b = build_block(phys, mode);
-        const bool single_step = s.eflags & kTF;
-        const bool debug = dbg_exec_ || dbg_data_;
-        if (debug) [[unlikely]] {
-            // Instruction breakpoints fault before the instruction unless RF is set; RF is
-            // cleared once an instruction completes (an IRET may set it again).
-            if (dbg_exec_ && !(s.eflags & kRF)) {
-                if (uint32_t hits = match_breakpoints(lin, 1, 0x1)) {
-                    s.dr[6] |= hits;
-                    next_eip = eip;
-                    deliver(kDB, eip, false, true, -1);
-                    continue;
-                }
-            }
-            s.eflags &= ~kRF;
-            dbg_pending_ = 0;
-        }
-        if (observer_) {
-            // Traced execution: one instruction at a time, each reported with its before-state.
-            CpuState before = s;
-            uint8_t bytes[16];
-            unsigned len = b->insns[0].len;
-            fetch_code(uint32_t(s.eip), bytes, len);
-            event_delivered_ = false;
-            execute_block(*b, 1);
-            observer_->on_insn(*this, before, bytes, len, -1);
-        } else if (single_step || debug) [[unlikely]] {
-            event_delivered_ = false;
-            execute_block(*b, 1);
-        } else {
+        if ((s.eflags & kTF) || dbg_exec_ || dbg_data_ || observer_) [[unlikely]]
+            step_watched(*b, lin);
+        else
             execute_block(*b, end - s.icount);
-        }
-        // Single-step trap (SDM vol. 3A, 17.3.1.4): after an instruction that began with TF
-        // set, #DB with DR6.BS, unless the instruction itself delivered an interrupt (which
-        // clears TF for the handler).
-        uint32_t dr6 = (single_step && !event_delivered_) ? 0x4000u : 0;
-        if (debug) dr6 |= std::exchange(dbg_pending_, 0);  // data breakpoints: traps
-        if (dr6) [[unlikely]] {
-            s.dr[6] |= dr6;
-            next_eip = uint32_t(s.eip);
-            deliver(kDB, uint32_t(s.eip), false, true, -1);
-        }
     }
     if (stop_requested_) return Exit::kStop;
     return s.halted ? Exit::kHalted : Exit::kBudget;

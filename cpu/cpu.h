@@ -413,7 +413,14 @@ private:
         return tlb[(lin >> mmu::kPageBits) & (kTlbSize - 1)];
     }
     // Physical address of an instruction byte at `lin` (#PF unless `probe`; ~0 when probe fails).
-    uint32_t code_phys(uint32_t lin, bool probe = false);
+    uint32_t code_phys(uint32_t lin, bool probe = false) {
+        const TlbEntry& e = tlb_entry(tlb_cur_, lin);
+        if (e.vpage == (lin & ~mmu::kPageMask) && (e.perm & (kPermExec | kPermVoid)) == kPermExec &&
+            tlb_generation_ == mem_.generation()) [[likely]]
+            return e.ppage | (lin & mmu::kPageMask);
+        return code_phys_slow(lin, probe);
+    }
+    uint32_t code_phys_slow(uint32_t lin, bool probe);
     // Instruction bytes at CS:eip for the decoder without faulting: returns how many were
     // available; `stop` tells why it stopped short (0 none, 1 CS limit, 2 page not accessible).
     unsigned fetch_probe(uint32_t eip, bool c32, uint8_t* out, unsigned want, int& stop,
@@ -429,6 +436,7 @@ private:
     Block* find_block(uint32_t phys, uint32_t mode);
     Block* build_block(uint32_t phys, uint32_t mode);
     void execute_block(Block& b, uint64_t limit);
+    [[gnu::noinline]] void step_watched(Block& b, uint32_t lin);
     Exit run_until(uint64_t end);
 
     mmu::PhysMemory& mem_;
