@@ -114,34 +114,30 @@ bool visible(Cpu& c, uint16_t sel, uint32_t hi) {
     bool conforming_code = (hi & (1u << 12)) && (hi & (1u << 11)) && (hi & (1u << 10));
     return conforming_code || (dpl >= c.cpl() && dpl >= (sel & 3u));
 }
+// The descriptor LAR/LSL read for the selector in their r/m operand: false (ZF=0) when the
+// selector is null or outside its table, names a system type not in `system_types` (a bit per
+// type), or is not visible at this privilege.
+bool probe_descriptor(Cpu& c, const DecodedInsn& i, uint32_t system_types, uint32_t& lo,
+                      uint32_t& hi) {
+    require_pm(c);
+    uint16_t sel = uint16_t(c.read_rm<16>(i));
+    if (!c.fetch_descriptor(sel, lo, hi)) return false;
+    if (!(hi & (1u << 12)) && !((system_types >> ((hi >> 8) & 0xF)) & 1)) return false;
+    return visible(c, sel, hi);
+}
 // LAR (0F 02): system types 1-5, 9, 11, 12 qualify (not interrupt/trap gates).
 template <int B>
 void lar(Cpu& c, const DecodedInsn& i) {
-    require_pm(c);
-    uint16_t sel = uint16_t(c.read_rm<16>(i));
     uint32_t lo, hi;
-    bool ok = c.fetch_descriptor(sel, lo, hi);
-    if (ok && !(hi & (1u << 12))) {
-        unsigned type = (hi >> 8) & 0xF;
-        ok = type == 1 || type == 2 || type == 3 || type == 4 || type == 5 || type == 9 ||
-             type == 11 || type == 12;
-    }
-    ok = ok && visible(c, sel, hi);
+    bool ok = probe_descriptor(c, i, 0x1A3E, lo, hi);
     if (ok) c.set_reg<B>(i.reg, hi & (B == 32 ? 0x00F0FF00u : 0xFF00u));
     set_zf(c, ok);
 }
 // LSL (0F 03): system types 1, 2, 3, 9, 11 (TSSs and LDTs) qualify.
 template <int B>
 void lsl(Cpu& c, const DecodedInsn& i) {
-    require_pm(c);
-    uint16_t sel = uint16_t(c.read_rm<16>(i));
     uint32_t lo, hi;
-    bool ok = c.fetch_descriptor(sel, lo, hi);
-    if (ok && !(hi & (1u << 12))) {
-        unsigned type = (hi >> 8) & 0xF;
-        ok = type == 1 || type == 2 || type == 3 || type == 9 || type == 11;
-    }
-    ok = ok && visible(c, sel, hi);
+    bool ok = probe_descriptor(c, i, 0x0A0E, lo, hi);
     if (ok) {
         uint32_t limit = (lo & 0xFFFF) | (hi & 0xF0000);
         if (hi & (1u << 23)) limit = (limit << 12) | 0xFFF;
