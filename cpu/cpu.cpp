@@ -515,7 +515,12 @@ Cpu::Block* Cpu::build_block(uint32_t phys, uint32_t mode) {
     const Decoder& dec = decoder_for(m_->model);
     const bool c32 = mode & 1;
     uint32_t eip = uint32_t(s.eip);
-    auto blk = std::make_unique<Block>();
+    // The block under construction is owned by a member, not a local: decoding may fault
+    // (longjmp), which must not leak it.
+    if (!building_) building_ = std::make_unique<Block>();
+    std::unique_ptr<Block>& blk = building_;
+    blk->insns.clear();
+    blk->eip_span = 0;
     blk->phys = phys;
     blk->mode = mode;
     blk->page2 = ~0u;

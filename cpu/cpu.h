@@ -476,6 +476,7 @@ private:
     std::unordered_map<uint32_t, std::vector<Block*>> page_blocks_;
     std::vector<std::unique_ptr<Block>> graveyard_;  // invalidated blocks, freed between blocks
     Block scratch_{};                                // uncacheable (wrapping) instruction
+    std::unique_ptr<Block> building_;                // the block build_block is decoding
 };
 
 }  // namespace vx86::cpu
