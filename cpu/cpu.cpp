@@ -355,10 +355,12 @@ void Cpu::interrupt_real(uint8_t vector, uint32_t return_eip) {
     stop_ = true;
 }
 
-void Cpu::deliver(uint8_t vector, uint32_t return_eip, bool soft, bool ext, int32_t error) {
+void Cpu::deliver(uint8_t vector, uint32_t return_eip, bool soft, bool ext, int32_t error,
+                  bool exception) {
     event_delivered_ = true;
     delivering_ = vector;
     delivering_ext_ = ext;
+    delivering_exception_ = exception;
     if (protected_mode()) interrupt_pm(vector, return_eip, soft, ext, error);
     else interrupt_real(vector, return_eip);
     delivering_ = -1;
@@ -424,8 +426,10 @@ void Cpu::deliver_exception() {
     int32_t err = pending_error_;
     last_exception_ = vec;
     if (delivering_ >= 0) {
-        // A fault while delivering an earlier event.
-        int first = delivering_;
+        // A fault while delivering an earlier event. Only a CPU exception makes it a #DF (or a
+        // shutdown): INT n, INT3/INTO and external interrupts are benign whatever their vector
+        // (SDM vol. 3A, 6.15, tables 6-4 and 6-5).
+        int first = delivering_exception_ ? delivering_ : -1;
         if (first == kDoubleFault) {
             shutdown_ = true;  // triple fault
             delivering_ = -1;
@@ -447,7 +451,7 @@ void Cpu::deliver_exception() {
     // The 8086 pushes the address after a divide instruction; everything later pushes the
     // faulting instruction's own address so the handler can restart it.
     uint32_t ret = (vec == kDE && m_->div_fault_next_ip) ? next_eip : uint32_t(s.eip);
-    deliver(vec, ret, false, true, err);
+    deliver(vec, ret, false, true, err, /*exception=*/true);
 }
 
 void Cpu::take_irq() {
@@ -671,7 +675,7 @@ Exit Cpu::run(uint64_t max_insns) {
         // A handler (or a delivery in progress) faulted. The state is as before the faulting
         // instruction; delivery may fault again and land here once more with fault_depth_ set.
         current_block_ = nullptr;
-        if (delivering_ < 0) fault_before_ = s;
+        if (delivering_ < 0 || !delivering_exception_) fault_before_ = s;
         deliver_exception();
         if (shutdown_) return Exit::kShutdown;
         ++s.icount;  // the faulting instruction counts as retired: virtual time moves on

@@ -431,7 +431,8 @@ private:
     // Protected-mode (and virtual-8086) event delivery through the IDT (protmode.cpp).
     // `soft`: INT n/INT3/INTO (gate DPL checked); `ext`: external event (EXT bit in errors).
     void interrupt_pm(uint8_t vector, uint32_t return_eip, bool soft, bool ext, int32_t error);
-    void deliver(uint8_t vector, uint32_t return_eip, bool soft, bool ext, int32_t error);
+    void deliver(uint8_t vector, uint32_t return_eip, bool soft, bool ext, int32_t error,
+                 bool exception = false);
     void take_irq();
     Block* find_block(uint32_t phys, uint32_t mode);
     Block* build_block(uint32_t phys, uint32_t mode);
@@ -454,6 +455,7 @@ private:
     // The event being delivered when a delivery faults (-1: none): decides #DF vs serial.
     int delivering_ = -1;
     bool delivering_ext_ = false;
+    bool delivering_exception_ = false;  // delivering_ is a CPU exception (#DF rules apply)
     bool event_delivered_ = false;  // an interrupt was delivered by the last instruction
     bool dbg_exec_ = false;         // an instruction breakpoint is enabled in DR7
     bool dbg_data_ = false;         // a data breakpoint is enabled in DR7

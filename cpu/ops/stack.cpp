@@ -123,9 +123,19 @@ void enter(Cpu& c, const DecodedInsn& i) {
     uint32_t sp = c.sp();
     uint32_t bp = c.stack32() ? c.r32(EBP) : c.r16(EBP);
     c.check_pushes(level + 1, B / 8);  // the frame's slots first: a stack fault changes nothing
+    // ...and a write at the final stack pointer, still before any change (SDM ENTER: #SS(0) if
+    // the new eSP is outside the limit, #PF if a write using the final eSP would page-fault).
+    if (uint32_t alloc = i.imm & 0xFFFF) {
+        uint32_t fsp = (sp - (level + 1) * (B / 8) - alloc) & smask;
+        c.check_write(SS, fsp, B / 8);
+        if (c.paging()) c.probe_write_lin(c.s.seg[SS].base + fsp, B / 8);
+    }
     sp = (sp - B / 8) & smask;
     c.write<B>(SS, sp, c.reg<B>(EBP));
+    // FrameTemp <- ESP (32-bit operand) or SP (16-bit operand): with a 16-bit stack and a 32-bit
+    // operand the untouched upper half of ESP is part of the frame pointer (SDM ENTER Operation).
     uint32_t frame = sp;
+    if (B == 32 && !c.stack32()) frame |= c.r32(ESP) & 0xFFFF0000u;
     if (level > 0) {
         for (unsigned k = 1; k < level; ++k) {
             bp = (bp - B / 8) & smask;

@@ -57,9 +57,13 @@ void push_sreg(Cpu& c, const DecodedInsn&) { c.push<B>(c.s.seg[Seg].sel); }
 template <int B, unsigned Seg>
 void pop_sreg(Cpu& c, const DecodedInsn&) {
     uint16_t v = uint16_t(c.peek<B>(0));
+    // The increment uses the stack-address size of the SS in use when the instruction starts;
+    // set_sp() after load_seg() would apply the B bit of the *new* SS (SDM POP: StackAddrSize).
+    const bool s32 = c.stack32();
     uint32_t nsp = c.sp() + B / 8;
     load_seg(c, Seg, v);
-    c.set_sp(nsp);
+    if (s32) c.set_r32(ESP, nsp);
+    else c.set_r16(ESP, uint16_t(nsp));
     if (Seg == CS) c.end_block();
 }
 
