@@ -31,9 +31,11 @@ struct PmFixture {
     Cpu c{cpu::CpuModel::kP6, mem, io};
 
     PmFixture() {
-        // GDT: null, flat code 0x08, flat data 0x10, flat code DPL3 0x18, flat data DPL3 0x20.
+        // GDT: null, flat code 0x08, flat data 0x10, flat code DPL3 0x18, flat data DPL3 0x20,
+        // (0x28 unused), 16-bit data (B=0, limit 0xFFFFF) 0x30.
         const uint64_t gdt[] = {0, 0x00CF9B000000FFFFull, 0x00CF93000000FFFFull,
-                                0x00CFFB000000FFFFull, 0x00CFF3000000FFFFull};
+                                0x00CFFB000000FFFFull, 0x00CFF3000000FFFFull, 0,
+                                0x000F93000000FFFFull};
         REQUIRE(mem.copy_to(kGdt, gdt, sizeof gdt));
         c.s.gdtr = {kGdt, sizeof gdt - 1};
         // IDT: 32-bit interrupt gates to kHandler for vectors 0-31.
@@ -63,6 +65,15 @@ struct PmFixture {
         for (unsigned k : {cpu::ES, cpu::SS, cpu::DS, cpu::FS, cpu::GS})
             c.s.seg[k] = cpu::Segment{0, 0xFFFFFFFFu, ds, uint16_t(0xC093 | dpl)};
         c.s.cpl = uint8_t(cpl);
+    }
+    // Ring 3 with a TSS whose ring-0 stack is at 0x38000.
+    void enter_ring3() {
+        flat(3);
+        mem.write(0x14004, 4, 0x38000);  // ESP0
+        mem.write(0x14008, 4, 0x10);     // SS0
+        c.s.tr = cpu::Segment{0x14000, 0x67, 0x28, 0x8B};
+        mem.write(kPd, 4, kPt | 0x7);
+        for (uint32_t p = 0; p < 1024; ++p) pte(p << 12, (p << 12) | 0x7);
     }
     void pte(uint32_t lin, uint32_t value) { mem.write(kPt + 4 * (lin >> 12), 4, value); }
     void code(const std::vector<uint8_t>& bytes, uint32_t at = kCode) {
@@ -201,4 +212,46 @@ TEST_CASE("expand-down data segments accept only offsets above the limit") {
     f.c.set_r32(cpu::EAX, 0xFFE);  // 0xFFE..0x1001 straddles the limit
     CHECK(f.run() == cpu::kGP);
     CHECK(f.stack_dword(0) == 0);
+}
+
+TEST_CASE("a fault while delivering INT n is an ordinary fault, whatever the vector") {
+    // INT 0Dh and INT 08h from ring 3 through DPL-0 gates: #GP(vector*8+2), not #DF or a
+    // shutdown (INT n is benign in the double-fault table, SDM vol. 3A, table 6-4).
+    for (uint8_t vec : {uint8_t(0x0D), uint8_t(0x08), uint8_t(0x0E)}) {
+        CAPTURE(int(vec));
+        PmFixture f;
+        f.enter_ring3();
+        f.code({0xCD, vec});
+        CHECK(f.c.run(16) == cpu::Exit::kHalted);
+        CHECK(f.c.last_exception() == cpu::kGP);
+        CHECK(f.stack_dword(0) == vec * 8u + 2);
+        CHECK(f.stack_dword(1) == kCode);
+    }
+}
+
+TEST_CASE("POP SS sizes ESP by the stack it pops from") {
+    // A 32-bit POP SS on a 16-bit stack loading a 32-bit SS: only SP moves (0xFFFC + 4 wraps to
+    // 0), ESP's upper half stays.
+    PmFixture f;
+    f.c.s.seg[cpu::SS] = cpu::Segment{0, 0xFFFFF, 0x30, 0x0093};
+    f.c.set_r32(cpu::ESP, 0x2FFFC);
+    f.mem.write(0xFFFC, 4, 0x10);
+    f.code({0x17, 0xF4});  // pop ss; hlt
+    f.run();
+    CHECK(f.c.last_exception() == -1);
+    CHECK(f.c.s.seg[cpu::SS].sel == 0x10);
+    CHECK(f.c.r32(cpu::ESP) == 0x20000);
+}
+
+TEST_CASE("ENTER with a 32-bit operand on a 16-bit stack keeps ESP's upper half in EBP") {
+    PmFixture f;
+    f.c.s.seg[cpu::SS] = cpu::Segment{0, 0xFFFFF, 0x30, 0x0093};
+    f.c.set_r32(cpu::ESP, 0x2FF00);
+    f.c.set_r32(cpu::EBP, 0x12345678);
+    f.code({0xC8, 0x08, 0x00, 0x00, 0xF4});  // enter 8, 0; hlt
+    f.run();
+    CHECK(f.c.last_exception() == -1);
+    CHECK(f.mem.read(0xFEFC, 4) == 0x12345678);
+    CHECK(f.c.r32(cpu::EBP) == 0x2FEFC);
+    CHECK(f.c.r32(cpu::ESP) == 0x2FEF4);
 }
