@@ -702,6 +702,7 @@ void Cpu::step_watched(Block& b, uint32_t lin) {
         if (dbg_exec_ && !(s.eflags & kRF)) {
             if (uint32_t hits = match_breakpoints(lin, 1, 0x1)) {
                 s.dr[6] |= hits;
+                last_exception_ = kDB;
                 next_eip = eip;
                 deliver(kDB, eip, false, true, -1);
                 return;
@@ -729,6 +730,7 @@ void Cpu::step_watched(Block& b, uint32_t lin) {
     if (debug) dr6 |= std::exchange(dbg_pending_, 0);
     if (dr6) {
         s.dr[6] |= dr6;
+        last_exception_ = kDB;
         next_eip = uint32_t(s.eip);
         deliver(kDB, uint32_t(s.eip), false, true, -1);
     }

@@ -601,6 +601,7 @@ struct ProtMode {
 
         // Read the whole new state first (page faults happen before anything changes).
         uint32_t ncr3 = 0, neip, nfl, nregs[8], nsegs[6], nldt;
+        bool trap = false;  // the new TSS's T bit: #DB before its first instruction
         if (new32) {
             ncr3 = c.read_sys<32>(nb + 0x1C);
             neip = c.read_sys<32>(nb + 0x20);
@@ -608,6 +609,7 @@ struct ProtMode {
             for (unsigned r = 0; r < 8; ++r) nregs[r] = c.read_sys<32>(nb + 0x28 + 4 * r);
             for (unsigned k = 0; k < 6; ++k) nsegs[k] = c.read_sys<16>(nb + 0x48 + 4 * k);
             nldt = c.read_sys<16>(nb + 0x60);
+            trap = c.read_sys<8>(nb + 0x64) & 1;
         } else {
             neip = c.read_sys<16>(nb + 0x0E);
             nfl = c.read_sys<16>(nb + 0x10);
@@ -679,6 +681,12 @@ struct ProtMode {
             uint32_t nsp = push_frame(c, c.s.seg[SS], uint32_t(c.s.gpr[ESP]), size, &v, 1, kSS, x,
                                       c.cpl() < 3);
             c.s.gpr[ESP] = nsp;
+        }
+        if (trap) {
+            // SDM vol. 3A, 17.3.1.5: a trap after the switch, with DR6.BT.
+            c.s.dr[6] |= 0x8000;
+            c.last_exception_ = kDB;
+            c.deliver(kDB, neip, false, true, -1);
         }
     }
 

@@ -255,3 +255,30 @@ TEST_CASE("ENTER with a 32-bit operand on a 16-bit stack keeps ESP's upper half 
     CHECK(f.c.r32(cpu::EBP) == 0x2FEFC);
     CHECK(f.c.r32(cpu::ESP) == 0x2FEF4);
 }
+
+TEST_CASE("a task switch to a TSS with the T bit set traps with DR6.BT before the new task runs") {
+    PmFixture f;
+    // Current TSS at 0x14000 (selector 0x28 in TR), new 32-bit TSS at 0x15000 behind selector
+    // 0x38 (GDT slot 7, added here with the GDT limit raised).
+    f.c.s.tr = cpu::Segment{0x14000, 0x67, 0x28, 0x8B};
+    const uint64_t tss_desc = 0x0000890150000067ull;  // base 0x15000, limit 0x67, available
+    f.mem.write(kGdt + 0x38, 4, uint32_t(tss_desc));
+    f.mem.write(kGdt + 0x3C, 4, uint32_t(tss_desc >> 32));
+    f.c.s.gdtr.limit = 0x3F;
+    const uint32_t t = 0x15000;
+    f.mem.write(t + 0x1C, 4, kPd);      // CR3
+    f.mem.write(t + 0x20, 4, 0x22000);  // EIP
+    f.mem.write(t + 0x24, 4, 0x2);      // EFLAGS
+    f.mem.write(t + 0x38, 4, 0x37000);  // ESP
+    f.mem.write(t + 0x4C, 2, 0x08);     // CS
+    for (uint32_t off : {0x48u, 0x50u, 0x54u, 0x58u, 0x5Cu}) f.mem.write(t + off, 2, 0x10);
+    f.mem.write(t + 0x64, 2, 1);        // T
+    f.code({0xEA, 0x00, 0x00, 0x00, 0x00, 0x38, 0x00});  // jmp 0x38:0
+    f.code({0xF4}, 0x22000);
+    f.run();
+    CHECK(f.c.last_exception() == cpu::kDB);
+    CHECK((f.c.s.dr[6] & 0x8000) != 0);
+    CHECK(f.c.s.tr.sel == 0x38);
+    CHECK(f.stack_dword(0) == 0x22000);  // the new task's first instruction, not yet run
+    CHECK(f.c.r32(cpu::ESP) == 0x37000 - 12);
+}
