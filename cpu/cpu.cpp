@@ -673,7 +673,7 @@ Exit Cpu::run(uint64_t max_insns) {
     for (;;) {
         if (setjmp(jmp_) == 0) return run_until(end);
         // A handler (or a delivery in progress) faulted. The state is as before the faulting
-        // instruction; delivery may fault again and land here once more with fault_depth_ set.
+        // instruction; delivery may fault again and land here once more with delivering_ set.
         current_block_ = nullptr;
         if (delivering_ < 0 || !delivering_exception_) fault_before_ = s;
         deliver_exception();
