@@ -45,6 +45,7 @@ constexpr unsigned kTypeTss16 = 1, kTypeLdt = 2, kTypeTss16Busy = 3, kTypeCallGa
                    kTypeTss32Busy = 11, kTypeCallGate32 = 12, kTypeIntGate32 = 14,
                    kTypeTrapGate32 = 15;
 
+// Index 0 in the GDT (TI=0), whatever the RPL; selector 4 (index 0 of the LDT) is not null.
 bool is_null(uint16_t sel) { return (sel & 0xFFFC) == 0; }
 int32_t sel_err(uint16_t sel) { return sel & 0xFFFC; }
 
@@ -121,7 +122,7 @@ struct ProtMode {
     // MOV/POP/LxS to DS, ES, FS, GS or SS in protected mode (SDM vol. 2, MOV).
     static void load_data_seg(Cpu& c, unsigned seg, uint16_t sel) {
         const unsigned cpl = c.cpl(), rpl = sel & 3;
-        if (is_null(sel) && !(sel & 4)) {
+        if (is_null(sel)) {
             if (seg == SS) c.fault(kGP, 0);
             set_null(c, seg, sel);
             return;
@@ -246,7 +247,7 @@ struct ProtMode {
     }
 
     static void far_jump(Cpu& c, uint16_t sel, uint32_t off) {
-        if (is_null(sel) && !(sel & 4)) c.fault(kGP, 0);
+        if (is_null(sel)) c.fault(kGP, 0);
         Desc d;
         if (!load_desc(c, sel, d)) c.fault(kGP, sel_err(sel));
         const unsigned cpl = c.cpl(), rpl = sel & 3;
@@ -260,7 +261,7 @@ struct ProtMode {
                 if (d.dpl() < cpl || d.dpl() < rpl) c.fault(kGP, sel_err(sel));
                 if (!d.present()) c.fault(kNP, sel_err(sel));
                 uint16_t tsel = d.gate_sel();
-                if (is_null(tsel) && !(tsel & 4)) c.fault(kGP, 0);
+                if (is_null(tsel)) c.fault(kGP, 0);
                 Desc t;
                 if (!load_desc(c, tsel, t)) c.fault(kGP, sel_err(tsel));
                 if (!t.code() || (t.conforming() ? t.dpl() > cpl : t.dpl() != cpl))
@@ -277,32 +278,33 @@ struct ProtMode {
         }
     }
 
+    // CALL to code at the current privilege: CS and the return EIP (`size` bytes each) go on the
+    // current stack.
+    static void call_same_level(Cpu& c, uint16_t sel, Desc d, uint32_t off, unsigned size) {
+        if (off > d.limit()) c.fault(kGP, 0);
+        uint32_t vals[2] = {c.s.seg[CS].sel, c.next_eip};
+        uint32_t nsp = push_frame(c, c.s.seg[SS], uint32_t(c.s.gpr[ESP]), size, vals, 2, kSS, 0,
+                                  c.cpl() < 3);
+        set_accessed(c, sel, d);
+        set_cs(c, sel, d, c.cpl());
+        c.s.gpr[ESP] = nsp;
+        c.next_eip = off;
+    }
+
     static void far_call(Cpu& c, uint16_t sel, uint32_t off, bool op32) {
-        if (is_null(sel) && !(sel & 4)) c.fault(kGP, 0);
+        if (is_null(sel)) c.fault(kGP, 0);
         Desc d;
         if (!load_desc(c, sel, d)) c.fault(kGP, sel_err(sel));
-        const unsigned cpl = c.cpl(), rpl = sel & 3;
-        const uint32_t ret = c.next_eip;
         if (d.s()) {
             check_code_target(c, sel, d);
-            if (off > d.limit()) c.fault(kGP, 0);
-            uint32_t vals[2] = {c.s.seg[CS].sel, ret};
-            uint32_t nsp = push_frame(c, c.s.seg[SS], uint32_t(c.s.gpr[ESP]), op32 ? 4 : 2, vals,
-                                      2, kSS, 0, cpl < 3);
-            set_accessed(c, sel, d);
-            set_cs(c, sel, d, cpl);
-            c.s.gpr[ESP] = nsp;
-            c.next_eip = off;
-            return;
+            return call_same_level(c, sel, d, off, op32 ? 4 : 2);
         }
         switch (d.type()) {
             case kTypeCallGate16:
             case kTypeCallGate32: return call_gate(c, sel, d);
             case kTypeTaskGate:
             case kTypeTss16:
-            case kTypeTss32:
-                (void)rpl;
-                return task_via(c, sel, d, TaskSrc::kCall, ret, -1, 0);
+            case kTypeTss32: return task_via(c, sel, d, TaskSrc::kCall, c.next_eip, -1, 0);
             default: c.fault(kGP, sel_err(sel));
         }
     }
@@ -314,7 +316,7 @@ struct ProtMode {
         if (g.dpl() < cpl || g.dpl() < rpl) c.fault(kGP, sel_err(sel));
         if (!g.present()) c.fault(kNP, sel_err(sel));
         uint16_t tsel = g.gate_sel();
-        if (is_null(tsel) && !(tsel & 4)) c.fault(kGP, 0);
+        if (is_null(tsel)) c.fault(kGP, 0);
         Desc t;
         if (!load_desc(c, tsel, t)) c.fault(kGP, sel_err(tsel));
         if (!t.code() || t.dpl() > cpl) c.fault(kGP, sel_err(tsel));
@@ -322,7 +324,6 @@ struct ProtMode {
         const bool gate32 = g.type() == kTypeCallGate32;
         const unsigned size = gate32 ? 4 : 2;
         const uint32_t off = gate32 ? g.gate_off() : (g.gate_off() & 0xFFFF);
-        const uint32_t ret = c.next_eip;
         if (!t.conforming() && t.dpl() < cpl) {
             const unsigned ncpl = t.dpl();
             uint16_t nss;
@@ -344,27 +345,21 @@ struct ProtMode {
                 vals[n++] = size == 4 ? c.read<32>(SS, a) : c.read<16>(SS, a);
             }
             vals[n++] = c.s.seg[CS].sel;
-            vals[n++] = ret;
+            vals[n++] = c.next_eip;
             if (off > t.limit()) c.fault(kGP, 0);
             uint32_t nsp = push_frame(c, ss, nesp, size, vals, n, kSS, sel_err(nss), true);
             set_stack(c, ss, nsp);
             set_accessed(c, tsel, t);
             set_cs(c, tsel, t, ncpl);
+            c.next_eip = off;
         } else {
-            if (off > t.limit()) c.fault(kGP, 0);
-            uint32_t vals[2] = {c.s.seg[CS].sel, ret};
-            uint32_t nsp = push_frame(c, c.s.seg[SS], uint32_t(c.s.gpr[ESP]), size, vals, 2, kSS,
-                                      0, cpl < 3);
-            set_accessed(c, tsel, t);
-            set_cs(c, tsel, t, cpl);
-            c.s.gpr[ESP] = nsp;
+            call_same_level(c, tsel, t, off, size);
         }
-        c.next_eip = off;
     }
 
     // Checks CS popped by RETF/IRET in protected mode.
     static Desc return_cs(Cpu& c, uint16_t sel) {
-        if (is_null(sel) && !(sel & 4)) c.fault(kGP, 0);
+        if (is_null(sel)) c.fault(kGP, 0);
         Desc d;
         if (!load_desc(c, sel, d)) c.fault(kGP, sel_err(sel));
         const unsigned rpl = sel & 3;
@@ -421,7 +416,7 @@ struct ProtMode {
         if (type == kTypeTaskGate) return task_via(c, vec * 8 + 2, g, TaskSrc::kInt, ret, err, x);
 
         const uint16_t sel = g.gate_sel();
-        if (is_null(sel) && !(sel & 4)) c.fault(kGP, x);
+        if (is_null(sel)) c.fault(kGP, x);
         Desc d;
         if (!load_desc(c, sel, d)) c.fault(kGP, sel_err(sel) | x);
         if (!d.code() || d.dpl() > c.cpl()) c.fault(kGP, sel_err(sel) | x);
@@ -682,12 +677,7 @@ struct ProtMode {
                                       c.cpl() < 3);
             c.s.gpr[ESP] = nsp;
         }
-        if (trap) {
-            // SDM vol. 3A, 17.3.1.5: a trap after the switch, with DR6.BT.
-            c.s.dr[6] |= 0x8000;
-            c.last_exception_ = kDB;
-            c.deliver(kDB, neip, false, true, -1);
-        }
+        if (trap) c.debug_exception(0x8000, neip);  // DR6.BT (SDM vol. 3A, 17.3.1.5)
     }
 
     static void load_task_ldt(Cpu& c, uint16_t ldt, int32_t x) {
@@ -807,7 +797,7 @@ void Cpu::write_dr(unsigned n, uint32_t v) {
 }
 
 void Cpu::lldt(uint16_t sel) {
-    if (is_null(sel) && !(sel & 4)) {
+    if (is_null(sel)) {
         s.ldtr = Segment{0, 0, sel, 0};
         return;
     }
@@ -819,7 +809,7 @@ void Cpu::lldt(uint16_t sel) {
 }
 
 void Cpu::ltr(uint16_t sel) {
-    if (is_null(sel) && !(sel & 4)) fault(kGP, 0);
+    if (is_null(sel)) fault(kGP, 0);
     Desc d;
     if ((sel & 4) || !ProtMode::load_desc(*this, sel, d)) fault(kGP, sel_err(sel));
     if (d.s() || (d.type() != kTypeTss16 && d.type() != kTypeTss32)) fault(kGP, sel_err(sel));
@@ -830,7 +820,7 @@ void Cpu::ltr(uint16_t sel) {
 }
 
 bool Cpu::fetch_descriptor(uint16_t sel, uint32_t& lo, uint32_t& hi) {
-    if (is_null(sel) && !(sel & 4)) return false;
+    if (is_null(sel)) return false;
     Desc d;
     if (!ProtMode::load_desc(*this, sel, d)) return false;
     lo = d.lo;
