@@ -283,19 +283,16 @@ void Cpu::write_lin_slow(TlbEntry* tlb, uint32_t lin, unsigned size, uint32_t v)
         return;
     }
     // A store crossing a page boundary: both pages must be writable before either byte lands.
-    uint32_t second = (lin + size - 1) & ~mmu::kPageMask;
-    TlbEntry* e1 = &tlb_entry(tlb, lin);
-    if (e1->vpage != (lin & ~mmu::kPageMask) || !(e1->perm & kPermWrite))
-        tlb_fill(tlb, lin, uint8_t(mmu::Access::kWrite));
-    TlbEntry* e2 = &tlb_entry(tlb, second);
-    if (e2->vpage != second || !(e2->perm & kPermWrite))
-        tlb_fill(tlb, second, uint8_t(mmu::Access::kWrite));
+    probe_write(tlb, lin, size);
     for (unsigned k = 0; k < size; ++k) write_lin_t<8>(tlb, lin + k, (v >> (8 * k)) & 0xFF);
 }
 
 void Cpu::probe_write_lin(uint32_t lin, unsigned bytes, bool sys) {
-    if (!paging() || bytes == 0) return;
-    TlbEntry* tlb = sys ? tlb_[0] : tlb_cur_;
+    probe_write(sys ? tlb_[0] : tlb_cur_, lin, bytes);
+}
+
+void Cpu::probe_write(TlbEntry* tlb, uint32_t lin, unsigned bytes) {
+    if (!paging() || bytes == 0) return;  // without paging a write cannot fault on its page
     uint32_t first = lin & ~mmu::kPageMask;
     uint32_t last = (lin + bytes - 1) & ~mmu::kPageMask;
     for (uint32_t p = first;; p += mmu::kPageSize) {
@@ -340,14 +337,20 @@ void Cpu::fault(uint8_t vector, int32_t error_code) {
 void Cpu::interrupt_real(uint8_t vector, uint32_t return_eip) {
     uint32_t entry = uint32_t(vector) * 4;
     if (!m_->is_8086 && entry + 3 > s.idtr.limit) fault(kGP, 0);
-    uint32_t flags = eflags();
-    uint32_t new_ip = read_lin<16>(s.idtr.base + entry);
-    uint32_t new_cs = read_lin<16>(s.idtr.base + entry + 2);
+    enter_real_handler(s.idtr.base + entry, eflags(), return_eip, kIF | kTF | kAC | kRF);
+}
+
+// The real-mode interrupt frame: reads the vector at `ivt_entry` (linear), pushes FLAGS (the
+// given image), CS and IP, clears `clear` in EFLAGS and jumps to the handler.
+void Cpu::enter_real_handler(uint32_t ivt_entry, uint32_t flags_image, uint32_t return_eip,
+                             uint32_t clear) {
+    uint32_t new_ip = read_lin<16>(ivt_entry);
+    uint32_t new_cs = read_lin<16>(ivt_entry + 2);
     check_pushes(3, 2);  // all three slots before the first push: a stack fault changes nothing
-    push<16>(flags);
+    push<16>(flags_image);
     push<16>(s.seg[CS].sel);
     push<16>(return_eip);
-    s.eflags &= ~(kIF | kTF | kAC | kRF);
+    s.eflags &= ~clear;
     update_ac();
     load_seg_real(CS, uint16_t(new_cs));
     s.eip = new_ip;
@@ -384,23 +387,13 @@ void Cpu::software_interrupt(uint8_t vector, SoftInt kind) {
             if (off > s.tr.limit) fault(kGP, 0);
             bool redirect_to_pm = (read_sys<8>(s.tr.base + off) >> (vector & 7)) & 1;
             if (!redirect_to_pm) {
+                // To the task's own IVT at linear 0; below IOPL 3 the image carries VIF as IF
+                // and IOPL as 3, and VIF is what gets cleared.
                 event_delivered_ = true;
                 uint32_t fl = eflags();
                 if (iopl() < 3) fl = (fl & ~kIF) | ((fl & kVIF) ? kIF : 0) | kIOPL;
-                uint32_t entry = uint32_t(vector) * 4;
-                uint32_t new_ip = read_lin<16>(entry);
-                uint32_t new_cs = read_lin<16>(entry + 2);
-                check_pushes(3, 2);
-                push<16>(fl);
-                push<16>(s.seg[CS].sel);
-                push<16>(next_eip);
-                if (iopl() < 3) s.eflags &= ~kVIF;
-                else s.eflags &= ~kIF;
-                s.eflags &= ~(kTF | kRF);
-                load_seg_real(CS, uint16_t(new_cs));
-                next_eip = new_ip;
-                stop_ = true;
-                return;
+                return enter_real_handler(uint32_t(vector) * 4, fl, next_eip,
+                                          (iopl() < 3 ? kVIF : kIF) | kTF | kRF);
             }
             if (iopl() < 3) fault(kGP, 0);
         } else if (iopl() < 3) {
@@ -465,7 +458,7 @@ void Cpu::take_irq() {
 // Code fetch and the decoded-block cache
 
 unsigned Cpu::fetch_probe(uint32_t eip, bool c32, uint8_t* out, unsigned want, int& stop,
-                          uint32_t& stop_lin, uint32_t& last_page) {
+                          uint32_t& stop_lin) {
     stop = 0;
     uint32_t cur_page = kTlbInvalid, cur_phys = 0;
     unsigned n = 0;
@@ -487,7 +480,6 @@ unsigned Cpu::fetch_probe(uint32_t eip, bool c32, uint8_t* out, unsigned want, i
             cur_page = lin & ~mmu::kPageMask;
             cur_phys = p & ~mmu::kPageMask;
         }
-        last_page = cur_phys;
         out[n] = uint8_t(mem_.read(cur_phys | (lin & mmu::kPageMask), 1));
     }
     return n;
@@ -495,8 +487,8 @@ unsigned Cpu::fetch_probe(uint32_t eip, bool c32, uint8_t* out, unsigned want, i
 
 unsigned Cpu::fetch_code(uint32_t eip, uint8_t* out, unsigned n) {
     int stop;
-    uint32_t stop_lin, last;
-    unsigned got = fetch_probe(eip, code32(), out, n, stop, stop_lin, last);
+    uint32_t stop_lin;
+    unsigned got = fetch_probe(eip, code32(), out, n, stop, stop_lin);
     std::memset(out + got, 0, n - got);
     return got;
 }
@@ -536,8 +528,8 @@ Cpu::Block* Cpu::build_block(uint32_t phys, uint32_t mode) {
         uint32_t cur = eip + span;
         if (!c32) cur &= 0xFFFF;
         int stop;
-        uint32_t stop_lin = 0, last_page = 0;
-        unsigned avail = fetch_probe(cur, c32, bytes, 15, stop, stop_lin, last_page);
+        uint32_t stop_lin = 0;
+        unsigned avail = fetch_probe(cur, c32, bytes, 15, stop, stop_lin);
         DecodedInsn di{};
         DecodeStatus st = avail ? dec.decode(bytes, avail, c32, di) : DecodeStatus::kTruncated;
         const bool first = blk->insns.empty();
@@ -546,23 +538,17 @@ Cpu::Block* Cpu::build_block(uint32_t phys, uint32_t mode) {
             if (stop == 2) code_phys(stop_lin);  // raises the #PF
             fault(kGP, 0);                       // past the CS limit
         }
-        // Physical pages of the instruction's first and last byte.
-        uint32_t p_first = ~0u, p_last = ~0u;
-        {
-            int st2;
-            uint32_t sl, lp;
-            fetch_probe(cur, c32, bytes, 1, st2, sl, lp);
-            p_first = lp >> mmu::kPageBits;
-            fetch_probe(cur, c32, bytes, di.len, st2, sl, lp);
-            p_last = lp >> mmu::kPageBits;
-        }
         // A 16-bit instruction pointer wraps at 64 KiB: bytes past the wrap are not contiguous
-        // with the block, so such an instruction is decoded alone and never cached.
-        bool wraps = !c32 && cur + di.len > 0x10000;
-        if (wraps || p_first != p_last) {
+        // with the block, so such an instruction is decoded alone and never cached. One that
+        // crosses into another linear page is alone in its block too; its bytes were fetched,
+        // so its last byte translates.
+        const uint32_t lin_cur = s.seg[CS].base + cur;
+        const bool wraps = !c32 && cur + di.len > 0x10000;
+        const bool crosses = (lin_cur & mmu::kPageMask) + di.len > mmu::kPageSize;
+        if (wraps || crosses) {
             if (!first) break;
             if (wraps) cacheable = false;
-            else blk->page2 = p_last;
+            else blk->page2 = code_phys(lin_cur + di.len - 1, true) >> mmu::kPageBits;
             blk->insns.push_back(di);
             span += di.len;
             break;
@@ -700,13 +686,7 @@ void Cpu::step_watched(Block& b, uint32_t lin) {
         // Instruction breakpoints fault before the instruction unless RF is set; RF is cleared
         // once an instruction completes (an IRET may set it again).
         if (dbg_exec_ && !(s.eflags & kRF)) {
-            if (uint32_t hits = match_breakpoints(lin, 1, 0x1)) {
-                s.dr[6] |= hits;
-                last_exception_ = kDB;
-                next_eip = eip;
-                deliver(kDB, eip, false, true, -1);
-                return;
-            }
+            if (uint32_t hits = match_breakpoints(lin, 1, 0x1)) return debug_exception(hits, eip);
         }
         s.eflags &= ~kRF;
         dbg_pending_ = 0;
@@ -728,12 +708,14 @@ void Cpu::step_watched(Block& b, uint32_t lin) {
     // for the handler). Data breakpoints hit by the instruction are traps too.
     uint32_t dr6 = (single_step && !event_delivered_) ? 0x4000u : 0;
     if (debug) dr6 |= std::exchange(dbg_pending_, 0);
-    if (dr6) {
-        s.dr[6] |= dr6;
-        last_exception_ = kDB;
-        next_eip = uint32_t(s.eip);
-        deliver(kDB, uint32_t(s.eip), false, true, -1);
-    }
+    if (dr6) debug_exception(dr6, uint32_t(s.eip));
+}
+
+void Cpu::debug_exception(uint32_t dr6_bits, uint32_t return_eip) {
+    s.dr[6] |= dr6_bits;
+    last_exception_ = kDB;
+    next_eip = return_eip;
+    deliver(kDB, return_eip, false, true, -1);
 }
 
 Exit Cpu::run_until(uint64_t end) {

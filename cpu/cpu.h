@@ -424,10 +424,17 @@ private:
     // Instruction bytes at CS:eip for the decoder without faulting: returns how many were
     // available; `stop` tells why it stopped short (0 none, 1 CS limit, 2 page not accessible).
     unsigned fetch_probe(uint32_t eip, bool c32, uint8_t* out, unsigned want, int& stop,
-                         uint32_t& stop_lin, uint32_t& last_page);
+                         uint32_t& stop_lin);
+    // Fills `tlb` for writes to every page of [lin, lin + bytes): a #PF now, before any byte of
+    // a multi-part store lands.
+    void probe_write(TlbEntry* tlb, uint32_t lin, unsigned bytes);
 
     void deliver_exception();
     void interrupt_real(uint8_t vector, uint32_t return_eip);
+    void enter_real_handler(uint32_t ivt_entry, uint32_t flags_image, uint32_t return_eip,
+                            uint32_t clear);
+    // Delivers #DB with `dr6_bits` added to DR6 (breakpoints, single step, task T bit).
+    void debug_exception(uint32_t dr6_bits, uint32_t return_eip);
     // Protected-mode (and virtual-8086) event delivery through the IDT (protmode.cpp).
     // `soft`: INT n/INT3/INTO (gate DPL checked); `ext`: external event (EXT bit in errors).
     void interrupt_pm(uint8_t vector, uint32_t return_eip, bool soft, bool ext, int32_t error);
