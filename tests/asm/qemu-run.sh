@@ -5,6 +5,7 @@
 # Not used by meson; for people changing the tests:
 #   for t in build-asm/tests/asm/*.bin; do tests/asm/qemu-run.sh "$t"; done
 set -u
+source "$(dirname "$0")/judge.sh"
 cpu=pentium3
 qemu=qemu-system-i386
 while [ $# -gt 1 ]; do
@@ -51,8 +52,6 @@ fail() {
 }
 [ "$status" = timeout ] && fail "no PASS/FAIL within 20 s"
 [ "$status" = exited ] && fail "QEMU exited (triple fault?) before PASS/FAIL"
-nfail=$(grep -c '^not ok' "$out")
-[ "$nfail" -ne 0 ] && fail "$nfail check(s) printed 'not ok'"
-[ "$(tail -n 1 "$out")" != PASS ] && fail "the last line is not PASS"
+judge_output "$out"
 echo "$name (qemu -cpu $cpu): passed"
 exit 0

@@ -6,6 +6,7 @@
 # only if vx86 exited 0, no line starts with `not ok` and the last line is exactly PASS;
 # otherwise it prints one line saying why and exits 1.
 set -u
+source "$(dirname "$0")/judge.sh"
 
 if [ $# -ne 2 ]; then
     echo "usage: $0 VX86 ROM" >&2
@@ -42,13 +43,6 @@ case $rc in
     *) fail "vx86 exited $rc" ;;
 esac
 
-nfail=$(grep -c '^not ok' "$out")
-if [ "$nfail" -ne 0 ]; then
-    fail "$nfail check(s) printed 'not ok'"
-fi
-last=$(tail -n 1 "$out")
-if [ "$last" != "PASS" ]; then
-    fail "the last line is '$last', not PASS"
-fi
+judge_output "$out"
 echo "$name: passed"
 exit 0
