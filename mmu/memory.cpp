@@ -16,23 +16,60 @@ PhysMemory::PhysMemory(uint32_t ram_bytes)
     for (uint32_t p = 0; p < (ram_size_ >> kPageBits); ++p) pages_[p] = uint8_t(PageKind::kRam);
 }
 
+void PhysMemory::refresh_pages(uint64_t first, uint64_t end) {
+    for (uint64_t p = first; p < end && p < kNumPages; ++p) {
+        uint32_t a = uint32_t(p << kPageBits);
+        PageKind k = p < (ram_size_ >> kPageBits) ? PageKind::kRam : PageKind::kUnmapped;
+        if (const Region* r = find_region(a)) k = r->kind;
+        uint8_t sh = shadow(a);
+        if (sh && k != PageKind::kMmio && a < ram_size_) {
+            // PAM: RAM for reads and writes is plain RAM; any other mix takes the slow paths,
+            // which consult shadow() (reads from RAM when kShadowRead, writes when kShadowWrite).
+            if ((sh & kShadowRead) && (sh & kShadowWrite)) k = PageKind::kRam;
+            else if (sh & kShadowRead) k = PageKind::kRom;
+            else if (k == PageKind::kRam) k = (sh & kShadowWrite) ? PageKind::kRom : PageKind::kUnmapped;
+            else if (k == PageKind::kUnmapped && (sh & kShadowWrite)) k = PageKind::kRom;
+        }
+        pages_[p] = uint8_t((pages_[p] & kPageCode) | uint8_t(k));
+    }
+    ++generation_;
+}
+
 void PhysMemory::map_rom(uint32_t base, std::span<const uint8_t> image) {
     if ((base & kPageMask) != 0 || image.empty()) throw std::invalid_argument("ROM base must be page aligned");
     uint64_t end = uint64_t(base) + ((image.size() + kPageMask) & ~uint64_t(kPageMask));
     if (end > (uint64_t(1) << 32)) throw std::invalid_argument("ROM extends past 4 GiB");
-    Rom r{base, std::vector<uint8_t>(image.begin(), image.end())};
+    Region r{base, uint32_t(end - base), PageKind::kRom, std::vector<uint8_t>(image.begin(), image.end()), nullptr};
     r.data.resize(size_t(end - base), 0xFF);
-    roms_.push_back(std::move(r));
-    for (uint64_t a = base; a < end; a += kPageSize) pages_[a >> kPageBits] = uint8_t(PageKind::kRom);
-    ++generation_;
+    regions_.push_back(std::move(r));
+    refresh_pages(base >> kPageBits, end >> kPageBits);
 }
 
 void PhysMemory::map_mmio(uint32_t base, uint32_t size, MmioHandler* handler) {
     if ((base & kPageMask) != 0 || size == 0) throw std::invalid_argument("MMIO base must be page aligned");
     uint64_t end = uint64_t(base) + ((uint64_t(size) + kPageMask) & ~uint64_t(kPageMask));
-    mmio_.push_back(Mmio{base, uint32_t(end - base), handler});
-    for (uint64_t a = base; a < end; a += kPageSize) pages_[a >> kPageBits] = uint8_t(PageKind::kMmio);
-    ++generation_;
+    if (end > (uint64_t(1) << 32)) throw std::invalid_argument("MMIO extends past 4 GiB");
+    regions_.push_back(Region{base, uint32_t(end - base), PageKind::kMmio, {}, handler});
+    refresh_pages(base >> kPageBits, end >> kPageBits);
+}
+
+void PhysMemory::unmap(uint32_t base, uint32_t size) {
+    uint64_t end = uint64_t(base) + ((uint64_t(size) + kPageMask) & ~uint64_t(kPageMask));
+    for (auto it = regions_.rbegin(); it != regions_.rend(); ++it) {
+        if (it->base == base && uint64_t(it->base) + it->size == end) {
+            regions_.erase(std::next(it).base());
+            refresh_pages(base >> kPageBits, end >> kPageBits);
+            return;
+        }
+    }
+}
+
+void PhysMemory::set_shadow(uint32_t base, uint32_t size, bool read_ram, bool write_ram) {
+    uint8_t v = uint8_t(kShadowSet | (read_ram ? kShadowRead : 0) | (write_ram ? kShadowWrite : 0));
+    uint64_t first = base >> kPageBits, end = (uint64_t(base) + size + kPageMask) >> kPageBits;
+    for (uint64_t p = first; p < end; ++p)
+        if (p >= kShadowFirst && p < kShadowFirst + kShadowPages) shadow_[p - kShadowFirst] = v;
+    refresh_pages(first, end);
 }
 
 void PhysMemory::set_a20(bool enabled) {
@@ -43,27 +80,30 @@ void PhysMemory::set_a20(bool enabled) {
     }
 }
 
-const PhysMemory::Rom* PhysMemory::find_rom(uint32_t phys) const {
+const PhysMemory::Region* PhysMemory::find_region(uint32_t phys) const {
     // Newest mapping wins, so a later image can shadow an earlier one.
-    for (auto it = roms_.rbegin(); it != roms_.rend(); ++it)
-        if (phys >= it->base && phys - it->base < it->data.size()) return &*it;
+    for (auto it = regions_.rbegin(); it != regions_.rend(); ++it)
+        if (phys >= it->base && phys - it->base < it->size) return &*it;
     return nullptr;
 }
 
-const PhysMemory::Mmio* PhysMemory::find_mmio(uint32_t phys) const {
-    for (const auto& m : mmio_)
-        if (phys >= m.base && phys - m.base < m.size) return &m;
-    return nullptr;
+const uint8_t* PhysMemory::rom_byte_ptr(uint32_t phys) const {
+    const Region* r = find_region(phys);
+    return (r && r->kind == PageKind::kRom) ? r->data.data() + (phys - r->base) : nullptr;
+}
+
+const PhysMemory::Region* PhysMemory::find_mmio(uint32_t phys) const {
+    const Region* r = find_region(phys);
+    return (r && r->kind == PageKind::kMmio) ? r : nullptr;
 }
 
 uint8_t* PhysMemory::read_page(uint32_t phys) {
     uint32_t page = phys & ~kPageMask;
     switch (kind(phys)) {
         case PageKind::kRam: return ram_.get() + page;
-        case PageKind::kRom: {
-            const Rom* r = find_rom(page);
-            return r ? const_cast<uint8_t*>(r->data.data()) + (page - r->base) : nullptr;
-        }
+        case PageKind::kRom:
+            if (shadow(page) & kShadowRead) return ram_.get() + page;
+            return const_cast<uint8_t*>(rom_byte_ptr(page));
         default: return nullptr;
     }
 }
@@ -90,10 +130,11 @@ uint32_t PhysMemory::read(uint32_t phys, unsigned size) {
         switch (kind(a)) {
             case PageKind::kRam: b = ram_[a]; break;
             case PageKind::kRom:
-                if (const Rom* r = find_rom(a)) b = r->data[a - r->base];
+                if (shadow(a) & kShadowRead) b = ram_[a];
+                else if (const uint8_t* r = rom_byte_ptr(a)) b = *r;
                 break;
             case PageKind::kMmio:
-                if (const Mmio* m = find_mmio(a)) {
+                if (const Region* m = find_mmio(a)) {
                     // Hand the device the whole access when it does not straddle pages.
                     if (i == 0 && ((phys & kPageMask) + size) <= kPageSize)
                         return m->handler->mmio_read(phys, size);
@@ -114,7 +155,7 @@ void PhysMemory::write(uint32_t phys, unsigned size, uint32_t value) {
         switch (kind(a)) {
             case PageKind::kRam: ram_[a] = uint8_t(value >> (8 * i)); break;
             case PageKind::kMmio:
-                if (const Mmio* m = find_mmio(a)) {
+                if (const Region* m = find_mmio(a)) {
                     if (i == 0 && ((phys & kPageMask) + size) <= kPageSize) {
                         m->handler->mmio_write(phys, size, value);
                         return;
@@ -122,7 +163,9 @@ void PhysMemory::write(uint32_t phys, unsigned size, uint32_t value) {
                     m->handler->mmio_write(a, 1, (value >> (8 * i)) & 0xFF);
                 }
                 break;
-            default: break;  // ROM and unmapped ignore writes
+            default:  // ROM and unmapped ignore writes, unless shadow RAM takes them
+                if ((shadow(a) & kShadowWrite) && a < ram_size_) ram_[a] = uint8_t(value >> (8 * i));
+                break;
         }
     }
 }

@@ -6,6 +6,11 @@
 // - RAM is one host allocation of exactly the configured size. ROM images live in their own
 //   buffers and shadow whatever is below them (a PC's BIOS at 0xF0000 and below 4 GiB).
 //   MMIO regions call a handler. Unmapped addresses read as all ones and ignore writes.
+//   ROM and MMIO regions form one list in mapping order (the newest covering a page wins), so
+//   unmap() (a PCI BAR moving) restores whatever was below.
+// - The chipset's shadow-RAM control (the i440FX PAM registers) decides per 16 KiB of
+//   0xC0000-0xFFFFF whether reads and writes go to RAM or to the ROM/PCI side. Until set_shadow
+//   is called the area is plain RAM under any ROM (machines without such a chipset).
 // - The A20 gate is a mask applied when a linear address becomes physical (CPU side) and when
 //   DMA addresses are checked here; toggling it bumps a generation counter that CPUs use to
 //   flush their TLBs.
@@ -57,6 +62,12 @@ public:
     // Maps a ROM image (a copy is kept) at `base`; size is rounded up to whole pages.
     void map_rom(uint32_t base, std::span<const uint8_t> image);
     void map_mmio(uint32_t base, uint32_t size, MmioHandler* handler);
+    // Removes the newest ROM or MMIO region mapped exactly at `base` with `size` (rounded up to
+    // pages); the pages fall back to older regions, RAM or unmapped. No-op when none matches.
+    void unmap(uint32_t base, uint32_t size);
+    // Shadow RAM control for [base, base+size) inside 0xC0000-0xFFFFF (page granular): reads
+    // from RAM or from the ROM/PCI side, writes to RAM or dropped/forwarded.
+    void set_shadow(uint32_t base, uint32_t size, bool read_ram, bool write_ram);
 
     void set_a20(bool enabled);
     bool a20() const { return a20_mask_ == 0xFFFFFFFFu; }
@@ -90,24 +101,31 @@ public:
     void clear_code(uint32_t page_index) { pages_[page_index] &= uint8_t(~kPageCode); }
 
 private:
-    struct Rom {
-        uint32_t base;
-        std::vector<uint8_t> data;
-    };
-    struct Mmio {
+    struct Region {
         uint32_t base, size;
-        MmioHandler* handler;
+        PageKind kind;               // kRom or kMmio
+        std::vector<uint8_t> data;   // ROM image (size bytes)
+        MmioHandler* handler = nullptr;
     };
+    static constexpr uint32_t kShadowFirst = 0xC0000 >> kPageBits, kShadowPages = 64;
+    static constexpr uint8_t kShadowSet = 0x80, kShadowRead = 1, kShadowWrite = 2;
     void notify_write(uint32_t phys, size_t n);
     bool ram_range(uint32_t phys, size_t n) const;
-    const Rom* find_rom(uint32_t phys) const;
-    const Mmio* find_mmio(uint32_t phys) const;
+    const Region* find_region(uint32_t phys) const;
+    // ROM data for `phys` (nullptr when none covers it).
+    const uint8_t* rom_byte_ptr(uint32_t phys) const;
+    const Region* find_mmio(uint32_t phys) const;
+    uint8_t shadow(uint32_t phys) const {
+        uint32_t p = (phys >> kPageBits) - kShadowFirst;
+        return p < kShadowPages ? shadow_[p] : 0;
+    }
+    void refresh_pages(uint64_t first_page, uint64_t end_page);
 
     uint32_t ram_size_;
     std::unique_ptr<uint8_t[]> ram_;
     std::vector<uint8_t> pages_;  // one byte per 4 KiB page of the 4 GiB space
-    std::vector<Rom> roms_;
-    std::vector<Mmio> mmio_;
+    std::vector<Region> regions_;  // mapping order; newest last
+    uint8_t shadow_[kShadowPages] = {};
     uint32_t a20_mask_ = 0xFFFFFFFFu;
     uint64_t generation_ = 0;
     CodeWatcher* watcher_ = nullptr;

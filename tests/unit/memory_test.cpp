@@ -350,3 +350,59 @@ TEST_CASE("memory: copy_to / copy_from reject sizes that wrap 64-bit address ari
     CHECK_FALSE(mem.copy_to(0x1000, buf, SIZE_MAX));
     CHECK_FALSE(mem.copy_from(0x1000, buf, SIZE_MAX));
 }
+
+TEST_CASE("memory: unmap restores what a ROM or MMIO region covered") {
+    PhysMemory mem(1 << 20);
+    mem.write(0x50000, 1, 0x12);
+    std::vector<uint8_t> image(0x1000, 0xAB);
+    mem.map_rom(0x50000, image);
+    CHECK(mem.read8(0x50000) == 0xAB);
+    std::vector<uint8_t> image2(0x1000, 0xCD);
+    mem.map_rom(0x50000, image2);  // a second image over the first
+    CHECK(mem.read8(0x50000) == 0xCD);
+    uint64_t gen = mem.generation();
+    mem.unmap(0x50000, 0x1000);
+    CHECK(mem.generation() != gen);
+    CHECK(mem.read8(0x50000) == 0xAB);  // the older image shows again
+    mem.unmap(0x50000, 0x1000);
+    CHECK(mem.kind(0x50000) == PageKind::kRam);
+    CHECK(mem.read8(0x50000) == 0x12);  // RAM underneath kept its contents
+    mem.unmap(0x50000, 0x1000);         // nothing left there: no-op
+    CHECK(mem.kind(0x50000) == PageKind::kRam);
+    // Above RAM an unmapped MMIO BAR leaves the space unmapped.
+    mem.map_rom(0xFE000000u, image);
+    mem.unmap(0xFE000000u, 0x1000);
+    CHECK(mem.kind(0xFE000000u) == PageKind::kUnmapped);
+    CHECK(mem.read8(0xFE000000u) == 0xFF);
+}
+
+TEST_CASE("memory: PAM shadow control routes reads and writes of the BIOS area") {
+    PhysMemory mem(2 << 20);
+    std::vector<uint8_t> bios(0x20000, 0x5A);
+    mem.map_rom(0xE0000, bios);
+    // Power-on of an i440FX: everything to the ROM/PCI side.
+    mem.set_shadow(0xC0000, 0x40000, false, false);
+    CHECK(mem.read8(0xF0000) == 0x5A);
+    CHECK(mem.read8(0xC0000) == 0xFF);  // nothing on the PCI side there
+    mem.write8(0xF0000, 0x11);          // dropped
+    CHECK(mem.read8(0xF0000) == 0x5A);
+    // Write-only RAM: reads still see the ROM, writes land in the RAM below it.
+    mem.set_shadow(0xF0000, 0x10000, false, true);
+    mem.write8(0xF0000, 0x22);
+    CHECK(mem.read8(0xF0000) == 0x5A);
+    // Read/write RAM: the copy is visible and writable, with the fast page pointers.
+    mem.set_shadow(0xF0000, 0x10000, true, true);
+    CHECK(mem.read8(0xF0000) == 0x22);
+    CHECK(mem.kind(0xF0000) == PageKind::kRam);
+    CHECK(mem.write_page(0xF0000) != nullptr);
+    mem.write8(0xF0001, 0x33);
+    // Read-only RAM: reads from RAM, writes dropped, no writable page pointer.
+    mem.set_shadow(0xF0000, 0x10000, true, false);
+    CHECK(mem.read8(0xF0001) == 0x33);
+    CHECK(mem.read_page(0xF0000)[1] == 0x33);
+    CHECK(mem.write_page(0xF0000) == nullptr);
+    mem.write8(0xF0001, 0x44);
+    CHECK(mem.read8(0xF0001) == 0x33);
+    // Other 16 KiB blocks are unaffected.
+    CHECK(mem.read8(0xE0000) == 0x5A);
+}
