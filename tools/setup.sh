@@ -11,7 +11,8 @@ set -euo pipefail
 
 VX86_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 VX86_PACKAGES=(g++ meson ninja-build pkg-config nasm libzydis-dev libasmjit-dev libcapstone-dev
-               doctest-dev libsdl2-dev seabios zlib1g-dev binutils)
+               doctest-dev libsdl2-dev seabios zlib1g-dev binutils
+               xorriso mtools grub-pc-bin grub-common)
 VX86_JOBS="$(nproc 2>/dev/null || echo 2)"
 
 vx86_log() { echo "[vx86 setup] $*"; }
