@@ -12,6 +12,14 @@
 //   memory enable changes, so devices never deal with addresses they were moved to: an I/O
 //   handler sees the absolute port, an MMIO handler the absolute physical address, and
 //   bar_base() tells where a BAR is now.
+// - What gets mapped: a BAR is live when its decode enable (command bit 0 for I/O, bit 1 for
+//   memory and the ROM, plus the ROM's own enable bit 0) is on, its base is not 0 and its range
+//   neither wraps nor touches the last byte of its space (0xFFFF for I/O, 0xFFFFFFFF for
+//   memory: that is where a BAR being sized points). Anything else the guest programs is mapped
+//   as programmed, even over RAM or another BAR (the newest mapping wins in PhysMemory; on the
+//   IoBus, detaching an I/O BAR leaves its ports unclaimed).
+// - Memory BARs and the ROM BAR are at least one 4 KiB page (PhysMemory maps whole pages), so
+//   a smaller declared size is rounded up; the guest sees the rounded size when sizing.
 // - Interrupts: a device drives its INTx# pin (config 0x3D) with set_intx(level). The bus hands
 //   the level to its IntxRouter (the PIIX3's PIRQ routing), keyed by (device number, pin), so
 //   the swizzle and routing registers live in the chipset, not here.
@@ -21,6 +29,7 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 #include "devices/io_bus.h"
@@ -110,6 +119,7 @@ private:
     PciBus* bus_ = nullptr;
     uint8_t devfn_ = 0;
     bool intx_level_ = false;
+    bool intx_routed_ = false;  // level last handed to the router (after INTx disable)
 };
 
 // Maps (device number, INTx pin 1..4, level) to a system IRQ: the PIIX3 implements it.
@@ -124,8 +134,11 @@ public:
     PciBus(IoBus& io, mmu::PhysMemory& mem);
     ~PciBus() override;
 
-    // Claims 0xCF8-0xCFF on the I/O bus.
+    // Claims 0xCF8-0xCFF on the I/O bus. 0xCF9 (a byte port inside the address register) is
+    // the PIIX3's reset control register: writing bit 2 (RCPU) as 1 asks for a reset, hard when
+    // bit 1 (SRST/HRST select) is set.
     void attach();
+    void set_reset_request(std::function<void(bool hard)> cb) { reset_request_ = std::move(cb); }
     // Plugs `dev` in at devfn (device << 3 | function). The device must outlive the bus.
     void add(unsigned devfn, PciDevice* dev);
     void set_intx_router(IntxRouter* r) { router_ = r; }
@@ -150,6 +163,8 @@ private:
     IntxRouter* router_ = nullptr;
     std::array<PciDevice*, 256> devs_{};
     uint32_t address_ = 0;  // 0xCF8
+    uint8_t reset_control_ = 0;  // 0xCF9
+    std::function<void(bool hard)> reset_request_;
 };
 
 }  // namespace vx86::devices
