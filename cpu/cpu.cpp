@@ -653,9 +653,13 @@ void Cpu::execute_block(Block& b, uint64_t limit) {
 }
 
 Exit Cpu::run(uint64_t max_insns) {
+    sync_state();
+    return resume(max_insns);
+}
+
+Exit Cpu::resume(uint64_t max_insns) {
     const uint64_t end = s.icount + max_insns;
     stop_requested_ = false;
-    sync_state();
     for (;;) {
         if (setjmp(jmp_) == 0) return run_until(end);
         // A handler (or a delivery in progress) faulted. The state is as before the faulting
@@ -672,7 +676,8 @@ Exit Cpu::run(uint64_t max_insns) {
             decoder_for(m_->model).decode(bytes, 15, fault_before_.seg[CS].attr & kAttrDB, di);
             observer_->on_insn(*this, fault_before_, bytes, di.len, last_exception_);
         }
-        if (s.icount >= end) return Exit::kBudget;
+        if (s.icount >= std::min(end, run_end_)) return Exit::kBudget;
+        run_end_ = end;
     }
 }
 
@@ -719,7 +724,8 @@ void Cpu::debug_exception(uint32_t dr6_bits, uint32_t return_eip) {
 }
 
 Exit Cpu::run_until(uint64_t end) {
-    while (s.icount < end) {
+    run_end_ = end;
+    while (s.icount < run_end_) {
         stop_ = false;
         if (!graveyard_.empty()) {
             for (auto& [p, v] : page_blocks_)
@@ -746,7 +752,7 @@ Exit Cpu::run_until(uint64_t end) {
         if ((s.eflags & kTF) || dbg_exec_ || dbg_data_ || observer_) [[unlikely]]
             step_watched(*b, lin);
         else
-            execute_block(*b, end - s.icount);
+            execute_block(*b, run_end_ > s.icount ? run_end_ - s.icount : 1);
     }
     if (stop_requested_) return Exit::kStop;
     return s.halted ? Exit::kHalted : Exit::kBudget;

@@ -25,14 +25,17 @@
 #include <csetjmp>
 #include <cstdint>
 #include <cstring>
+#include <functional>
 #include <memory>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "cpu/flags.h"
 #include "cpu/insn.h"
 #include "cpu/model.h"
 #include "cpu/state.h"
+#include "devices/clock.h"
 #include "devices/io_bus.h"
 #include "mmu/memory.h"
 
@@ -93,11 +96,30 @@ public:
     // fault, or request_stop(). Returns why it stopped.
     Exit run(uint64_t max_insns);
     Exit step() { return run(1); }
+    // run() without re-deriving the caches first: for a run loop that calls the CPU many times
+    // and changes its state only through the CPU's own methods (call sync_state() after any
+    // direct write to `s`).
+    Exit resume(uint64_t max_insns);
     void request_stop() { stop_requested_ = true; stop_ = true; }
+    // Ends the current run() after the instruction in progress, as if its budget were spent
+    // (returns Exit::kBudget): a device armed an earlier timer or raised an IRQ the CPU must see.
+    void end_slice() {
+        run_end_ = s.icount + 1;
+        stop_ = true;
+    }
+    // Virtual time for the TSC (nullptr: count instructions).
+    void set_clock(const devices::Clock* clock) { clock_ = clock; }
 
     void set_interrupt_source(InterruptSource* src) { irq_ = src; }
     void set_observer(InsnObserver* obs) { observer_ = obs; }
     const CpuStats& stats() const { return stats_; }
+    // The x87's FERR# output (an unmasked x87 exception met by a waiting instruction while
+    // CR0.NE = 0). The PC wires it to IRQ13; FNINIT/FNCLEX/FNSAVE deassert it. Called on every
+    // assertion, not only on edges, so a machine that cleared its latch (port F0h) sees it again.
+    void set_ferr_callback(std::function<void(bool)> cb) { ferr_cb_ = std::move(cb); }
+    void set_ferr(bool active) {
+        if (ferr_cb_) ferr_cb_(active);
+    }
     // Vector of the last exception delivered (or -1): tests check faults with it.
     int last_exception() const { return last_exception_; }
 
@@ -290,7 +312,10 @@ public:
     // RDMSR/WRMSR: false for an MSR this CPU does not have (#GP(0) in the handler).
     bool read_msr(uint32_t idx, uint64_t& v) const;
     bool write_msr(uint32_t idx, uint64_t v);
-    uint64_t tsc() const { return s.icount + s.msr.tsc_offset; }
+    // The TSC counts virtual nanoseconds (a 1 GHz TSC) when the machine gives the CPU its clock,
+    // else retired instructions (bare CPUs in tests); WRMSR 0x10 sets the offset.
+    uint64_t tsc_base() const { return clock_ ? clock_->now_ns() : s.icount; }
+    uint64_t tsc() const { return tsc_base() + s.msr.tsc_offset; }
     bool paging() const { return s.cr[0] & kCr0PG; }
 
     // ---- I/O ----
@@ -302,6 +327,11 @@ public:
 
     // CodeWatcher: a store is about to land on a page that holds decoded blocks.
     void code_page_written(uint32_t page_index) override;
+    // The physical memory map changed: drop every cached translation now and end the block.
+    void memory_map_changed() override {
+        flush_tlb();
+        if (current_block_) stop_ = true;
+    }
     // Drops every decoded block (tests that rewrite memory behind the CPU's back use it).
     void flush_code_cache();
 
@@ -452,6 +482,7 @@ private:
     const ModelTraits* m_;
     InterruptSource* irq_ = nullptr;
     InsnObserver* observer_ = nullptr;
+    std::function<void(bool)> ferr_cb_;
     CpuStats stats_;
 
     TlbEntry tlb_[2][kTlbSize];  // [0] supervisor accesses, [1] user (CPL 3) accesses
@@ -470,6 +501,8 @@ private:
 
     std::jmp_buf jmp_;
     bool stop_ = false;
+    uint64_t run_end_ = 0;  // run_until's budget end (end_slice() lowers it)
+    const devices::Clock* clock_ = nullptr;
     bool stop_requested_ = false;
     bool shutdown_ = false;
     uint8_t pending_vector_ = 0;

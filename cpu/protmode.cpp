@@ -965,7 +965,7 @@ bool Cpu::read_msr(uint32_t idx, uint64_t& v) const {
 bool Cpu::write_msr(uint32_t idx, uint64_t v) {
     Msrs& r = s.msr;
     switch (idx) {
-        case 0x10: r.tsc_offset = v - s.icount; return true;
+        case 0x10: r.tsc_offset = v - tsc_base(); return true;
         case 0x1B:
             if (v & ~0xFFFFFF900ull) return false;  // reserved bits
             r.apic_base = v;

@@ -30,9 +30,12 @@ void PhysMemory::refresh_pages(uint64_t first, uint64_t end) {
             else if (k == PageKind::kRam) k = (sh & kShadowWrite) ? PageKind::kRom : PageKind::kUnmapped;
             else if (k == PageKind::kUnmapped && (sh & kShadowWrite)) k = PageKind::kRom;
         }
+        const bool code = pages_[p] & kPageCode;
         pages_[p] = uint8_t((pages_[p] & kPageCode) | uint8_t(k));
+        if (code && watcher_) watcher_->code_page_written(uint32_t(p));
     }
     ++generation_;
+    if (watcher_) watcher_->memory_map_changed();
 }
 
 void PhysMemory::map_rom(uint32_t base, std::span<const uint8_t> image) {
@@ -77,6 +80,7 @@ void PhysMemory::set_a20(bool enabled) {
     if (m != a20_mask_) {
         a20_mask_ = m;
         ++generation_;
+        if (watcher_) watcher_->memory_map_changed();
     }
 }
 

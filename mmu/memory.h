@@ -45,11 +45,15 @@ public:
     virtual void mmio_write(uint32_t addr, unsigned size, uint32_t value) = 0;
 };
 
-// Told before a store lands on a page marked as holding code.
+// Told before a store lands on a page marked as holding code, and when the memory map changes
+// (a ROM or MMIO region mapped or unmapped, shadow RAM switched, the A20 gate): the CPU must
+// drop cached host pointers at once, even in the middle of a block, because an unmapped ROM's
+// buffer is freed. Pages holding code whose mapping changed are reported as written first.
 class CodeWatcher {
 public:
     virtual ~CodeWatcher() = default;
     virtual void code_page_written(uint32_t page_index) = 0;
+    virtual void memory_map_changed() {}
 };
 
 class PhysMemory {
