@@ -15,8 +15,10 @@
 //   the overflow/underflow results of each rounding mode). When an exception is unmasked the
 //   x87 either stores nothing (IE, ZE, DE on operands) or stores a result with the exponent
 //   biased by 24576 (OE/UE to a register): env.unmasked_fault tells the caller that the
-//   destination must not be written; the returned value is then what a register receives
-//   (the biased result for OE/UE, unspecified for the others).
+//   destination must not be written (unmasked IE/ZE/DE, and unmasked OE/UE of to_f32/to_f64).
+//   For an unmasked OE/UE with a register destination unmasked_fault stays false and the
+//   returned value is the biased result the register receives; the caller raises the trap
+//   from env.flags & ~env.masks as for any pending unmasked exception.
 // - Operations are free functions over values (no hidden state), so the interpreter, the JIT's
 //   helpers and the tests share them.
 #pragma once
@@ -44,7 +46,8 @@ enum FpEx : uint16_t {
 };
 // FCW.RC
 enum Rounding : uint8_t { kRoundNearest = 0, kRoundDown = 1, kRoundUp = 2, kRoundZero = 3 };
-// FCW.PC (1 is reserved and behaves as 53 on real hardware... callers pass what FCW holds)
+// FCW.PC (1 is reserved: the x87 f80 was verified against (AMD) rounds to 64 bits there, and so
+// does f80; callers pass what FCW holds)
 enum Precision : uint8_t { kPrec24 = 0, kPrec53 = 2, kPrec64 = 3 };
 
 struct Env {
