@@ -6,6 +6,9 @@
 #include <cstring>
 #include <stdexcept>
 
+#include <ctime>
+
+#include "core/screen_dump.h"
 #include "cpu/flags.h"
 
 namespace vx86::core {
@@ -13,7 +16,6 @@ namespace vx86::core {
 namespace {
 
 constexpr uint64_t kKiB = 1024;
-constexpr uint64_t kRunChunk = 1u << 20;         // instructions per cpu.run() call
 constexpr uint64_t kLowBiosMax = 128 * kKiB;     // mapped below 1 MiB at most
 constexpr uint64_t kOneMiB = 0x100000;
 constexpr uint64_t kFourGiB = uint64_t(1) << 32;
@@ -35,6 +37,7 @@ const char* exit_reason_name(ExitReason r) {
         case ExitReason::kShutdown: return "shutdown";
         case ExitReason::kInsnLimit: return "instruction limit";
         case ExitReason::kStopped: return "stopped";
+        case ExitReason::kReset: return "reset";
     }
     return "?";
 }
@@ -66,12 +69,61 @@ std::vector<uint8_t> Machine::load_bios(const std::string& path) {
     return data;
 }
 
+namespace {
+
+constexpr uint64_t kSlice = 1u << 16;            // instructions per CPU slice at most
+constexpr uint64_t kRealTimeSlice = 1u << 14;    // real-time mode: ~0.1 ms at 100+ MIPS
+constexpr int64_t kDeterministicEpoch = 946684800;  // 2000-01-01 00:00:00 UTC
+constexpr uint32_t kVgaLegacyBase = 0xA0000, kVgaLegacySize = 0x20000;
+
+std::vector<uint8_t> read_option_rom(const std::string& path) {
+    std::FILE* f = std::fopen(path.c_str(), "rb");
+    if (!f)
+        throw std::runtime_error("cannot read VGA BIOS '" + path + "': " + std::strerror(errno));
+    std::vector<uint8_t> data;
+    uint8_t chunk[16384];
+    size_t n;
+    while (data.size() <= 256 * kKiB && (n = std::fread(chunk, 1, sizeof chunk, f)) > 0)
+        data.insert(data.end(), chunk, chunk + n);
+    std::fclose(f);
+    if (data.size() < 512 || data.size() > 256 * kKiB || data[0] != 0x55 || data[1] != 0xAA)
+        throw std::runtime_error("VGA BIOS '" + path + "' is not an option ROM (no 55 AA signature, or larger than 256 KiB)");
+    return data;
+}
+
+std::vector<uint8_t> vga_rom(const MachineConfig& c) {
+    if (!c.vga_bios_image.empty()) return c.vga_bios_image;
+    if (c.vga_bios_path.empty()) return {};
+    return read_option_rom(c.vga_bios_path);
+}
+
+int64_t rtc_start(const MachineConfig& c) {
+    if (c.rtc_start >= 0) return c.rtc_start;
+    if (c.time_mode == TimeMode::kDeterministic) return kDeterministicEpoch;
+    return int64_t(std::time(nullptr));
+}
+
+}  // namespace
+
 Machine::Machine(MachineConfig config)
     : config_(std::move(config)),
       mem_(checked_ram(config_.ram_bytes)),
+      cpu_(config_.model, mem_, io_),
+      sched_(config_.time_mode, &cpu_.s.icount),
+      pit_(sched_, line(0)),
+      rtc_(sched_, line(8), rtc_start(config_)),
+      com1_(config_.serial_out, 0x3F8),
+      com2_(config_.serial2_out, 0x2F8),
       debug_port_(config_.debugcon_out),
-      uart_(config_.serial_out),
-      cpu_(config_.model, mem_, io_) {
+      bios_log_(config_.bios_log_out, 0x402),
+      dma_(mem_),
+      fdc_(line(6), dma_, sched_),
+      pci_(io_, mem_),
+      i440fx_([this](uint32_t base, uint32_t size, bool r, bool w) { mem_.set_shadow(base, size, r, w); }),
+      piix3_(&pic_),
+      ide_(line(14), line(15), mem_),
+      vga_(sched_, vga_rom(config_)),
+      fw_cfg_(mem_) {
     if (config_.bios_image.empty()) {
         if (config_.bios_path.empty()) throw std::runtime_error("no BIOS image given");
         config_.bios_image = load_bios(config_.bios_path);
@@ -79,9 +131,51 @@ Machine::Machine(MachineConfig config)
         check_bios_size(config_.bios_image.size(), "the BIOS image");
     }
     map_bios(config_.bios_image);
+    open_drives();
 
+    // Legacy ISA devices.
+    pic_.attach(io_);
+    pit_.attach(io_);
+    rtc_.attach(io_);
+    kbc_.set_irqs(line(1), line(12));
+    // One A20 line driven by both the keyboard controller and port 0x92: the last write wins,
+    // as QEMU wires it (SeaBIOS switches A20 through port 0x92 alone).
+    kbc_.set_a20 = [this](bool on) { mem_.set_a20(on); };
+    kbc_.a20_state = [this] { return mem_.a20(); };
+    kbc_.request_reset = [this] { reset_requested_ = true; cpu_.end_slice(); };
+    kbc_.attach(io_);
+    sys_ports_.set_a20 = [this](bool on) { mem_.set_a20(on); };
+    sys_ports_.request_reset = [this] { reset_requested_ = true; cpu_.end_slice(); };
+    sys_ports_.a20_state = [this] { return mem_.a20(); };
+    sys_ports_.attach(io_);
+    com1_.set_irq(line(4));
+    com1_.set_clock(&sched_);
+    com1_.attach(io_);
+    com2_.set_irq(line(3));
+    com2_.set_clock(&sched_);
+    com2_.attach(io_);
     debug_port_.attach(io_);
-    uart_.attach(io_);
+    bios_log_.attach(io_);
+    dma_.attach(io_);
+    fdc_.attach(io_);
+    fpu_busy_.irq13 = line(13);
+    io_.attach(0xF0, 1, &fpu_busy_, devices::kIoSize8);
+
+    // PCI: 00.0 host bridge, 01.0 ISA bridge, 01.1 IDE, 02.0 VGA.
+    pci_.attach();
+    pci_.set_intx_router(&piix3_);
+    pci_.add(0x00, &i440fx_);
+    pci_.add(0x08, &piix3_);
+    pci_.add(0x09, &ide_);
+    pci_.add(0x10, &vga_);
+    ide_.attach(io_);
+    vga_.attach(io_);
+    mem_.map_mmio(kVgaLegacyBase, kVgaLegacySize, &vga_.legacy_memory());
+    fw_cfg_.attach(io_);
+
+    cpu_.set_interrupt_source(&irq_adapter_);
+    cpu_.set_clock(&sched_);
+    sched_.set_earlier_deadline_hook([this] { cpu_.end_slice(); });
 
     if (!config_.trace_io.empty()) {
         port_logger_ = std::make_unique<devices::PortLogger>(
@@ -93,12 +187,64 @@ Machine::Machine(MachineConfig config)
         tracer_ = std::make_unique<Tracer>(config_.trace_path);
         cpu_.set_observer(tracer_.get());
     }
-    reset();
+    fill_firmware_tables();
+    full_reset();
 }
 
 Machine::~Machine() {
+    flush_disks();
     cpu_.set_observer(nullptr);
     if (port_logger_) io_.set_observer(nullptr);
+}
+
+void Machine::open_drives() {
+    using Mode = devices::BlockDevice::Mode;
+    const Mode rw = config_.snapshot ? Mode::kSnapshot : Mode::kReadWrite;
+    auto open = [&](const std::string& path, Mode mode, uint32_t sector) {
+        return path.empty() ? nullptr : devices::BlockDevice::open(path, mode, sector);
+    };
+    fda_ = open(config_.fda, rw, 512);
+    fdb_ = open(config_.fdb, rw, 512);
+    hda_ = open(config_.hda, rw, 512);
+    hdb_ = open(config_.hdb, rw, 512);
+    cdrom_ = open(config_.cdrom, Mode::kReadOnly, 2048);
+    // Drive A: is a 1.44 MB drive even when empty, as on QEMU's pc machine.
+    fdc_.set_drive_type(0, 4);
+    auto insert = [&](unsigned drive, devices::BlockDevice* d, const std::string& path) {
+        try {
+            fdc_.insert(drive, d);
+        } catch (const std::exception& e) {
+            throw std::runtime_error("floppy image '" + path + "': " + e.what());
+        }
+    };
+    if (fda_) insert(0, fda_.get(), config_.fda);
+    if (fdb_) insert(1, fdb_.get(), config_.fdb);
+    if (hda_) ide_.channel(0).attach_disk(0, hda_.get());
+    if (hdb_) ide_.channel(0).attach_disk(1, hdb_.get());
+    ide_.channel(1).attach_cdrom(0, cdrom_.get());  // a CD drive is always there, maybe empty
+}
+
+void Machine::fill_firmware_tables() {
+    const char* fallback = hda_ ? "c" : cdrom_ ? "d" : "a";
+    const std::string order = config_.boot_order.empty() ? std::string(fallback) : config_.boot_order;
+    devices::PcCmos cmos;
+    cmos.ram_bytes = config_.ram_bytes;
+    cmos.floppy_a = fdc_.drive_type(0);
+    cmos.floppy_b = fdc_.drive_type(1);
+    cmos.hd_present[0] = bool(hda_);
+    cmos.hd_present[1] = bool(hdb_);
+    cmos.boot_order = order;
+    cmos.smp_cpus = 1;
+    devices::fill_pc_cmos(rtc_, cmos);
+
+    devices::PcFwCfg fw;
+    fw.ram_bytes = config_.ram_bytes;
+    fw.boot_order = order;
+    fw.hd_channel = 0;
+    fw.hd_unit = 0;
+    fw.cd_channel = 1;
+    fw.cd_unit = 0;
+    devices::fill_pc_fw_cfg(fw_cfg_, fw);
 }
 
 void Machine::map_bios(const std::vector<uint8_t>& image) {
@@ -109,11 +255,57 @@ void Machine::map_bios(const std::vector<uint8_t>& image) {
                  std::span<const uint8_t>(image.data() + (size - low), size_t(low)));
 }
 
-void Machine::reset() { cpu_.reset(); }
+void Machine::reset() { full_reset(); }
+
+// The whole PC resets: CPU, chipset (PAM back to ROM), devices. RAM, NVRAM, disks and virtual
+// time are kept.
+void Machine::full_reset() {
+    reset_requested_ = false;
+    pci_.reset();
+    pic_.reset();
+    pit_.reset();
+    rtc_.reset();
+    kbc_.reset();
+    sys_ports_.reset();
+    com1_.reset();
+    com2_.reset();
+    dma_.reset();
+    fdc_.reset();
+    fw_cfg_.reset();
+    fpu_busy_.irq13.lower();
+    mem_.set_a20(true);  // the keyboard controller's output port powers up with A20 enabled
+    uint64_t t = cpu_.s.icount;
+    cpu_.reset();
+    cpu_.s.icount = t;  // virtual time goes on
+    cpu_.sync_state();
+}
+
+bool Machine::flush_disks() {
+    bool ok = true;
+    for (auto* d : {fda_.get(), fdb_.get(), hda_.get(), hdb_.get()})
+        if (d && !d->flush()) ok = false;
+    return ok;
+}
+
+bool Machine::dump_screen(const std::string& path, std::string* err) {
+    return core::dump_screen(vga_, path, err);
+}
 
 RunResult Machine::run() {
-    auto result = [&](ExitReason r, int code, std::string msg) {
+    auto finish = [&](ExitReason r, int code, std::string msg) {
         if (tracer_) tracer_->flush();
+        if (!flush_disks()) {
+            if (!msg.empty()) msg += "; ";
+            msg += "writing a disk image failed (host I/O error)";
+            if (code == 0) code = 1;
+        }
+        if (!config_.screen_dump_path.empty()) {
+            std::string err;
+            if (!dump_screen(config_.screen_dump_path, &err)) {
+                if (!msg.empty()) msg += "; ";
+                msg += "screen dump: " + err;
+            }
+        }
         return RunResult{r, code, std::move(msg), cpu_.s.icount};
     };
     auto where = [&] {
@@ -122,36 +314,59 @@ RunResult Machine::run() {
         return std::string(buf);
     };
     const uint64_t max = config_.max_insns;
+    const bool deterministic = sched_.mode() == TimeMode::kDeterministic;
+    cpu_.sync_state();
     for (;;) {
-        uint64_t chunk = kRunChunk;
+        if (config_.stop_request && config_.stop_request->load(std::memory_order_relaxed))
+            return finish(ExitReason::kStopped, 4, "stopped by a signal at " + where());
+        if (config_.dump_request && config_.dump_request->exchange(0) &&
+            !config_.screen_dump_path.empty()) {
+            std::string err;
+            if (!dump_screen(config_.screen_dump_path, &err))
+                std::fprintf(stderr, "vx86: screen dump: %s\n", err.c_str());
+        }
+        if (reset_requested_) {
+            if (!config_.reboot_on_triple_fault)
+                return finish(ExitReason::kReset, 0, "guest reset the machine (-no-reboot)");
+            full_reset();
+        }
+        sched_.run_due();
+
+        uint64_t budget = deterministic ? sched_.insns_until_deadline(kSlice) : kRealTimeSlice;
         if (max) {
             uint64_t done = cpu_.s.icount;
             if (done >= max)
-                return result(ExitReason::kInsnLimit, 3,
+                return finish(ExitReason::kInsnLimit, 3,
                               "stopped at the instruction limit (" + std::to_string(max) +
                                   ") at " + where());
-            chunk = std::min(chunk, max - done);
+            budget = std::min(budget, max - done);
         }
-        switch (cpu_.run(chunk)) {
+        sched_.set_horizon(deterministic ? sched_.now_ns() + budget * Scheduler::kNsPerInsn
+                                         : sched_.next_deadline());
+        cpu::Exit e = cpu_.resume(budget);
+        sched_.set_horizon(UINT64_MAX);
+        switch (e) {
             case cpu::Exit::kBudget: break;
             case cpu::Exit::kHalted:
-                if (!(cpu_.eflags() & cpu::kIF)) return result(ExitReason::kHalted, 0, "");
-                return result(ExitReason::kIdle, 1,
-                              "guest waits in HLT with interrupts enabled at " + where() +
-                                  ", but no device can interrupt it yet");
+                if (reset_requested_) break;
+                if (!(cpu_.eflags() & cpu::kIF)) return finish(ExitReason::kHalted, 0, "");
+                if (pic_.int_output()) break;  // the CPU takes it on the next slice
+                if (!sched_.wait_for_deadline(10'000'000))
+                    return finish(ExitReason::kIdle, 1,
+                                  "guest waits in HLT with interrupts enabled at " + where() +
+                                      ", but no device will ever interrupt it");
+                break;
             case cpu::Exit::kShutdown: {
                 std::string msg = "guest triple fault (shutdown) at " + where() + " after " +
                                   std::to_string(cpu_.s.icount) + " instructions";
-                if (!config_.reboot_on_triple_fault) return result(ExitReason::kShutdown, 1, msg);
+                if (!config_.reboot_on_triple_fault) return finish(ExitReason::kShutdown, 1, msg);
                 // A PC's chipset turns the shutdown cycle into a reset. Virtual time goes on.
                 std::fprintf(stderr, "vx86: %s; resetting\n", msg.c_str());
-                uint64_t t = cpu_.s.icount;
-                reset();
-                cpu_.s.icount = t;
+                full_reset();
                 break;
             }
             case cpu::Exit::kStop:
-                return result(ExitReason::kStopped, 4, "stopped at " + where());
+                return finish(ExitReason::kStopped, 4, "stopped at " + where());
         }
     }
 }

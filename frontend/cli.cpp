@@ -18,6 +18,9 @@ constexpr OptionSpec kOptions[] = {
     {"m", true},        {"bios", true},      {"cpu", true},   {"serial", true},
     {"debugcon", true}, {"display", true},   {"trace", true}, {"trace-io", true},
     {"max-insns", true}, {"no-reboot", false}, {"help", false},    {"h", false},    {"version", false},
+    {"fda", true},      {"fdb", true},       {"hda", true},   {"hdb", true},
+    {"cdrom", true},    {"boot", true},      {"snapshot", false}, {"screen-dump", true},
+    {"bios-log", true}, {"vga-bios", true},  {"deterministic", false}, {"rtc", true},
 };
 
 const OptionSpec* find_option(std::string_view name) {
@@ -65,9 +68,69 @@ std::optional<uint64_t> parse_mem_mib(std::string_view s) {
 std::optional<CharBackend> parse_char_backend(std::string_view s) {
     if (s == "stdio") return CharBackend{CharBackend::Kind::kStdio, {}};
     if (s == "none" || s == "null") return CharBackend{CharBackend::Kind::kNone, {}};
+    if (s == "pty") return CharBackend{CharBackend::Kind::kPty, {}};
     if (s.starts_with("file:") && s.size() > 5)
         return CharBackend{CharBackend::Kind::kFile, std::string(s.substr(5))};
     return std::nullopt;
+}
+
+std::optional<std::string> parse_boot_order(std::string_view s) {
+    std::string order;
+    bool keyed = s.find('=') != std::string_view::npos;
+    while (!s.empty()) {
+        size_t comma = s.find(',');
+        std::string_view item = s.substr(0, comma);
+        s = comma == std::string_view::npos ? std::string_view() : s.substr(comma + 1);
+        std::string_view letters = item;
+        if (keyed) {
+            if (item.starts_with("order=")) letters = item.substr(6);
+            else if (item.starts_with("once=")) letters = item.substr(5);
+            else if (item.starts_with("menu=") || item.starts_with("strict=") ||
+                     item.starts_with("splash-time=") || item.starts_with("reboot-timeout="))
+                continue;
+            else return std::nullopt;
+        }
+        for (char c : letters) {
+            if (c != 'a' && c != 'b' && c != 'c' && c != 'd') return std::nullopt;
+            if (order.find(c) == std::string::npos) order += c;
+        }
+    }
+    if (order.empty()) return std::nullopt;
+    return order;
+}
+
+std::optional<int64_t> parse_rtc_base(std::string_view s) {
+    if (s.starts_with("base=")) s = s.substr(5);
+    if (size_t comma = s.find(','); comma != std::string_view::npos) s = s.substr(0, comma);
+    // YYYY-MM-DD[THH:MM:SS]
+    auto num = [&](size_t pos, size_t len, int& out) {
+        if (pos + len > s.size()) return false;
+        out = 0;
+        for (size_t i = pos; i < pos + len; ++i) {
+            if (s[i] < '0' || s[i] > '9') return false;
+            out = out * 10 + (s[i] - '0');
+        }
+        return true;
+    };
+    int y, mo, d, h = 0, mi = 0, sec = 0;
+    if (!num(0, 4, y) || s.size() < 10 || s[4] != '-' || !num(5, 2, mo) || s[7] != '-' ||
+        !num(8, 2, d))
+        return std::nullopt;
+    if (s.size() > 10) {
+        if (s.size() != 19 || (s[10] != 'T' && s[10] != ' ') || !num(11, 2, h) || s[13] != ':' ||
+            !num(14, 2, mi) || s[16] != ':' || !num(17, 2, sec))
+            return std::nullopt;
+    }
+    if (y < 1970 || y > 2099 || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 59)
+        return std::nullopt;
+    // Days from the civil date (proleptic Gregorian), counted from 1970-01-01.
+    int yy = y - (mo <= 2);
+    int era = yy / 400;
+    int yoe = yy - era * 400;
+    int doy = (153 * (mo + (mo > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    int doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    int64_t days = int64_t(era) * 146097 + doe - 719468;
+    return days * 86400 + h * 3600 + mi * 60 + sec;
 }
 
 std::optional<Options> parse_cli(std::span<const std::string_view> args, std::string& error) {
@@ -134,14 +197,58 @@ std::optional<Options> parse_cli(std::span<const std::string_view> args, std::st
                 return std::nullopt;
             }
             o.model = *m;
-        } else if (name == "serial" || name == "debugcon") {
+        } else if (name == "serial" || name == "debugcon" || name == "bios-log") {
             auto b = parse_char_backend(value);
             if (!b) {
                 error = "bad -" + std::string(name) + " backend '" + std::string(value) +
-                        "' (want stdio, none or file:PATH)";
+                        "' (want stdio, none, pty or file:PATH)";
                 return std::nullopt;
             }
-            (name == "serial" ? o.serial : o.debugcon) = *b;
+            if (name == "serial") {
+                if (o.serial_count == 2) {
+                    error = "at most two -serial ports (COM1 and COM2)";
+                    return std::nullopt;
+                }
+                (o.serial_count++ == 0 ? o.serial : o.serial2) = *b;
+            } else {
+                (name == "debugcon" ? o.debugcon : o.bios_log) = *b;
+            }
+        } else if (name == "fda" || name == "fdb" || name == "hda" || name == "hdb" ||
+                   name == "cdrom" || name == "screen-dump" || name == "vga-bios") {
+            if (value.empty()) {
+                error = "empty file name for -" + std::string(name);
+                return std::nullopt;
+            }
+            std::string v(value);
+            if (name == "fda") o.fda = v;
+            else if (name == "fdb") o.fdb = v;
+            else if (name == "hda") o.hda = v;
+            else if (name == "hdb") o.hdb = v;
+            else if (name == "cdrom") o.cdrom = v;
+            else if (name == "vga-bios") o.vga_bios = v;
+            else o.screen_dump = v;
+        } else if (name == "boot") {
+            auto order = parse_boot_order(value);
+            if (!order) {
+                error = "bad boot order '" + std::string(value) +
+                        "' for -boot (want drive letters a, c, d, e.g. -boot d or -boot order=cd)";
+                return std::nullopt;
+            }
+            o.boot = *order;
+        } else if (name == "snapshot") {
+            o.snapshot = true;
+        } else if (name == "deterministic") {
+            o.deterministic = true;
+        } else if (name == "rtc") {
+            std::string_view v = value;
+            if (v.starts_with("base=")) v = v.substr(5);
+            if (size_t comma = v.find(','); comma != std::string_view::npos) v = v.substr(0, comma);
+            if (v != "utc" && v != "localtime" && !parse_rtc_base(v)) {
+                error = "bad -rtc value '" + std::string(value) +
+                        "' (want base=utc or base=YYYY-MM-DDTHH:MM:SS)";
+                return std::nullopt;
+            }
+            o.rtc_base = std::string(v);
         } else if (name == "display") {
             if (value != "none") {
                 error = "display '" + std::string(value) +
@@ -179,18 +286,37 @@ std::optional<Options> parse_cli(std::span<const std::string_view> args, std::st
 
 std::string usage_text() {
     return "Usage: vx86 [options]\n"
-           "vx86 is an x86 PC emulator. With no options it boots the built-in hello ROM.\n"
+           "vx86 is an x86 PC emulator: an i440FX/PIIX3 PC with Debian's SeaBIOS.\n"
            "\n"
            "Machine:\n"
            "  -m SIZE              guest RAM in MiB, or with an M or G suffix (default 32)\n"
            "  -bios FILE           BIOS image of 64, 128, 192 or 256 KiB; a bare name is also\n"
-           "                       looked up in /usr/share/seabios (default: the hello ROM)\n"
+           "                       looked up in /usr/share/seabios (default: bios-256k.bin\n"
+           "                       there); 'hello' is vx86's own tiny test ROM\n"
+           "  --vga-bios FILE      VGA option ROM (default: /usr/share/seabios/vgabios-stdvga.bin;\n"
+           "                       'none' for a VGA without one)\n"
            "  -cpu MODEL           " + model_list() + " (default " +
            cpu::model_traits(cpu::kDefaultModel).name + ")\n"
+           "  -fda/-fdb FILE       floppy image (160K to 2.88M) in drive A:/B:\n"
+           "  -hda/-hdb FILE       raw hard-disk image on the primary IDE master/slave\n"
+           "  -cdrom FILE          ISO image in the CD-ROM (secondary IDE master)\n"
+           "  -boot ORDER          boot devices in order: a floppy, c hard disk, d CD-ROM\n"
+           "                       (e.g. -boot d, -boot order=dc; default: c if -hda, else d\n"
+           "                       if -cdrom, else a)\n"
+           "  -snapshot            keep disk writes in a temporary overlay (images unchanged)\n"
+           "  -rtc base=WHEN       RTC start: utc (host time, default) or YYYY-MM-DDTHH:MM:SS\n"
+           "  --deterministic      virtual time from the instruction count alone (the RTC starts\n"
+           "                       at 2000-01-01 unless -rtc base= says otherwise): the same\n"
+           "                       inputs give the same run, byte for byte\n"
            "\n"
            "Host side:\n"
-           "  -serial DEV          COM1 output: stdio, none or file:PATH (default stdio)\n"
-           "  -debugcon DEV        port 0xE9 debug console: stdio, none or file:PATH (default stdio)\n"
+           "  -serial DEV          COM1 (a second -serial: COM2): stdio, none, pty or file:PATH\n"
+           "                       (default stdio)\n"
+           "  -debugcon DEV        port 0xE9 debug console: stdio, none, pty or file:PATH\n"
+           "                       (default stdio)\n"
+           "  --bios-log DEV       port 0x402 (SeaBIOS debug output): same choices (default none)\n"
+           "  --screen-dump FILE   at exit (and on SIGUSR1) write the screen: UTF-8 text in a\n"
+           "                       text mode, PNG in a graphics mode\n"
            "  -display none        no display window (the only display for now)\n"
            "\n"
            "Debugging:\n"

@@ -25,7 +25,7 @@ namespace vx86::frontend {
 
 // A host character backend for -serial and -debugcon.
 struct CharBackend {
-    enum class Kind : uint8_t { kNone, kStdio, kFile };
+    enum class Kind : uint8_t { kNone, kStdio, kFile, kPty };
     Kind kind = Kind::kStdio;
     std::string path;  // kFile
 };
@@ -33,9 +33,19 @@ struct CharBackend {
 struct Options {
     cpu::CpuModel model = cpu::kDefaultModel;
     uint64_t ram_mib = 32;
-    std::string bios;  // empty: the built-in hello ROM
-    CharBackend serial;
-    CharBackend debugcon;
+    std::string bios;  // empty: Debian's SeaBIOS
+    std::string vga_bios;  // empty: Debian's vgabios-stdvga.bin; "none": no VGA BIOS
+    CharBackend serial;                                  // COM1
+    CharBackend serial2{CharBackend::Kind::kNone, {}};   // COM2 (a second -serial)
+    int serial_count = 0;
+    CharBackend debugcon;                                // port 0xE9
+    CharBackend bios_log{CharBackend::Kind::kNone, {}};  // port 0x402 (SeaBIOS debug output)
+    std::string fda, fdb, hda, hdb, cdrom;
+    std::string boot;  // drive letters a, c, d in order; empty: the machine's default
+    bool snapshot = false;
+    std::string screen_dump;
+    bool deterministic = false;
+    std::string rtc_base;  // "utc" (default), or YYYY-MM-DD[THH:MM:SS]
     std::string trace;
     std::vector<std::pair<uint16_t, uint16_t>> trace_io;
     uint64_t max_insns = 0;
@@ -54,5 +64,10 @@ std::string usage_text();
 std::optional<uint64_t> parse_mem_mib(std::string_view s);      // "64", "64M", "1G"
 std::optional<uint64_t> parse_count(std::string_view s);        // decimal, no sign
 std::optional<CharBackend> parse_char_backend(std::string_view s);
+// "-boot" values: "c", "order=dc", "once=d", "menu=on,order=cd" -> the drive letters, or
+// nothing when a letter is not a, b, c or d.
+std::optional<std::string> parse_boot_order(std::string_view s);
+// "-rtc base=..." / "2024-05-01T12:00:00" -> seconds since the Unix epoch (UTC).
+std::optional<int64_t> parse_rtc_base(std::string_view s);
 
 }  // namespace vx86::frontend

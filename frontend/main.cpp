@@ -5,14 +5,23 @@
 //   file, opens host files for -serial/-debugcon, builds a core::Machine and runs it. Errors the
 //   user can fix print one line, "vx86: ...", on stderr and exit with 2; the guest's own fate
 //   maps to the exit codes listed in --help.
-// - The default BIOS is the hello ROM meson builds from roms/hello.asm. It is looked for next to
-//   the executable first (an installed or copied layout: hello.bin, ../roms/hello.bin), then at
-//   its build path, which meson writes into vx86_config.h. A bare -bios name that does not exist
-//   in the current directory is also looked up in /usr/share/seabios, so `-bios bios.bin` finds
-//   Debian's SeaBIOS as QEMU would.
+// - The default firmware is Debian's SeaBIOS (/usr/share/seabios/bios-256k.bin) with its VGA
+//   BIOS (vgabios-stdvga.bin), found at run time, never copied into the repository. A bare
+//   -bios name that does not exist in the current directory is also looked up in
+//   /usr/share/seabios, so `-bios bios.bin` finds Debian's SeaBIOS as QEMU would. `-bios hello`
+//   is vx86's own tiny ROM (roms/hello.asm), looked for next to the executable (hello.bin,
+//   ../roms/hello.bin) and then at its build path, which meson writes into vx86_config.h.
+// - SIGINT and SIGTERM ask the machine to stop between two slices; it then flushes the disk
+//   images and writes the --screen-dump file before main() returns. SIGUSR1 writes the screen
+//   dump without stopping. The handlers only store into atomics.
 // - Guest output to stdout goes through stdio's buffer; it is flushed before any message on
 //   stderr so that the two streams appear in order on a terminal.
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
 #include <unistd.h>
+
+#include <atomic>
 
 #include <cerrno>
 #include <cstdio>
@@ -50,9 +59,19 @@ fs::path executable_dir() {
     return ec ? fs::path() : exe.parent_path();
 }
 
-// Returns the BIOS path to use, or an empty string (with `error`) when the default is missing.
+constexpr const char* kSeabiosDir = "/usr/share/seabios";
+
+// Returns the BIOS path to use, or an empty string (with `error`) when it cannot be found.
 std::string resolve_bios(const std::string& requested, std::string& error) {
-    if (!requested.empty()) {
+    if (requested.empty()) {
+        fs::path p = fs::path(kSeabiosDir) / "bios-256k.bin";
+        if (is_file(p)) return p.string();
+        error = "SeaBIOS not found at '" + p.string() +
+                "' (install the seabios package, or pass -bios FILE; -bios hello runs vx86's "
+                "own test ROM)";
+        return {};
+    }
+    if (requested != "hello") {
         if (!is_file(requested) && requested.find('/') == std::string::npos) {
             for (const char* dir : {"/usr/share/seabios", "/usr/share/qemu"}) {
                 fs::path p = fs::path(dir) / requested;
@@ -70,7 +89,7 @@ std::string resolve_bios(const std::string& requested, std::string& error) {
     candidates.emplace_back(VX86_DEFAULT_BIOS);
     for (const auto& c : candidates)
         if (is_file(c)) return c.string();
-    error = "default BIOS 'hello.bin' not found (looked next to the executable and at '" +
+    error = "BIOS 'hello.bin' not found (looked next to the executable and at '" +
             std::string(VX86_DEFAULT_BIOS) + "'); build it with ninja or pass -bios FILE";
     return {};
 }
@@ -88,6 +107,25 @@ public:
     // Opens the backend; returns false with `error` set.
     bool open(const CharBackend& b, const char* option, std::string& error) {
         switch (b.kind) {
+            case CharBackend::Kind::kPty: {
+                int fd = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+                if (fd < 0 || grantpt(fd) != 0 || unlockpt(fd) != 0 || !ptsname(fd)) {
+                    error = std::string("cannot create a pty for ") + option + ": " +
+                            std::strerror(errno);
+                    if (fd >= 0) ::close(fd);
+                    return false;
+                }
+                owned_ = fdopen(fd, "wb");
+                if (!owned_) {
+                    ::close(fd);
+                    error = std::string("cannot open the pty for ") + option;
+                    return false;
+                }
+                std::setvbuf(owned_, nullptr, _IONBF, 0);
+                std::fprintf(stderr, "vx86: %s is redirected to %s\n", option, ptsname(fd));
+                out_ = owned_;
+                return true;
+            }
             case CharBackend::Kind::kNone: out_ = nullptr; return true;
             case CharBackend::Kind::kStdio: out_ = stdout; return true;
             case CharBackend::Kind::kFile:
@@ -114,6 +152,22 @@ private:
     std::FILE* owned_ = nullptr;
 };
 
+std::atomic<int> g_stop{0};  // set by SIGINT/SIGTERM (a signal handler needs a global)
+std::atomic<int> g_dump{0};  // set by SIGUSR1
+
+extern "C" void on_stop_signal(int) { g_stop.store(1); }
+extern "C" void on_dump_signal(int) { g_dump.store(1); }
+
+void install_signal_handlers() {
+    struct sigaction sa {};
+    sa.sa_handler = on_stop_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, nullptr);
+    sigaction(SIGTERM, &sa, nullptr);
+    sa.sa_handler = on_dump_signal;
+    sigaction(SIGUSR1, &sa, nullptr);
+}
+
 int run(int argc, char** argv) {
     std::vector<std::string_view> args(argv + 1, argv + argc);
     std::string error;
@@ -138,12 +192,40 @@ int run(int argc, char** argv) {
     cfg.trace_io_out = stderr;
     cfg.max_insns = opts->max_insns;
     cfg.reboot_on_triple_fault = !opts->no_reboot;
+    if (opts->vga_bios.empty()) {
+        fs::path p = fs::path(kSeabiosDir) / "vgabios-stdvga.bin";
+        if (is_file(p)) cfg.vga_bios_path = p.string();
+        else if (opts->bios.empty())
+            return fail("VGA BIOS not found at '" + p.string() +
+                        "' (install the seabios package, or pass --vga-bios none)");
+    } else if (opts->vga_bios != "none") {
+        cfg.vga_bios_path = opts->vga_bios;
+    }
+    cfg.fda = opts->fda;
+    cfg.fdb = opts->fdb;
+    cfg.hda = opts->hda;
+    cfg.hdb = opts->hdb;
+    cfg.cdrom = opts->cdrom;
+    cfg.boot_order = opts->boot;
+    cfg.snapshot = opts->snapshot;
+    cfg.screen_dump_path = opts->screen_dump;
+    cfg.time_mode = opts->deterministic ? vx86::core::TimeMode::kDeterministic
+                                        : vx86::core::TimeMode::kRealTime;
+    if (!opts->rtc_base.empty() && opts->rtc_base != "utc" && opts->rtc_base != "localtime")
+        cfg.rtc_start = *vx86::frontend::parse_rtc_base(opts->rtc_base);
 
-    HostChar serial, debugcon;
+    HostChar serial, serial2, debugcon, bios_log;
     if (!serial.open(opts->serial, "-serial", error)) return fail(error);
+    if (!serial2.open(opts->serial2, "the second -serial", error)) return fail(error);
     if (!debugcon.open(opts->debugcon, "-debugcon", error)) return fail(error);
+    if (!bios_log.open(opts->bios_log, "--bios-log", error)) return fail(error);
     cfg.serial_out = serial.sink();
+    cfg.serial2_out = serial2.sink();
     cfg.debugcon_out = debugcon.sink();
+    cfg.bios_log_out = bios_log.sink();
+    cfg.stop_request = &g_stop;
+    cfg.dump_request = &g_dump;
+    install_signal_handlers();
 
     vx86::core::RunResult result{};
     try {

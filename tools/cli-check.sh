@@ -63,11 +63,22 @@ expect_usage_error "bad -cpu" "unknown CPU model 'z80'" -cpu z80
 expect_usage_error "bad -display" "display 'sdl'" -display sdl
 expect_usage_error "bad -serial" "bad -serial backend" -serial tcp:1234
 expect_usage_error "bad --trace-io" "bad I/O port" --trace-io 0x10000
+expect_usage_error "missing disk image" "disk image '$tmp/none.img': No such file or directory" \
+    -display none -hda "$tmp/none.img"
+head -c 1000 /dev/zero >"$tmp/odd.img"
+expect_usage_error "truncated disk image" "not a multiple of 512-byte sectors" -display none -hda "$tmp/odd.img"
+head -c 5120 /dev/zero >"$tmp/small.img"
+expect_usage_error "floppy of no known size" "floppy image '$tmp/small.img'" -display none -fda "$tmp/small.img"
+: >"$tmp/empty.iso"
+expect_usage_error "empty CD image" "the image is empty" -display none -cdrom "$tmp/empty.iso"
+expect_usage_error "bad -boot" "bad boot order 'x'" -boot x
+expect_usage_error "bad -rtc" "bad -rtc value" -rtc base=yesterday
 expect_usage_error "unwritable trace file" "cannot open trace file" -display none --trace "$tmp/no/dir/t.txt"
 
 run --help
 missing=""
-for opt in -m -bios -cpu -serial -debugcon -display --trace --trace-io --max-insns --help --version; do
+for opt in -m -bios --vga-bios -cpu -fda/-fdb -hda/-hdb -cdrom -boot -snapshot -rtc --deterministic \
+           -serial -debugcon --bios-log --screen-dump -display --trace --trace-io --max-insns --help --version; do
     grep -q -- "^  $opt " "$tmp/out" || missing="$missing $opt"
 done
 if [ "$status" -eq 0 ] && [ -z "$missing" ] && [ ! -s "$tmp/err" ]; then pass "--help lists every option"
@@ -76,34 +87,34 @@ else echo "      missing from --help:$missing"; fail "--help lists every option"
 run --version
 if [ "$status" -eq 0 ] && grep -q '^vx86 [0-9]' "$tmp/out"; then pass "--version"; else fail "--version"; fi
 
-run -display none
-if [ "$status" -eq 0 ] && grep -qF "$greeting" "$tmp/out"; then pass "default guest greets and exits 0"
-else fail "default guest greets and exits 0"; fi
+run -display none -bios hello
+if [ "$status" -eq 0 ] && grep -qF "$greeting" "$tmp/out"; then pass "the hello ROM greets and exits 0"
+else fail "the hello ROM greets and exits 0"; fi
 
 for model in 8086 286 386 486 pentium p6; do
-    run -display none -cpu "$model" -serial none
-    if [ "$status" -eq 0 ] && [ "$(grep -cF "$greeting" "$tmp/out")" -eq 1 ]; then pass "default guest on -cpu $model"
-    else fail "default guest on -cpu $model"; fi
+    run -display none -bios hello -cpu "$model" -serial none
+    if [ "$status" -eq 0 ] && [ "$(grep -cF "$greeting" "$tmp/out")" -eq 1 ]; then pass "hello ROM on -cpu $model"
+    else fail "hello ROM on -cpu $model"; fi
 done
 
-run -display none -serial "file:$tmp/com1.txt" -debugcon none
+run -display none -bios hello -serial "file:$tmp/com1.txt" -debugcon none
 if [ "$status" -eq 0 ] && grep -qF "$greeting" "$tmp/com1.txt" && ! grep -qF "$greeting" "$tmp/out"; then
     pass "-serial file: and -debugcon none"
 else fail "-serial file: and -debugcon none"; fi
 
-run -display none -serial none --trace "$tmp/trace.txt"
+run -display none -bios hello -serial none --trace "$tmp/trace.txt"
 if [ "$status" -eq 0 ] && head -n 1 "$tmp/trace.txt" | grep -q '^f000:fff0  ea .*ljmp.*; cs=f000 eip=0000' &&
     [ "$(wc -l <"$tmp/trace.txt")" -gt 20 ]; then
     pass "--trace writes one line per instruction"
 else echo "      trace head: $(head -n 2 "$tmp/trace.txt" 2>/dev/null | tr '\n' '|')"; fail "--trace writes one line per instruction"; fi
 
-run -display none -serial none --trace-io 0xe9
+run -display none -bios hello -serial none --trace-io 0xe9
 if [ "$status" -eq 0 ] && grep -q '^io: write port 0x00e9 size 1 value 0x76 at insn [0-9]' "$tmp/err" &&
     ! grep -q 'port 0x03f' "$tmp/err"; then
     pass "--trace-io logs the selected port only"
 else fail "--trace-io logs the selected port only"; fi
 
-run -display none --max-insns 5
+run -display none -bios hello --max-insns 5
 if [ "$status" -eq 3 ] && grep -q 'instruction limit' "$tmp/err"; then pass "--max-insns stops with exit 3"
 else fail "--max-insns stops with exit 3"; fi
 
