@@ -6,8 +6,11 @@
 //     of the opcode bytes. LOCK and segment prefixes never reach it (we apply them ourselves),
 //     so Zydis' own LOCK-legality and prefix-count rules, which are those of modern CPUs,
 //     never reject what an 8086 or 286 executes. The 8086's opcode aliases are rewritten to the
-//     opcodes they behave as before this step; ESC opcodes (D8-DF) decode as D8 while no FPU
-//     exists, since only their ModRM length matters.
+//     opcodes they behave as before this step. ESC opcodes (D8-DF) reach Zydis as D8: their
+//     length depends on the ModRM byte alone, and D8 accepts every ModRM, so Zydis never rejects
+//     the x87 forms it does not list (FSTP1, FCOMP5, FXCH4, FFREEP and the other aliases real
+//     CPUs execute). The handler is then picked by the original opcode, and the whole ModRM
+//     byte travels in `imm` (x87 handlers dispatch register forms on it and record it in FOP).
 //  3. Semantics come from our opcode table (ops/*.cpp), by opcode map, opcode, ModRM.reg and
 //     operand size. A slot without a handler is #UD for that model.
 #include "cpu/decoder.h"
@@ -39,6 +42,8 @@ Decoder::Decoder(CpuModel model) : impl_(std::make_unique<Impl>()) {
     ops::register_control(impl_->table, m);
     ops::register_system(impl_->table, m);
     ops::register_privileged(impl_->table, m);
+    ops::register_x87(impl_->table, m);
+    ops::register_mmx(impl_->table, m);
 }
 
 Decoder::~Decoder() = default;
@@ -116,7 +121,8 @@ DecodeStatus Decoder::decode(const uint8_t* bytes, unsigned avail, bool code32,
         make_ud(out, p + 1);
         return DecodeStatus::kInvalid;
     }
-    if (opc >= 0xD8 && opc <= 0xDF) opc = 0xD8;  // no FPU yet: ESC, length from ModRM only
+    const bool esc = opc >= 0xD8 && opc <= 0xDF;
+    if (esc) opc = 0xD8;  // ESC: length from ModRM only (see the top of this file)
 
     DecodedInsn di{};
     di.base = di.index = kRegNone;
@@ -189,12 +195,16 @@ DecodeStatus Decoder::decode(const uint8_t* bytes, unsigned avail, bool code32,
         di.imm = uint32_t(im.is_signed ? uint64_t(im.value.s) : im.value.u);
     }
     if (zi.raw.imm[1].size) di.imm2 = uint16_t(zi.raw.imm[1].value.u);
+    if (esc) {
+        di.opcode = orig_opc;
+        di.imm = uint32_t(zi.raw.modrm.mod << 6 | zi.raw.modrm.reg << 3 | zi.raw.modrm.rm);
+    }
     if (map == 0 && (orig_opc == 0xEA || orig_opc == 0x9A)) {
         // Far pointer: offset then selector.
         di.imm = uint32_t(zi.raw.imm[0].value.u);
         di.imm2 = uint16_t(zi.raw.imm[1].value.u);
     }
-    const auto& slot = impl_->table.slots[map][zi.opcode][di.reg & 7];
+    const auto& slot = impl_->table.slots[map][di.opcode][di.reg & 7];
     Handler h = op32 ? slot.h32 : slot.h16;
     if (!h) {
         make_ud(out, len);

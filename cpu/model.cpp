@@ -11,17 +11,17 @@ constexpr uint32_t k386Writable = k86Writable | kIOPL | kNT;
 
 constexpr ModelTraits kModels[] = {
     {CpuModel::k8086, "8086", true, false, false, false, false, false, false, true, true,
-     0xF002, k86Writable, 0, false, false},
+     0xF002, k86Writable, 0, false, false, false, false, false},
     {CpuModel::k286, "286", false, true, false, false, false, false, true, false, false, 0x0002,
-     k86Writable, 10, true, true},
+     k86Writable, 10, true, true, false, false, false},
     {CpuModel::k386, "386", false, true, true, false, false, false, true, false, false, 0x0002,
-     k386Writable, 15, false, false},
+     k386Writable, 15, false, false, true, false, false},
     {CpuModel::k486, "486", false, true, true, true, false, false, true, false, false, 0x0002,
-     k386Writable | kAC, 15, false, false},
+     k386Writable | kAC, 15, false, false, true, false, false},
     {CpuModel::kPentium, "pentium", false, true, true, true, true, false, true, false, false,
-     0x0002, k386Writable | kAC | kID, 15, false, false},
+     0x0002, k386Writable | kAC | kID, 15, false, false, true, false, false},
     {CpuModel::kP6, "p6", false, true, true, true, true, true, true, false, false, 0x0002,
-     k386Writable | kAC | kID, 15, false, false},
+     k386Writable | kAC | kID, 15, false, false, true, true, true},
 };
 }  // namespace
 

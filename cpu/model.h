@@ -29,6 +29,9 @@ struct ModelTraits {
     bool overrun_is_gp;       // 286: every real-mode segment overrun is #GP, even on SS
     bool string_fault_quirk;  // 286: a faulting string access first advances its index
                               // registers and CX (see overrun_quirk in ops/string.cpp)
+    bool has_fpu;             // on-chip x87 (386: a 387 beside it); else ESC does nothing
+    bool has_mmx;             // MMX (0F 60-7F, 0F D1-FE, EMMS)
+    bool has_fxsr;            // FXSAVE/FXRSTOR
 };
 
 const ModelTraits& model_traits(CpuModel m);

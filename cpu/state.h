@@ -87,6 +87,32 @@ struct Msrs {
     uint64_t tsc_aux;  // RDTSCP's ECX
 };
 
+// x87 FPU and MMX state (SDM vol. 1, 8.1). The registers are kept by physical number (R0-R7);
+// ST(i) is R((TOP + i) mod 8) with TOP in FSW bits 11-13. The tag word is kept abridged, as
+// FXSAVE stores it (bit i set: Ri holds a value); the full two-bit form FSTENV/FSAVE report is
+// recomputed from the register contents, which is what the P6 does as well (FLDENV/FRSTOR only
+// look at empty versus non-empty). MMi aliases the significand of Ri.
+struct X87Reg {
+    uint64_t sig;  // significand with the explicit integer bit (MMX: the 64-bit register)
+    uint16_t se;   // sign and biased exponent
+    uint16_t pad[3];
+};
+struct X87State {
+    X87Reg r[8];
+    uint16_t fcw = 0x0040;  // power-up value (FNINIT gives 037Fh)
+    uint16_t fsw = 0;
+    uint8_t ftw = 0xFF;     // abridged tag: after RESET all registers hold +0.0 (tag word 5555h)
+    uint8_t pad0 = 0;
+    uint16_t fop = 0;       // last non-control instruction: opcode bits 10..0
+    uint32_t fip = 0;       // ... its offset and CS selector
+    uint32_t fdp = 0;       // ... its memory operand's offset and segment selector
+    uint16_t fcs = 0;
+    uint16_t fds = 0;
+    uint32_t mxcsr = 0x1F80;  // SSE control/status (stored by FXSAVE; SSE itself comes later)
+    uint32_t pad1 = 0;
+};
+static_assert(sizeof(X87State) == 8 * 16 + 32);
+
 struct CpuState {
     uint64_t gpr[16];
     uint64_t eip;
@@ -104,6 +130,7 @@ struct CpuState {
     uint8_t cpl;          // current privilege level (0 in real mode, 3 in virtual-8086 mode)
     uint8_t pad_[5];
     Msrs msr;
+    X87State fpu;
 };
 static_assert(std::is_standard_layout_v<CpuState>);
 static_assert(offsetof(CpuState, gpr) == 0, "JIT addresses gpr at offset 0");

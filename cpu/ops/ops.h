@@ -43,6 +43,9 @@ void register_stack(OpTable& t, const ModelTraits& m);
 void register_control(OpTable& t, const ModelTraits& m);
 void register_system(OpTable& t, const ModelTraits& m);
 void register_privileged(OpTable& t, const ModelTraits& m);
+// x87 (D8-DF, WAIT, FXSAVE/FXRSTOR) when the model has an FPU; MMX when it has MMX.
+void register_x87(OpTable& t, const ModelTraits& m);
+void register_mmx(OpTable& t, const ModelTraits& m);
 
 // #UD for opcodes the model does not have (the 8086 has no #UD: the decoder maps its
 // undefined opcodes to what the silicon does before they reach here).

@@ -137,8 +137,9 @@ void bound(Cpu& c, const DecodedInsn& i) {
     if (v < lo || v > hi) c.fault(kBR);
 }
 
-// ESC (D8-DF) with no FPU present: the CPU computes the address (the 286 also performs the
-// operand's bus cycle, so a bad address still faults) and otherwise does nothing.
+// ESC (D8-DF) with no FPU present (ops/x87.cpp replaces these when the model has one): the
+// CPU computes the address (the 286 also performs the operand's bus cycle, so a bad address
+// still faults) and otherwise does nothing.
 void esc_nofpu(Cpu& c, const DecodedInsn& i) {
     if (c.s.cr[0] & (kCr0EM | kCr0TS)) c.fault(kNM);
     if ((i.flags & kfMem) && !c.traits().is_8086) c.read<16>(i.seg, c.ea(i));
@@ -165,6 +166,9 @@ void cpuid(Cpu& c, const DecodedInsn&) {
         d = (1u << 1) | (1u << 3) | (1u << 4) | (1u << 5) | (1u << 8);
         // PAE, SEP (SYSENTER), MTRR, PGE, CMOV, PAT.
         if (m.has_p6) d |= (1u << 6) | (1u << 11) | (1u << 12) | (1u << 13) | (1u << 15) | (1u << 16);
+        if (m.has_fpu) d |= 1u << 0;    // FPU
+        if (m.has_mmx) d |= 1u << 23;   // MMX
+        if (m.has_fxsr) d |= 1u << 24;  // FXSAVE/FXRSTOR
     } else if (leaf == 0x80000000u && m.has_p6) {
         a = 0x80000001u;
     } else if (leaf == 0x80000001u && m.has_p6) {
