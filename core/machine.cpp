@@ -174,6 +174,11 @@ Machine::Machine(MachineConfig config)
     fw_cfg_.attach(io_);
 
     cpu_.set_interrupt_source(&irq_adapter_);
+    // FERR# (x87 error with CR0.NE = 0) raises IRQ 13 until the handler writes port 0xF0.
+    cpu_.set_ferr_callback([this](bool active) {
+        if (active) fpu_busy_.irq13.raise();
+        else fpu_busy_.irq13.lower();
+    });
     cpu_.set_clock(&sched_);
     sched_.set_earlier_deadline_hook([this] { cpu_.end_slice(); });
 

@@ -118,6 +118,24 @@ run -display none -bios hello --max-insns 5
 if [ "$status" -eq 3 ] && grep -q 'instruction limit' "$tmp/err"; then pass "--max-insns stops with exit 3"
 else fail "--max-insns stops with exit 3"; fi
 
+# SeaBIOS with no bootable medium keeps retrying; SIGTERM stops it cleanly: exit 4, one line
+# on stderr, and the --screen-dump written on the way out.
+if [ -f /usr/share/seabios/bios-256k.bin ]; then
+    "$vx86" -display none -serial none -debugcon none --screen-dump "$tmp/screen.txt" \
+        >"$tmp/out" 2>"$tmp/err" &
+    pid=$!
+    sleep 3
+    kill -TERM "$pid"
+    wait "$pid"
+    status=$?
+    if [ "$status" -eq 4 ] && grep -q 'stopped by a signal' "$tmp/err" &&
+        grep -q 'SeaBIOS (version' "$tmp/screen.txt"; then
+        pass "SIGTERM stops SeaBIOS cleanly and writes the screen dump"
+    else fail "SIGTERM stops SeaBIOS cleanly and writes the screen dump"; fi
+else
+    echo "SKIP: SIGTERM check (no /usr/share/seabios/bios-256k.bin)"
+fi
+
 if [ "$failures" -ne 0 ]; then
     echo "cli-check: $failures case(s) failed"
     exit 1
