@@ -169,6 +169,8 @@ void install_signal_handlers() {
 }
 
 int run(int argc, char** argv) {
+    // Guest output on stdout appears line by line, also through a pipe.
+    std::setvbuf(stdout, nullptr, _IOLBF, 0);
     std::vector<std::string_view> args(argv + 1, argv + argc);
     std::string error;
     auto opts = vx86::frontend::parse_cli(args, error);
