@@ -77,5 +77,27 @@ run_once 2
 cmp -s "$tmp/e9.txt" "$tmp/e92.txt" || fail "deterministic mode: port 0xE9 output differs between two runs"
 cmp -s "$tmp/screen.txt" "$tmp/screen2.txt" || fail "deterministic mode: the screen differs between two runs"
 cmp -s "$tmp/bios.txt" "$tmp/bios2.txt" || fail "deterministic mode: the SeaBIOS log differs between two runs"
+# A screen dump to a .png file is a picture of the screen (720x400 for 80x25 text).
+if [ "$medium" = cdrom ]; then
+    "$vx86" -m 32 -display none -serial none -debugcon none "${media[@]}" --deterministic \
+        --screen-dump "$tmp/screen.png" --max-insns 2000000000 >/dev/null 2>&1 || fail "PNG run failed"
+    python3 - "$tmp/screen.png" <<'PY' || fail "--screen-dump FILE.png is not a 720x400 PNG"
+import struct, sys, zlib
+d = open(sys.argv[1], "rb").read()
+assert d[:8] == b"\x89PNG\r\n\x1a\n" and d[12:16] == b"IHDR"
+w, h = struct.unpack(">II", d[16:24])
+assert (w, h) == (720, 400), (w, h)
+# Inflate the image: the screen is not all one colour (text was drawn).
+pos, idat = 8, b""
+while pos < len(d):
+    n = struct.unpack(">I", d[pos:pos + 4])[0]
+    if d[pos + 4:pos + 8] == b"IDAT":
+        idat += d[pos + 8:pos + 8 + n]
+    pos += 12 + n
+raw = zlib.decompress(idat)
+assert len(set(raw[1:w * 3 * 50])) > 1
+PY
+    echo "# --screen-dump screen.png: a 720x400 PNG with text on it"
+fi
 cat "$tmp/e9.txt"
 echo "PASS: $medium boot"
