@@ -223,6 +223,16 @@ double peak_rss_mib() {
 
 }  // namespace
 
+// FP operations per instruction in the inner loop of x87-<op>.bin (see guests/x87.asm): eight
+// operations among 10 instructions (add) or 18 (mul, div: sixteen operations; sqrt, fsin: eight,
+// each beside an FADD that keeps the operand varied); 0 for other guests.
+static double x87_ops_per_insn(const std::string& name) {
+    if (name == "x87-add") return 8.0 / 10.0;
+    if (name == "x87-mul" || name == "x87-div") return 16.0 / 18.0;
+    if (name == "x87-sqrt" || name == "x87-fsin") return 8.0 / 18.0;
+    return 0;
+}
+
 int main(int argc, char** argv) {
     auto opts = parse_args(argc, argv);
     if (!opts) {
@@ -268,9 +278,14 @@ int main(int argc, char** argv) {
         }
         total_insns += r.insns;
         total_secs += r.seconds;
-        std::printf("%-10s %10u %15" PRIu64 " %9.3f %9.1f  eax=%08x%s\n", g.name.c_str(),
+        std::printf("%-10s %10u %15" PRIu64 " %9.3f %9.1f  eax=%08x%s", g.name.c_str(),
                     plan->iters, r.insns, r.seconds, double(r.insns) / r.seconds / 1e6, r.eax,
                     plan->time_capped ? "  (time-capped)" : "");
+        // The x87 guests: guest FP operations per second, by the ratio of FP operations to
+        // instructions their inner loop has (tools/bench/guests/x87.asm).
+        if (double ratio = x87_ops_per_insn(g.name); ratio > 0)
+            std::printf("  %.1f M FP ops/s", double(r.insns) * ratio / r.seconds / 1e6);
+        std::printf("\n");
         std::fflush(stdout);
     }
     if (total_secs > 0)
