@@ -74,7 +74,8 @@ void usage(const char* argv0) {
         "  --insns N        instructions to retire per guest (default 300M; k/M/G suffixes)\n"
         "  --max-seconds S  cap per guest when its instructions are slow (default 6)\n"
         "  --model NAME     CPU model (default p6)\n"
-        "  guests default to alu.bin memcopy.bin string.bin hash.bin beside the executable\n",
+        "  guests default to alu.bin memcopy.bin string.bin hash.bin and x87-{add,mul,div,sqrt,fsin}.bin\n"
+        "  beside the executable\n",
         argv0);
 }
 
@@ -241,7 +242,8 @@ int main(int argc, char** argv) {
     }
     if (opts->guests.empty()) {
         auto dir = exe_dir(argv[0]);
-        for (const char* n : {"alu.bin", "memcopy.bin", "string.bin", "hash.bin"})
+        for (const char* n : {"alu.bin", "memcopy.bin", "string.bin", "hash.bin", "x87-add.bin", "x87-mul.bin",
+                             "x87-div.bin", "x87-sqrt.bin", "x87-fsin.bin"})
             opts->guests.push_back((dir / n).string());
     }
     std::vector<Guest> guests;
