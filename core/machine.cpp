@@ -6,6 +6,9 @@
 #include <cstring>
 #include <stdexcept>
 
+#include <poll.h>
+#include <unistd.h>
+
 #include <ctime>
 
 #include "core/screen_dump.h"
@@ -193,7 +196,30 @@ Machine::Machine(MachineConfig config)
         cpu_.set_observer(tracer_.get());
     }
     fill_firmware_tables();
+    serial_in_fd_ = config_.serial_in_fd;
     full_reset();
+}
+
+// Moves host bytes into COM1 as far as its receive FIFO takes them; the rest waits here.
+void Machine::poll_serial_input() {
+    if (serial_pending_.empty() && serial_in_fd_ >= 0) {
+        // poll() first rather than O_NONBLOCK: the descriptor may be the shell's terminal, whose
+        // flags would outlive us.
+        pollfd p{serial_in_fd_, POLLIN, 0};
+        if (::poll(&p, 1, 0) > 0 && (p.revents & POLLIN)) {
+            uint8_t buf[64];
+            ssize_t n = ::read(serial_in_fd_, buf, sizeof buf);
+            if (n > 0) serial_pending_.assign(buf, buf + n);
+            // End of input stops the asking; EIO is a pty with nobody on the other side (yet).
+            else if (n == 0 || (errno != EINTR && errno != EAGAIN && errno != EIO))
+                serial_in_fd_ = -1;
+        }
+    }
+    size_t taken = 0;
+    while (taken < serial_pending_.size() && com1_.can_receive() &&
+           com1_.receive(serial_pending_[taken]))
+        ++taken;
+    serial_pending_.erase(serial_pending_.begin(), serial_pending_.begin() + long(taken));
 }
 
 Machine::~Machine() {
@@ -336,6 +362,7 @@ RunResult Machine::run() {
             full_reset();
         }
         sched_.run_due();
+        if (serial_in_fd_ >= 0 || !serial_pending_.empty()) poll_serial_input();
 
         uint64_t budget = deterministic ? sched_.insns_until_deadline(kSlice) : kRealTimeSlice;
         if (max) {

@@ -80,6 +80,10 @@ struct MachineConfig {
     bool reboot_on_triple_fault = true; // a PC resets on shutdown; false: stop (-no-reboot)
     devices::ByteSink serial_out = [](uint8_t b) { std::fputc(b, stdout); };    // COM1 THR
     devices::ByteSink serial2_out;                                              // COM2 (none)
+    // Host file descriptor whose bytes are COM1's input (stdin, a pty), or -1. It is read
+    // without blocking between CPU slices; end of file stops the reading. Input arrives at host
+    // times, so a run with input is not deterministic (record/replay will log it).
+    int serial_in_fd = -1;
     devices::ByteSink debugcon_out = [](uint8_t b) { std::fputc(b, stdout); };  // port 0xE9
     devices::ByteSink bios_log_out;                                             // port 0x402
     std::string vga_bios_path;          // VGA option ROM (empty: none)
@@ -172,6 +176,7 @@ private:
 
     void map_bios(const std::vector<uint8_t>& image);
     void open_drives();
+    void poll_serial_input();
     void fill_firmware_tables();
     void full_reset();
     devices::IrqLine line(unsigned irq) { return devices::IrqLine{&pic_, irq}; }
@@ -201,6 +206,8 @@ private:
     FpuBusyPort fpu_busy_;
     std::unique_ptr<devices::BlockDevice> fda_, fdb_, hda_, hdb_, cdrom_;
     bool reset_requested_ = false;
+    int serial_in_fd_ = -1;
+    std::vector<uint8_t> serial_pending_;  // read from the host, not yet taken by the UART
     std::unique_ptr<Tracer> tracer_;
     std::unique_ptr<devices::PortLogger> port_logger_;
 };

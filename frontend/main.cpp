@@ -124,10 +124,14 @@ public:
                 std::setvbuf(owned_, nullptr, _IONBF, 0);
                 std::fprintf(stderr, "vx86: %s is redirected to %s\n", option, ptsname(fd));
                 out_ = owned_;
+                in_fd_ = fd;  // what a program writes to the pty reaches the guest
                 return true;
             }
             case CharBackend::Kind::kNone: out_ = nullptr; return true;
-            case CharBackend::Kind::kStdio: out_ = stdout; return true;
+            case CharBackend::Kind::kStdio:
+                out_ = stdout;
+                in_fd_ = STDIN_FILENO;  // cooked terminal input for now: lines reach the guest
+                return true;
             case CharBackend::Kind::kFile:
                 owned_ = std::fopen(b.path.c_str(), "wb");
                 if (!owned_) {
@@ -147,9 +151,13 @@ public:
         return [f](uint8_t b) { std::fputc(b, f); };
     }
 
+    // The host side of the guest's input, or -1 (files and none give no input).
+    int input_fd() const { return in_fd_; }
+
 private:
     std::FILE* out_ = nullptr;
     std::FILE* owned_ = nullptr;
+    int in_fd_ = -1;
 };
 
 std::atomic<int> g_stop{0};  // set by SIGINT/SIGTERM (a signal handler needs a global)
@@ -222,6 +230,7 @@ int run(int argc, char** argv) {
     if (!debugcon.open(opts->debugcon, "-debugcon", error)) return fail(error);
     if (!bios_log.open(opts->bios_log, "--bios-log", error)) return fail(error);
     cfg.serial_out = serial.sink();
+    cfg.serial_in_fd = serial.input_fd();
     cfg.serial2_out = serial2.sink();
     cfg.debugcon_out = debugcon.sink();
     cfg.bios_log_out = bios_log.sink();
