@@ -11,6 +11,32 @@
 
 namespace vx86::devices {
 
+namespace {
+
+// pread/pwrite of exactly `n` bytes (short transfers resumed, EINTR retried); false on an error
+// or an early end of file.
+bool read_all(int fd, uint8_t* out, size_t n, uint64_t off) {
+    for (size_t done = 0; done < n;) {
+        ssize_t r = ::pread(fd, out + done, n - done, off_t(off + done));
+        if (r < 0 && errno == EINTR) continue;
+        if (r <= 0) return false;
+        done += size_t(r);
+    }
+    return true;
+}
+
+bool write_all(int fd, const uint8_t* in, size_t n, uint64_t off) {
+    for (size_t done = 0; done < n;) {
+        ssize_t r = ::pwrite(fd, in + done, n - done, off_t(off + done));
+        if (r < 0 && errno == EINTR) continue;
+        if (r <= 0) return false;
+        done += size_t(r);
+    }
+    return true;
+}
+
+}  // namespace
+
 std::unique_ptr<BlockDevice> BlockDevice::open(const std::string& path, Mode mode,
                                                uint32_t sector) {
     auto fail = [&](const std::string& why) {
@@ -76,14 +102,7 @@ bool BlockDevice::chunk_read(uint64_t chunk, uint8_t* out) {
         std::memcpy(out, mem_.data() + off, n);
         return true;
     }
-    size_t done = 0;
-    while (done < n) {
-        ssize_t r = ::pread(fd_, out + done, n - done, off_t(off + done));
-        if (r < 0 && errno == EINTR) continue;
-        if (r <= 0) return false;
-        done += size_t(r);
-    }
-    return true;
+    return read_all(fd_, out, n, off);
 }
 
 bool BlockDevice::read(uint64_t offset, void* buf, size_t len) {
@@ -94,14 +113,7 @@ bool BlockDevice::read(uint64_t offset, void* buf, size_t len) {
             std::memcpy(out, mem_.data() + offset, len);
             return true;
         }
-        size_t done = 0;
-        while (done < len) {
-            ssize_t r = ::pread(fd_, out + done, len - done, off_t(offset + done));
-            if (r < 0 && errno == EINTR) continue;
-            if (r <= 0) return false;
-            done += size_t(r);
-        }
-        return true;
+        return read_all(fd_, out, len, offset);
     }
     // Snapshot overlay: chunk by chunk.
     uint8_t tmp[kChunk];
@@ -149,13 +161,7 @@ bool BlockDevice::write(uint64_t offset, const void* buf, size_t len) {
         std::memcpy(mem_.data() + offset, in, len);
         return true;
     }
-    size_t done = 0;
-    while (done < len) {
-        ssize_t r = ::pwrite(fd_, in + done, len - done, off_t(offset + done));
-        if (r < 0 && errno == EINTR) continue;
-        if (r <= 0) return false;
-        done += size_t(r);
-    }
+    if (!write_all(fd_, in, len, offset)) return false;
     dirty_ = true;
     return true;
 }
