@@ -6,8 +6,9 @@
 ;
 ; Covered: #DE, #BP, #OF, #BR, #UD, #NM, #DF, #TS, #NP, #SS, #GP. Elsewhere: #DB in pm_debug.asm,
 ; #PF in paging*.asm, #AC and DPL checks of INT n in the ring-3 tests.
-; Not covered: NMI and #MC (no way to raise them from a test), #MF and #XM (need x87/SSE
-; arithmetic, which vx86 does not have yet), #AC (needs CPL3).
+; #MF (and the FERR#/IRQ 13 path) in x87.asm.
+; Not covered: NMI and #MC (no way to raise them from a test), #XM (needs SSE, which vx86 does
+; not have yet), #AC (needs CPL3).
 %include "pm.inc"
 
 SEL_NP       equ 0x40   ; writable data, not present
