@@ -6,6 +6,8 @@
 // mouse ID 00/03, set 1 codes for translated set 2 input, ...).
 #include <doctest/doctest.h>
 
+#include "test_irq.h"
+
 #include <cstdint>
 #include <vector>
 
@@ -17,14 +19,7 @@ using namespace vx86::devices;
 
 namespace {
 
-struct IrqRecorder final : IrqSink {
-    bool level[16]{};
-    int rises[16]{};
-    void set_irq(unsigned irq, bool l) override {
-        if (l && !level[irq]) ++rises[irq];
-        level[irq] = l;
-    }
-};
+using vx86::test::IrqRecorder;
 
 struct Kbc {
     IoBus bus;

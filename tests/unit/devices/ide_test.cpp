@@ -10,6 +10,8 @@
 // SPC/MMC and the PIIX3/SFF-8038i bus master description, not from the implementation.
 #include <doctest/doctest.h>
 
+#include "test_irq.h"
+
 #include <array>
 #include <cstdint>
 #include <cstdio>
@@ -46,14 +48,7 @@ bool matches(const std::vector<uint8_t>& got, uint64_t offset) {
     return true;
 }
 
-struct IrqRecorder final : IrqSink {
-    std::array<bool, 16> level{};
-    std::array<int, 16> rises{};
-    void set_irq(unsigned irq, bool l) override {
-        if (l && !level[irq]) ++rises[irq];
-        level[irq] = l;
-    }
-};
+using vx86::test::IrqRecorder;
 
 // Port offsets of the command block.
 enum : uint16_t { kData = 0, kErr = 1, kFeat = 1, kCount = 2, kLbaL = 3, kLbaM = 4, kLbaH = 5,

@@ -4,6 +4,8 @@
 // gating of the IRQ line, overrun and the LSR bits.
 #include <doctest/doctest.h>
 
+#include "test_irq.h"
+
 #include <cstdint>
 #include <string>
 
@@ -19,14 +21,7 @@ constexpr uint16_t B = kCom1Base;
 constexpr uint16_t RBR = B + 0, IER = B + 1, IIR = B + 2, FCR = B + 2, LCR = B + 3, MCR = B + 4,
                    LSR = B + 5, MSR = B + 6, SCR = B + 7;
 
-struct IrqRecorder final : IrqSink {
-    bool level[16]{};
-    int rises[16]{};
-    void set_irq(unsigned irq, bool l) override {
-        if (l && !level[irq]) ++rises[irq];
-        level[irq] = l;
-    }
-};
+using vx86::test::IrqRecorder;
 
 struct Com {
     IoBus bus;
