@@ -15,7 +15,9 @@
 //   selects, so a PC=24 denormal keeps fewer bits, as on the hardware; UE is raised only
 //   together with PE. PC = 1 (reserved) rounds to 64 bits, as measured. Unmasked UE/OE to a
 //   register deliver the rounded result with the exponent biased by +/-24576; to memory they
-//   store nothing (Env::unmasked_fault).
+//   store nothing (Env::unmasked_fault). Where even the biased exponent is out of range (only
+//   FSCALE gets there) the x87 delivers a signed infinity with C1 = 1 (OE) or a signed zero
+//   with C1 = 0 (UE), with PE, under every rounding control.
 // - Exceptions follow the x87 priority: unsupported encodings and SNaNs (IE), then QNaN
 //   propagation, then the other invalid operations and ZE, then DE (a masked DE lets the
 //   operation go on with the denormal's value), then OE/UE, then PE. An unmasked IE, ZE or DE
@@ -235,7 +237,11 @@ Packed round_pack(bool sign, int32_t e, U128 sig, Fmt f, Env& env)
             env.c1 = r.up;
             int32_t ex = r.exp + kWrapBias;
             if (ex >= f.emin) return Packed{sign, ex, r.sig};
-            // Still tiny after the bias (only FSCALE gets here): deliver the masked response.
+            // Still tiny after the bias (only FSCALE gets here): a signed zero with PE and
+            // C1 clear, whatever the rounding control (as measured).
+            env.flags |= kExPrecision;
+            env.c1 = false;
+            return Packed{sign, f.emin, 0};
         }
         sig = shift_right_jam(sig, f.emin - e);
         Rounded r = round_sig(sign, f.emin, sig, f.p, env.rc);
@@ -258,7 +264,11 @@ Packed round_pack(bool sign, int32_t e, U128 sig, Fmt f, Env& env)
             env.c1 = r.up;
             int32_t ex = r.exp - kWrapBias;
             if (ex <= f.emax) return Packed{sign, ex, r.sig};
-            // Still huge after the bias (only FSCALE gets here): the masked response.
+            // Still huge after the bias (only FSCALE gets here): a signed infinity with PE and
+            // C1 set, whatever the rounding control (as measured).
+            env.flags |= kExPrecision;
+            env.c1 = true;
+            return Packed{sign, f.emax + 1, kIntBit};
         }
         env.flags |= kExOverflow | kExPrecision;
         bool to_inf = (env.rc & 3) == kRoundNearest || ((env.rc & 3) == kRoundUp && !sign) ||

@@ -3,8 +3,10 @@
 // Design decisions:
 // - The arithmetic is cpu/fpu/f80 (pure functions, bit-exact); this file is the machine around
 //   it: the register stack and its tags, FSW/FCW, the stack-fault rules, exception pending and
-//   signalling, the instruction/operand pointers and the memory images (FSTENV/FSAVE in their
-//   four layouts, FXSAVE).
+//   signalling and the instruction/operand pointers. The control and state instructions
+//   (FNINIT, FNCLEX, FLDCW, FNSTCW, FNSTSW, FNSTENV/FLDENV, FNSAVE/FRSTOR, FXSAVE/FXRSTOR) and
+//   their memory images are in x87_env.cpp; the helpers both files use are in x87_internal.h.
+//   The opcode slots below dispatch to both, and register_x87() is the one registration.
 // - One handler per (opcode, ModRM.reg) slot. Memory and register forms share the slot, so each
 //   handler splits on kfMem; register forms of D9/DB/DE/DF that hold several instructions
 //   dispatch on ModRM.rm. The decoder hands over the whole ModRM byte in `imm` (it goes into FOP).
@@ -23,185 +25,13 @@
 // - FIP/FCS/FOP/FDP/FDS are recorded for every non-control instruction (control ones: FNINIT,
 //   FNCLEX, FLDCW, FNSTCW, FNSTSW, FLDENV, FNSTENV, FRSTOR, FNSAVE, FXSAVE, FXRSTOR, WAIT).
 //   FIP holds the offset and FCS the selector; the real-mode layouts store CS * 16 + offset.
-#include <cstring>
-
-#include "cpu/fpu/f80.h"
-#include "cpu/ops/ops.h"
+#include "cpu/ops/x87_internal.h"
 
 namespace vx86::cpu::ops {
 
+namespace x87 {
+
 namespace {
-
-using fpu::Env;
-using fpu::F80;
-
-constexpr uint16_t kC0 = 1u << 8, kC1 = 1u << 9, kC2 = 1u << 10, kC3 = 1u << 14;
-constexpr uint16_t kCc = kC0 | kC1 | kC2 | kC3;
-constexpr uint16_t kSFault = 1u << 6, kES = 1u << 7, kBusy = 1u << 15;
-constexpr uint16_t kIE = fpu::kExInvalid;
-
-// ---- the register stack ----
-
-unsigned top(const X87State& f) { return (f.fsw >> 11) & 7; }
-void set_top(X87State& f, unsigned t) { f.fsw = uint16_t((f.fsw & ~(7u << 11)) | ((t & 7) << 11)); }
-unsigned phys(const X87State& f, unsigned i) { return (top(f) + i) & 7; }
-bool empty(const X87State& f, unsigned i) { return !((f.ftw >> phys(f, i)) & 1); }
-F80 get(const X87State& f, unsigned i) {
-    const X87Reg& r = f.r[phys(f, i)];
-    return F80{r.sig, r.se};
-}
-void put(X87State& f, unsigned i, F80 v) {
-    unsigned p = phys(f, i);
-    f.r[p].sig = v.sig;
-    f.r[p].se = v.se;
-    f.ftw = uint8_t(f.ftw | (1u << p));
-}
-void push(X87State& f, F80 v) {
-    set_top(f, top(f) - 1);
-    put(f, 0, v);
-}
-void pop(X87State& f) {
-    f.ftw = uint8_t(f.ftw & ~(1u << phys(f, 0)));
-    set_top(f, top(f) + 1);
-}
-void set_cc(X87State& f, uint16_t bits) { f.fsw = uint16_t((f.fsw & ~kCc) | bits); }
-void set_c1(X87State& f, bool v) { f.fsw = uint16_t((f.fsw & ~kC1) | (v ? kC1 : 0)); }
-void update_es(X87State& f) {
-    if (f.fsw & ~f.fcw & fpu::kExAll) f.fsw |= kES | kBusy;
-    else f.fsw &= uint16_t(~(kES | kBusy));
-}
-// Exceptions and C1 of an operation into FSW.
-void apply(X87State& f, const Env& e) {
-    f.fsw |= e.flags & fpu::kExAll;
-    set_c1(f, e.c1);
-}
-bool im_masked(const X87State& f) { return f.fcw & kIE; }
-// Stack faults: IE + SF with C1 telling overflow (1) from underflow (0). True when masked (the
-// caller then writes the indefinite).
-bool underflow(X87State& f) {
-    f.fsw |= kIE | kSFault;
-    set_c1(f, false);
-    return im_masked(f);
-}
-bool overflow(X87State& f) {
-    f.fsw |= kIE | kSFault;
-    set_c1(f, true);
-    return im_masked(f);
-}
-Env env_of(const X87State& f) { return Env::from_fcw(f.fcw); }
-
-// Full two-bit tag of physical register p: 00 valid, 01 zero, 10 special, 11 empty.
-unsigned full_tag(const X87State& f, unsigned p) {
-    if (!((f.ftw >> p) & 1)) return 3;
-    const X87Reg& r = f.r[p];
-    unsigned e = r.se & 0x7FFF;
-    if (e == 0x7FFF) return 2;
-    if (e == 0) return r.sig == 0 ? 1 : 2;
-    return (r.sig >> 63) ? 0 : 2;
-}
-uint16_t tag_word(const X87State& f) {
-    uint16_t t = 0;
-    for (unsigned p = 0; p < 8; ++p) t = uint16_t(t | (full_tag(f, p) << (2 * p)));
-    return t;
-}
-uint8_t abridged_from_full(uint16_t tw) {
-    uint8_t a = 0;
-    for (unsigned p = 0; p < 8; ++p)
-        if (((tw >> (2 * p)) & 3) != 3) a = uint8_t(a | (1u << p));
-    return a;
-}
-
-void init_fpu(X87State& f) {
-    f.fcw = 0x037F;
-    f.fsw = 0;
-    f.ftw = 0;
-    f.fop = 0;
-    f.fip = f.fdp = 0;
-    f.fcs = f.fds = 0;
-}
-
-// ---- entry checks ----
-
-void check_nm(Cpu& c) {
-    if (c.s.cr[0] & (kCr0EM | kCr0TS)) c.fault(kNM);
-}
-// A waiting instruction meets a pending unmasked exception.
-void check_pending(Cpu& c) {
-    if (!(c.s.fpu.fsw & kES)) return;
-    if (c.s.cr[0] & kCr0NE) c.fault(kMF);
-    c.set_ferr(true);
-    c.end_block();  // let the IRQ13 the machine raises in at the next boundary
-}
-void enter_wait(Cpu& c) {
-    check_nm(c);
-    check_pending(c);
-}
-// Records the instruction (and operand) pointers of a non-control instruction.
-void record(Cpu& c, const DecodedInsn& i) {
-    X87State& f = c.s.fpu;
-    f.fip = uint32_t(c.s.eip);
-    f.fcs = c.s.seg[CS].sel;
-    f.fop = uint16_t(((i.opcode & 7u) << 8) | (i.imm & 0xFF));
-    if (i.flags & kfMem) {
-        f.fdp = c.ea(i);
-        f.fds = c.s.seg[i.seg].sel;
-    }
-}
-
-// ---- memory operands ----
-
-uint32_t off_at(const DecodedInsn& i, uint32_t base, unsigned k) {
-    uint32_t a = base + k;
-    return (i.flags & kfAddr32) ? a : (a & 0xFFFF);
-}
-void read_bytes(Cpu& c, const DecodedInsn& i, uint32_t off, uint8_t* out, unsigned n) {
-    c.check_read(i.seg, off, n);
-    unsigned k = 0;
-    for (; k + 4 <= n; k += 4) {
-        uint32_t v = c.read<32>(i.seg, off_at(i, off, k));
-        std::memcpy(out + k, &v, 4);
-    }
-    for (; k + 2 <= n; k += 2) {
-        uint16_t v = uint16_t(c.read<16>(i.seg, off_at(i, off, k)));
-        std::memcpy(out + k, &v, 2);
-    }
-}
-// Segment and page checks for a store of n bytes, before anything is committed.
-void check_store(Cpu& c, const DecodedInsn& i, uint32_t off, unsigned n) {
-    c.check_write(i.seg, off, n);
-    if (c.paging()) c.probe_write_lin(c.s.seg[i.seg].base + off, n);
-}
-void write_bytes(Cpu& c, const DecodedInsn& i, uint32_t off, const uint8_t* in, unsigned n) {
-    unsigned k = 0;
-    for (; k + 4 <= n; k += 4) {
-        uint32_t v;
-        std::memcpy(&v, in + k, 4);
-        c.write<32>(i.seg, off_at(i, off, k), v);
-    }
-    for (; k + 2 <= n; k += 2) {
-        uint16_t v;
-        std::memcpy(&v, in + k, 2);
-        c.write<16>(i.seg, off_at(i, off, k), v);
-    }
-}
-void put_f80(uint8_t* p, F80 v) {
-    std::memcpy(p, &v.sig, 8);
-    std::memcpy(p + 8, &v.se, 2);
-}
-F80 get_f80(const uint8_t* p) {
-    F80 v;
-    std::memcpy(&v.sig, p, 8);
-    std::memcpy(&v.se, p + 8, 2);
-    return v;
-}
-template <typename T>
-T load_le(const uint8_t* p) {
-    T v;
-    std::memcpy(&v, p, sizeof v);
-    return v;
-}
-template <typename T>
-void store_le(uint8_t* p, T v) { std::memcpy(p, &v, sizeof v); }
 
 // Memory operand kinds of the arithmetic rows.
 enum class MemKind : uint8_t { kF32, kF64, kI16, kI32 };
@@ -439,9 +269,12 @@ void fst_mem(Cpu& c, const DecodedInsn& i) {
         if constexpr (K == StoreKind::kF32) store_le(b, fpu::to_f32(v, e));
         else if constexpr (K == StoreKind::kF64) store_le(b, fpu::to_f64(v, e));
         else if constexpr (K == StoreKind::kF80) put_f80(b, v);
-        else if constexpr (K == StoreKind::kI16) store_le(b, uint16_t(fpu::to_int(v, 16, false, e)));
-        else if constexpr (K == StoreKind::kI32) store_le(b, uint32_t(fpu::to_int(v, 32, false, e)));
-        else if constexpr (K == StoreKind::kI64) store_le(b, uint64_t(fpu::to_int(v, 64, false, e)));
+        else if constexpr (K == StoreKind::kI16)
+            store_le(b, uint16_t(fpu::to_int(v, 16, false, e)));
+        else if constexpr (K == StoreKind::kI32)
+            store_le(b, uint32_t(fpu::to_int(v, 32, false, e)));
+        else if constexpr (K == StoreKind::kI64)
+            store_le(b, uint64_t(fpu::to_int(v, 64, false, e)));
         else fpu::to_bcd(v, e, b);
         if (!empty(f, 0)) apply(f, e);
         if (e.unmasked_fault) do_store = false;
@@ -656,11 +489,13 @@ void unary_fn(Cpu& c, const DecodedInsn& i, Fn fn) {
             F80 r = fpu::prem(a, b, fn == Fn::kPrem1, e, q, c2);
             f.fsw |= e.flags & fpu::kExAll;
             const fpu::Class rc = fpu::classify(r);
-            if ((e.flags & kIE) || rc == fpu::Class::kQNaN || rc == fpu::Class::kSNaN) {
-                // No remainder (NaN, infinity, zero divisor): C2 and C1 clear, C0/C3 kept.
+            if ((e.flags & kIE) || e.unmasked_fault || rc == fpu::Class::kQNaN ||
+                rc == fpu::Class::kSNaN) {
+                // No remainder (NaN, infinity, zero divisor, or an unmasked DE that stops the
+                // operation): C2 and C1 clear, C0/C3 kept (as measured).
                 f.fsw &= uint16_t(~(kC2 | kC1));
                 if (!e.unmasked_fault) put(f, 0, r);
-            } else if (!e.unmasked_fault) {
+            } else {
                 put(f, 0, r);
                 uint16_t cc = c2 ? kC2 : 0;
                 if (!c2) {
@@ -704,167 +539,6 @@ void fld_const(Cpu& c, const DecodedInsn& i, fpu::Const k) {
         push(f, fpu::load_const(k, uint8_t((f.fcw >> 10) & 3)));
     }
     update_es(f);
-}
-
-// ---- control ----
-
-void fnclex(Cpu& c) {
-    c.s.fpu.fsw &= uint16_t(~(0xFFu | kBusy));
-    c.set_ferr(false);
-}
-void fninit(Cpu& c) {
-    init_fpu(c.s.fpu);
-    c.set_ferr(false);
-}
-
-// FLDCW m16 (D9 /5). Bit 6 reads as 1, bits 13-15 as 0.
-void fldcw(Cpu& c, const DecodedInsn& i) {
-    enter_wait(c);
-    uint16_t v = uint16_t(c.read<16>(i.seg, c.ea(i)));
-    X87State& f = c.s.fpu;
-    f.fcw = uint16_t((v & 0x1F3F) | 0x40);
-    update_es(f);
-}
-
-// The FSTENV/FLDENV image: 14 bytes (16-bit operand size) or 28; protected-mode layout in
-// protected mode, the real-mode one (linear pointers, FOP) in real and virtual-8086 mode.
-unsigned env_bytes(const DecodedInsn& i) { return (i.flags & kfOp32) ? 28 : 14; }
-
-void store_env(Cpu& c, const DecodedInsn& i, uint8_t* b) {
-    const X87State& f = c.s.fpu;
-    const bool op32 = i.flags & kfOp32, real = !c.pm();
-    const uint16_t tw = tag_word(f);
-    const uint32_t ip_lin = (uint32_t(f.fcs) << 4) + f.fip, dp_lin = (uint32_t(f.fds) << 4) + f.fdp;
-    if (op32) {
-        std::memset(b, 0xFF, 28);
-        store_le<uint16_t>(b + 0, f.fcw);
-        store_le<uint16_t>(b + 4, f.fsw);
-        store_le<uint16_t>(b + 8, tw);
-        if (real) {
-            store_le<uint16_t>(b + 12, uint16_t(ip_lin));
-            store_le<uint32_t>(b + 16, ((ip_lin >> 16) << 12) | (f.fop & 0x7FF));
-            store_le<uint16_t>(b + 20, uint16_t(dp_lin));
-            store_le<uint32_t>(b + 24, (dp_lin >> 16) << 12);
-        } else {
-            store_le<uint32_t>(b + 12, f.fip);
-            store_le<uint32_t>(b + 16, f.fcs | (uint32_t(f.fop & 0x7FF) << 16));
-            store_le<uint32_t>(b + 20, f.fdp);
-            store_le<uint16_t>(b + 24, f.fds);
-        }
-    } else {
-        store_le<uint16_t>(b + 0, f.fcw);
-        store_le<uint16_t>(b + 2, f.fsw);
-        store_le<uint16_t>(b + 4, tw);
-        if (real) {
-            store_le<uint16_t>(b + 6, uint16_t(ip_lin));
-            store_le<uint16_t>(b + 8, uint16_t(((ip_lin >> 16) & 0xF) << 12 | (f.fop & 0x7FF)));
-            store_le<uint16_t>(b + 10, uint16_t(dp_lin));
-            store_le<uint16_t>(b + 12, uint16_t(((dp_lin >> 16) & 0xF) << 12));
-        } else {
-            store_le<uint16_t>(b + 6, uint16_t(f.fip));
-            store_le<uint16_t>(b + 8, f.fcs);
-            store_le<uint16_t>(b + 10, uint16_t(f.fdp));
-            store_le<uint16_t>(b + 12, f.fds);
-        }
-    }
-}
-
-void load_env(Cpu& c, const DecodedInsn& i, const uint8_t* b) {
-    X87State& f = c.s.fpu;
-    const bool op32 = i.flags & kfOp32, real = !c.pm();
-    const unsigned w = op32 ? 4 : 2;
-    f.fcw = uint16_t((load_le<uint16_t>(b) & 0x1F3F) | 0x40);
-    f.fsw = load_le<uint16_t>(b + w);
-    f.ftw = abridged_from_full(load_le<uint16_t>(b + 2 * w));
-    if (op32) {
-        if (real) {
-            uint32_t hi = load_le<uint32_t>(b + 16);
-            f.fip = load_le<uint16_t>(b + 12) | ((hi >> 12) & 0xFFFF) << 16;
-            f.fop = uint16_t(hi & 0x7FF);
-            f.fdp = load_le<uint16_t>(b + 20) | ((load_le<uint32_t>(b + 24) >> 12) & 0xFFFF) << 16;
-            f.fcs = f.fds = 0;
-        } else {
-            f.fip = load_le<uint32_t>(b + 12);
-            uint32_t cs = load_le<uint32_t>(b + 16);
-            f.fcs = uint16_t(cs);
-            f.fop = uint16_t((cs >> 16) & 0x7FF);
-            f.fdp = load_le<uint32_t>(b + 20);
-            f.fds = load_le<uint16_t>(b + 24);
-        }
-    } else {
-        if (real) {
-            uint16_t hi = load_le<uint16_t>(b + 8);
-            f.fip = load_le<uint16_t>(b + 6) | uint32_t(hi >> 12) << 16;
-            f.fop = uint16_t(hi & 0x7FF);
-            f.fdp = load_le<uint16_t>(b + 10) | uint32_t(load_le<uint16_t>(b + 12) >> 12) << 16;
-            f.fcs = f.fds = 0;
-        } else {
-            f.fip = load_le<uint16_t>(b + 6);
-            f.fcs = load_le<uint16_t>(b + 8);
-            f.fdp = load_le<uint16_t>(b + 10);
-            f.fds = load_le<uint16_t>(b + 12);
-        }
-    }
-    update_es(f);
-    if (!(f.fsw & kES)) c.set_ferr(false);
-}
-
-// FNSTENV (D9 /6): stores the environment, then masks every exception.
-void fnstenv(Cpu& c, const DecodedInsn& i) {
-    check_nm(c);
-    const unsigned n = env_bytes(i);
-    const uint32_t off = c.ea(i);
-    check_store(c, i, off, n);
-    uint8_t b[28];
-    store_env(c, i, b);
-    write_bytes(c, i, off, b, n);
-    c.s.fpu.fcw |= fpu::kExAll;
-    update_es(c.s.fpu);
-}
-// FLDENV (D9 /4).
-void fldenv(Cpu& c, const DecodedInsn& i) {
-    enter_wait(c);
-    const unsigned n = env_bytes(i);
-    uint8_t b[28];
-    read_bytes(c, i, c.ea(i), b, n);
-    load_env(c, i, b);
-}
-// FNSAVE (DD /6): environment plus ST(0)..ST(7), then FNINIT.
-void fnsave(Cpu& c, const DecodedInsn& i) {
-    check_nm(c);
-    const unsigned n = env_bytes(i);
-    const uint32_t off = c.ea(i);
-    check_store(c, i, off, n + 80);
-    uint8_t b[108];
-    store_env(c, i, b);
-    for (unsigned k = 0; k < 8; ++k) put_f80(b + n + 10 * k, get(c.s.fpu, k));
-    write_bytes(c, i, off, b, n + 80);
-    fninit(c);
-}
-// FRSTOR (DD /4).
-void frstor(Cpu& c, const DecodedInsn& i) {
-    enter_wait(c);
-    const unsigned n = env_bytes(i);
-    uint8_t b[108];
-    read_bytes(c, i, c.ea(i), b, n + 80);
-    load_env(c, i, b);
-    X87State& f = c.s.fpu;
-    for (unsigned k = 0; k < 8; ++k) {
-        F80 v = get_f80(b + n + 10 * k);
-        X87Reg& r = f.r[phys(f, k)];
-        r.sig = v.sig;
-        r.se = v.se;
-    }
-}
-
-// FNSTSW m16 (DD /7), FNSTCW m16 (D9 /7).
-void fnstsw_m(Cpu& c, const DecodedInsn& i) {
-    check_nm(c);
-    c.write<16>(i.seg, c.ea(i), c.s.fpu.fsw);
-}
-void fnstcw(Cpu& c, const DecodedInsn& i) {
-    check_nm(c);
-    c.write<16>(i.seg, c.ea(i), c.s.fpu.fcw);
 }
 
 void fnop(Cpu& c, const DecodedInsn& i) {
@@ -1032,11 +706,7 @@ void df(Cpu& c, const DecodedInsn& i) {
         case 1: return fxch(c, i);         // FXCH7
         case 2: case 3: return fst_reg(c, i, true);  // FSTP8, FSTP9
         case 4:
-            if (i.rm == 0) {  // FNSTSW AX
-                check_nm(c);
-                c.set_r16(EAX, c.s.fpu.fsw);
-                return;
-            }
+            if (i.rm == 0) return fnstsw_ax(c);
             ud(c);
         case 5:
             if (p6) return comi(c, i, true, true);
@@ -1054,70 +724,12 @@ void fwait(Cpu& c, const DecodedInsn&) {
     check_pending(c);
 }
 
-// ---- FXSAVE/FXRSTOR (0F AE /0, /1): the 512-byte image ----
-
-constexpr uint32_t kMxcsrMask = 0x0000FFBF;
-constexpr unsigned kFxWritten = 288;  // legacy header, ST0-ST7, XMM0-XMM7; the rest is untouched
-
-void fx_prologue(Cpu& c, const DecodedInsn& i) {
-    if (!(i.flags & kfMem)) c.fault(kUD);
-    check_nm(c);
-    if ((c.s.seg[i.seg].base + c.ea(i)) & 15) c.fault(kGP, 0);
-}
-
-void fxsave(Cpu& c, const DecodedInsn& i) {
-    fx_prologue(c, i);
-    const uint32_t off = c.ea(i);
-    c.check_write(i.seg, off, 512);
-    if (c.paging()) c.probe_write_lin(c.s.seg[i.seg].base + off, kFxWritten);
-    const X87State& f = c.s.fpu;
-    uint8_t b[kFxWritten] = {};
-    store_le<uint16_t>(b + 0, f.fcw);
-    store_le<uint16_t>(b + 2, f.fsw);
-    b[4] = f.ftw;
-    store_le<uint16_t>(b + 6, f.fop);
-    store_le<uint32_t>(b + 8, f.fip);
-    store_le<uint16_t>(b + 12, f.fcs);
-    store_le<uint32_t>(b + 16, f.fdp);
-    store_le<uint16_t>(b + 20, f.fds);
-    store_le<uint32_t>(b + 24, f.mxcsr);
-    store_le<uint32_t>(b + 28, kMxcsrMask);
-    for (unsigned k = 0; k < 8; ++k) put_f80(b + 32 + 16 * k, get(f, k));
-    // 160-287: XMM0-XMM7, zero until the SSE state exists.
-    write_bytes(c, i, off, b, kFxWritten);
-}
-
-void fxrstor(Cpu& c, const DecodedInsn& i) {
-    fx_prologue(c, i);
-    const uint32_t off = c.ea(i);
-    c.check_read(i.seg, off, 512);
-    uint8_t b[160];
-    read_bytes(c, i, off, b, sizeof b);
-    uint32_t mxcsr = load_le<uint32_t>(b + 24);
-    if (mxcsr & ~kMxcsrMask) c.fault(kGP, 0);
-    X87State& f = c.s.fpu;
-    f.fcw = uint16_t((load_le<uint16_t>(b) & 0x1F3F) | 0x40);
-    f.fsw = load_le<uint16_t>(b + 2);
-    f.ftw = b[4];
-    f.fop = uint16_t(load_le<uint16_t>(b + 6) & 0x7FF);
-    f.fip = load_le<uint32_t>(b + 8);
-    f.fcs = load_le<uint16_t>(b + 12);
-    f.fdp = load_le<uint32_t>(b + 16);
-    f.fds = load_le<uint16_t>(b + 20);
-    f.mxcsr = mxcsr;
-    for (unsigned k = 0; k < 8; ++k) {
-        F80 v = get_f80(b + 32 + 16 * k);
-        X87Reg& r = f.r[phys(f, k)];
-        r.sig = v.sig;
-        r.se = v.se;
-    }
-    update_es(f);
-    if (!(f.fsw & kES)) c.set_ferr(false);
-}
-
 }  // namespace
 
+}  // namespace x87
+
 void register_x87(OpTable& t, const ModelTraits& m) {
+    using namespace x87;
     if (!m.has_fpu) return;  // system.cpp's ESC/WAIT without a coprocessor stay
     t.op(0xD8, d8);
     t.op(0xD9, d9);

@@ -17,7 +17,8 @@
 //   a few loads, and 1-5 units.
 // - Unmasked exceptions: a case with unmasked exceptions has exactly one unit, and everything
 //   after it is no-wait (FNSTSW, FNSTCW, FNSAVE), so the host never takes SIGFPE; the pending
-//   state itself (ES, B) is compared through FSW.
+//   state itself (ES, B) is compared through FSW. Half of them run FXAM first (it raises
+//   nothing), so the unit meets nonzero condition codes.
 // - Transcendentals (FSIN FCOS FSINCOS FPTAN FPATAN F2XM1 FYL2X FYL2XP1) only end a case and
 //   only on operands in the ranges both vendors reduce identically; registers are compared within
 //   one unit in the last place and C1 (the rounding direction) is not compared. Cases within
@@ -352,6 +353,12 @@ Case Gen::make(unsigned index) {
     unsigned loads = rnd(5);
     for (unsigned k = 0; k < loads; ++k) c.lines.push_back(fmt("fld tword [%s]", konst(c, f80_value()).c_str()));
     unsigned units = unmasked ? 1 : 1 + rnd(5);
+    // FXAM raises nothing, so an unmasked case may start with it: the unit then meets
+    // nonzero condition codes (what an instruction stopped by an exception keeps or clears).
+    if (unmasked && chance(50)) {
+        c.lines.push_back("fxam");
+        c.classes.push_back("fxam");
+    }
     for (unsigned k = 0; k < units; ++k) unit(c);
     // Unmasked DE on FLD m32/m64: the SDM keeps the stack unchanged, AMD hosts load anyway.
     if (unmasked && (c.classes.back() == "fld m32" || c.classes.back() == "fld m64")) {

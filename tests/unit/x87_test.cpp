@@ -306,7 +306,8 @@ TEST_CASE("#NM: CR0.EM and CR0.TS trap x87 instructions; WAIT only with TS and M
     }
 }
 
-TEST_CASE("an unmasked exception is raised as #MF by the next waiting instruction when CR0.NE = 1") {
+TEST_CASE(
+    "an unmasked exception is raised as #MF by the next waiting instruction when CR0.NE = 1") {
     Machine m;
     m.c.s.cr[0] |= cpu::kCr0NE;
     m.wr(0x100, 2, 0x037B);  // ZE unmasked
@@ -361,6 +362,38 @@ TEST_CASE("stack overflow and underflow: IE + SF, C1 tells which, masked respons
     CHECK(x.st(0).sig == kOneSig);
 }
 
+TEST_CASE("FPREM/FPREM1 stopped by an unmasked DE: C2 and C1 clear, C3 and C0 kept") {
+    // Captured from the x87: a negative pseudo-denormal dividend (8000:F000000000000000h) by
+    // 1.0 with only DE unmasked. FXAM first sets C3 C2 C1 C0 = 1110 (denormal, negative).
+    for (uint8_t op : {0xF8, 0xF5}) {  // FPREM D9 F8, FPREM1 D9 F5
+        CAPTURE(op);
+        Machine m;
+        m.wr(0x100, 2, 0x037D);  // DE unmasked
+        m.wr(0x110, 4, 0);
+        m.wr(0x114, 4, 0xF0000000u);
+        m.wr(0x118, 2, 0x8000);
+        // FNINIT; FLDCW [100h]; FLD1; FLD TBYTE [110h]; FXAM; FPREM(1)
+        auto code = cat({kFninit, m16(0xD9, 5, 0x100), kFld1, m16(0xDB, 5, 0x110),
+                         {0xD9, 0xE5}, {0xD9, op}});
+        REQUIRE(m.run(code) == -1);
+        CHECK((m.fsw() & (kC3 | kC2 | kC1 | kC0)) == kC3);
+        CHECK((m.fsw() & 0xBF) == (kES | 0x02));  // DE pending, nothing else
+        CHECK(m.st(0).se == 0x8000);              // the dividend is unchanged
+        CHECK(m.st(0).sig == 0xF000000000000000ull);
+        // Masked, the quotient bits are computed: -1.875 * 2^-16382 / 1 -> 0, remainder
+        // normalized to 8001:F000000000000000h, C3 C2 C1 C0 = 0000.
+        Machine k;
+        k.wr(0x100, 2, 0x037F);
+        k.wr(0x110, 4, 0);
+        k.wr(0x114, 4, 0xF0000000u);
+        k.wr(0x118, 2, 0x8000);
+        REQUIRE(k.run(code) == -1);
+        CHECK((k.fsw() & (kC3 | kC2 | kC1 | kC0)) == 0);
+        CHECK(k.st(0).se == 0x8001);
+        CHECK(k.st(0).sig == 0xF000000000000000ull);
+    }
+}
+
 TEST_CASE("FCOMI/FUCOMI set ZF, PF, CF and clear OF, SF, AF; FCOMIP pops") {
     const uint32_t all = cpu::kCF | cpu::kPF | cpu::kAF | cpu::kZF | cpu::kSF | cpu::kOF;
     auto flags_after = [&](std::vector<uint8_t> loads, std::vector<uint8_t> op) {
@@ -388,10 +421,11 @@ TEST_CASE("FCMOVB/FCMOVNB move ST(i) to ST(0) by CF") {
         CAPTURE(cf);
         Machine m;
         // FNINIT; FLD1; FLDZ; STC/CLC; FCMOVB ST(0), ST(1)
-        REQUIRE(m.run(cat({kFninit, kFld1, kFldz, {uint8_t(cf ? 0xF9 : 0xF8)}, {0xDA, 0xC1}})) == -1);
+        const std::vector<uint8_t> setc{uint8_t(cf ? 0xF9 : 0xF8)};  // STC / CLC
+        REQUIRE(m.run(cat({kFninit, kFld1, kFldz, setc, {0xDA, 0xC1}})) == -1);
         CHECK(m.st(0).sig == (cf ? kOneSig : 0));
         Machine n;
-        REQUIRE(n.run(cat({kFninit, kFld1, kFldz, {uint8_t(cf ? 0xF9 : 0xF8)}, {0xDB, 0xC1}})) == -1);
+        REQUIRE(n.run(cat({kFninit, kFld1, kFldz, setc, {0xDB, 0xC1}})) == -1);
         CHECK(n.st(0).sig == (cf ? 0 : kOneSig));
     }
 }
@@ -424,13 +458,16 @@ TEST_CASE("MMX saturating arithmetic and packs") {
     m.w64(kDataReal + 0x100, 0x7FFF8000FFFF0001ull);  // mm0 words: 0001 FFFF 8000 7FFF
     m.w64(kDataReal + 0x108, 0x0001FFFF00010001ull);  // mm1 words: 0001 0001 FFFF 0001
     auto movq = [](unsigned reg, uint16_t a) {
-        return std::vector<uint8_t>{0x0F, 0x6F, uint8_t(0x06 | reg << 3), uint8_t(a), uint8_t(a >> 8)};
+        return std::vector<uint8_t>{0x0F, 0x6F, uint8_t(0x06 | reg << 3), uint8_t(a),
+                                    uint8_t(a >> 8)};
     };
     auto storeq = [](unsigned reg, uint16_t a) {
-        return std::vector<uint8_t>{0x0F, 0x7F, uint8_t(0x06 | reg << 3), uint8_t(a), uint8_t(a >> 8)};
+        return std::vector<uint8_t>{0x0F, 0x7F, uint8_t(0x06 | reg << 3), uint8_t(a),
+                                    uint8_t(a >> 8)};
     };
     // PADDSW mm0, mm1 (0F ED C1): 0001+0001=0002, FFFF+0001=0000, 8000+FFFF=8000 (sat), 7FFF+1=7FFF
-    REQUIRE(m.run(cat({movq(0, 0x100), movq(1, 0x108), {0x0F, 0xED, 0xC1}, storeq(0, 0x200)})) == -1);
+    REQUIRE(m.run(cat({movq(0, 0x100), movq(1, 0x108), {0x0F, 0xED, 0xC1}, storeq(0, 0x200)})) ==
+            -1);
     CHECK(m.rd64(0x200) == 0x7FFF800000000002ull);
     // PADDUSB, PSUBUSB
     Machine u;
@@ -444,14 +481,16 @@ TEST_CASE("MMX saturating arithmetic and packs") {
     Machine p;
     p.w64(kDataReal + 0x100, 0x8000007FFF800100ull);  // 0100 FF80 007F 8000
     p.w64(kDataReal + 0x108, 0xFFFF7FFF00000080ull);  // 0080 0000 7FFF FFFF
-    REQUIRE(p.run(cat({movq(0, 0x100), movq(1, 0x108), {0x0F, 0x63, 0xC1}, storeq(0, 0x200)})) == -1);
+    REQUIRE(p.run(cat({movq(0, 0x100), movq(1, 0x108), {0x0F, 0x63, 0xC1}, storeq(0, 0x200)})) ==
+            -1);
     // bytes: 7F 80 7F 80 | 7F 00 7F FF
     CHECK(p.rd64(0x200) == 0xFF7F007F807F807Full);
     // PMADDWD: (2*3 + -4*5), (8000h*8000h*2 wraps to 80000000h)
     Machine w;
     w.w64(kDataReal + 0x100, 0x80008000FFFC0002ull);
     w.w64(kDataReal + 0x108, 0x8000800000050003ull);
-    REQUIRE(w.run(cat({movq(0, 0x100), movq(1, 0x108), {0x0F, 0xF5, 0xC1}, storeq(0, 0x200)})) == -1);
+    REQUIRE(w.run(cat({movq(0, 0x100), movq(1, 0x108), {0x0F, 0xF5, 0xC1}, storeq(0, 0x200)})) ==
+            -1);
     CHECK(w.rd64(0x200) == 0x80000000FFFFFFF2ull);
 }
 
@@ -467,5 +506,6 @@ TEST_CASE("models: no FPU on the 286, no MMX on the 486; CPUID reports FPU, MMX,
     CHECK(b2.run({0x0F, 0x6E, 0xC0}) == cpu::kUD);
     Machine p(false, cpu::CpuModel::kP6);
     REQUIRE(p.run({0x66, 0xB8, 1, 0, 0, 0, 0x0F, 0xA2}) == -1);  // mov eax, 1; CPUID
-    CHECK((p.c.r32(cpu::EDX) & ((1u << 0) | (1u << 23) | (1u << 24))) == ((1u << 0) | (1u << 23) | (1u << 24)));
+    const uint32_t fpu_mmx_fxsr = (1u << 0) | (1u << 23) | (1u << 24);
+    CHECK((p.c.r32(cpu::EDX) & fpu_mmx_fxsr) == fpu_mmx_fxsr);
 }

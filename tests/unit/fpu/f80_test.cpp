@@ -122,6 +122,34 @@ TEST_CASE("f80: unmasked exceptions (SDM 8.5)")
         Env z = Env::from_fcw(make_cw(kPrec24, kRoundZero));
         CHECK(mul(max_normal, two, z) == mk(0x7FFE, 0xFFFFFF0000000000ull));
     }
+    SUBCASE("FSCALE beyond the biased range (captured from the x87)")
+    {
+        // 1.5 * 2^40960: 0x3FFF + 40960 - 24576 = 0x7FFF is still too large: a signed infinity
+        // with C1 = 1 and PE under every rounding mode (here toward zero and down).
+        const F80 x = mk(0x3FFF, 0xC000000000000001ull);
+        for (uint8_t rc : {kRoundNearest, kRoundDown, kRoundUp, kRoundZero}) {
+            CAPTURE(rc);
+            Env o = Env::from_fcw(make_cw(kPrec64, rc, kExAll & ~kExOverflow));
+            CHECK(scale(chs(x), mk(0x400E, 0xA000000000000000ull), o) == f80_inf(true));
+            CHECK(o.flags == (kExOverflow | kExPrecision));
+            CHECK(o.c1);
+            // One below the limit (2^40959): the biased result 0x7FFE, exact.
+            Env k = Env::from_fcw(make_cw(kPrec64, rc, kExAll & ~kExOverflow));
+            CHECK(scale(x, mk(0x400E, 0x9FFF000000000000ull), k) == mk(0x7FFE, x.sig));
+            CHECK(k.flags == kExOverflow);
+            CHECK_FALSE(k.c1);
+            // 1.5 * 2^-40959: 0x3FFF - 40959 + 24576 = 0 is still tiny: a signed zero, C1 = 0.
+            Env u = Env::from_fcw(make_cw(kPrec64, rc, kExAll & ~kExUnderflow));
+            CHECK(scale(x, mk(0xC00E, 0x9FFF000000000000ull), u) == f80_zero(false));
+            CHECK(u.flags == (kExUnderflow | kExPrecision));
+            CHECK_FALSE(u.c1);
+            // 2^-40958 is the last one the bias brings back: exponent 1, no PE.
+            Env v = Env::from_fcw(make_cw(kPrec64, rc, kExAll & ~kExUnderflow));
+            CHECK(scale(chs(x), mk(0xC00E, 0x9FFE000000000000ull), v) == mk(0x8001, x.sig));
+            CHECK(v.flags == kExUnderflow);
+            CHECK_FALSE(u.unmasked_fault);
+        }
+    }
     SUBCASE("stores to memory store nothing on unmasked OE/UE")
     {
         Env e = Env::from_fcw(make_cw(kPrec64, kRoundNearest, kExAll & ~kExOverflow));
