@@ -31,6 +31,7 @@
 // - Everything here is integer arithmetic on unsigned __int128, so results are identical on
 //   every host; nothing reads or changes the host's floating-point state.
 #include "cpu/fpu/f80.h"
+#include "cpu/fpu/u128.h"
 
 #include <bit>
 
@@ -38,28 +39,15 @@ namespace vx86::cpu::fpu {
 
 namespace {
 
-__extension__ typedef unsigned __int128 U128;
+using detail::U128;
 
 constexpr uint64_t kIntBit = 1ull << 63;
 constexpr uint64_t kQuietBit = 1ull << 62;
 constexpr int32_t kMaxExp = 0x7FFE;      // largest biased exponent of a finite F80
 constexpr int32_t kWrapBias = 24576;     // exponent adjustment of unmasked OE/UE results
 
-int clz128(U128 v)
-{
-    uint64_t hi = static_cast<uint64_t>(v >> 64);
-    if (hi) return std::countl_zero(hi);
-    return 64 + std::countl_zero(static_cast<uint64_t>(v));
-}
-
-// Right shift keeping a sticky bit for everything shifted out.
-U128 shift_right_jam(U128 v, int n)
-{
-    if (n <= 0) return v;
-    if (n >= 128) return v != 0 ? 1 : 0;
-    U128 lost = v & ((U128(1) << n) - 1);
-    return (v >> n) | (lost != 0 ? 1 : 0);
-}
+using detail::clz128;
+using detail::shift_right_jam;
 
 F80 make(bool sign, uint16_t exp, uint64_t sig)
 {

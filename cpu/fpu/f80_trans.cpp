@@ -43,6 +43,7 @@
 //   larger significand wins, a QNaN beats an SNaN), then invalid operands and ZE, then DE on a
 //   denormal operand (an unmasked DE stops the instruction), then OE/UE/PE of the result.
 #include "cpu/fpu/f80.h"
+#include "cpu/fpu/u128.h"
 
 #include <bit>
 #include <utility>
@@ -51,7 +52,7 @@ namespace vx86::cpu::fpu {
 
 namespace {
 
-__extension__ typedef unsigned __int128 U128;
+using detail::U128;
 
 constexpr uint64_t kIntBit = 1ull << 63;
 constexpr uint64_t kQuietBit = 1ull << 62;
@@ -102,20 +103,8 @@ constexpr U128 kHwPiHalf = (U128(0x3ull) << 64) | 0x243F6A8885A308D3ull;
 // A series stops once its next term is below 2^-kSeriesCut of the running sum.
 constexpr int32_t kSeriesCut = 132;
 
-int clz128(U128 v)
-{
-    uint64_t hi = static_cast<uint64_t>(v >> 64);
-    if (hi) return std::countl_zero(hi);
-    return 64 + std::countl_zero(static_cast<uint64_t>(v));
-}
-
-U128 shift_right_jam(U128 v, int64_t n)
-{
-    if (n <= 0) return v;
-    if (n >= 128) return v != 0 ? 1 : 0;
-    U128 lost = v & ((U128(1) << n) - 1);
-    return (v >> n) | (lost != 0 ? 1 : 0);
-}
+using detail::clz128;
+using detail::shift_right_jam;
 
 // value = sig * 2^(exp - 127) for any sig.
 Xf normalize(bool neg, int32_t exp, U128 sig)
