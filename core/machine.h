@@ -28,6 +28,7 @@
 //   run() calls on every way out (halt, stop, signal); -snapshot keeps them in memory instead.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <cstdio>
 #include <memory>
@@ -39,8 +40,6 @@
 #include "core/trace.h"
 #include "cpu/cpu.h"
 #include "cpu/model.h"
-#include <atomic>
-
 #include "devices/block.h"
 #include "devices/byte_sink.h"
 #include "devices/debug_port.h"
