@@ -31,7 +31,7 @@
 // - Everything here is integer arithmetic on unsigned __int128, so results are identical on
 //   every host; nothing reads or changes the host's floating-point state.
 #include "cpu/fpu/f80.h"
-#include "cpu/fpu/u128.h"
+#include "cpu/fpu/f80_internal.h"
 
 #include <bit>
 
@@ -39,23 +39,10 @@ namespace vx86::cpu::fpu {
 
 namespace {
 
-using detail::U128;
+using namespace detail;
 
-constexpr uint64_t kIntBit = 1ull << 63;
-constexpr uint64_t kQuietBit = 1ull << 62;
 constexpr int32_t kMaxExp = 0x7FFE;      // largest biased exponent of a finite F80
-constexpr int32_t kWrapBias = 24576;     // exponent adjustment of unmasked OE/UE results
 
-using detail::clz128;
-using detail::shift_right_jam;
-
-F80 make(bool sign, uint16_t exp, uint64_t sig)
-{
-    return F80{sig, static_cast<uint16_t>((sign ? 0x8000 : 0) | exp)};
-}
-
-bool is_nan(Class c) { return c == Class::kQNaN || c == Class::kSNaN; }
-bool is_denormal(Class c) { return c == Class::kDenormal || c == Class::kPseudoDenormal; }
 
 // A finite nonzero value, normalized: value = sig * 2^(exp - kBias - 63), sig bit 63 set.
 struct Unpacked {
@@ -72,67 +59,13 @@ Unpacked unpack(F80 a)
     return Unpacked{a.sign(), e - lz, sig << lz};
 }
 
-// Raise `ex`; IE, ZE and DE suppress the destination write when unmasked.
-void raise(Env& env, uint16_t ex)
-{
-    env.flags |= ex;
-    if ((ex & (kExInvalid | kExZeroDiv | kExDenormal)) & ~env.masks) env.unmasked_fault = true;
-}
-
 bool unmasked(const Env& env, uint16_t ex) { return (env.masks & ex) == 0; }
 
-F80 invalid(Env& env)
-{
-    raise(env, kExInvalid);
-    return f80_indefinite();
-}
-
-F80 quieted(F80 a)
-{
-    a.sig |= kQuietBit;
-    return a;
-}
-
-// NaN / unsupported-format handling for a one-operand instruction. Returns true when `out`
-// holds the result.
-bool special_unary(F80 a, Env& env, F80& out)
-{
-    Class c = classify(a);
-    if (c == Class::kUnsupported) {
-        out = invalid(env);
-        return true;
-    }
-    if (c == Class::kSNaN) raise(env, kExInvalid);
-    if (is_nan(c)) {
-        out = quieted(a);
-        return true;
-    }
-    return false;
-}
-
-// The same for two operands (SDM table 4-7).
+// NaN / unsupported-format handling (SDM table 4-7); true when `out` holds the result.
+bool special_unary(F80 a, Env& env, F80& out) { return special_nan1(a, classify(a), env, out); }
 bool special_binary(F80 a, F80 b, Env& env, F80& out)
 {
-    Class ca = classify(a), cb = classify(b);
-    if (ca == Class::kUnsupported || cb == Class::kUnsupported) {
-        out = invalid(env);
-        return true;
-    }
-    bool na = is_nan(ca), nb = is_nan(cb);
-    if (!na && !nb) return false;
-    if (ca == Class::kSNaN || cb == Class::kSNaN) raise(env, kExInvalid);
-    if (na && nb) {
-        if (ca != cb) {
-            out = quieted(ca == Class::kQNaN ? a : b);
-        } else if (a.sig != b.sig) {
-            out = quieted(a.sig > b.sig ? a : b);
-        } else {
-            out = quieted(a.se < b.se ? a : b);
-        }
-    } else {
-        out = quieted(na ? a : b);
-    }
-    return true;
+    return special_nan2(a, classify(a), b, classify(b), env, out);
 }
 
 // Raises DE for denormal operands; returns true when the (unmasked) exception stops the

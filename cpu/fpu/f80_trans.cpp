@@ -43,7 +43,7 @@
 //   larger significand wins, a QNaN beats an SNaN), then invalid operands and ZE, then DE on a
 //   denormal operand (an unmasked DE stops the instruction), then OE/UE/PE of the result.
 #include "cpu/fpu/f80.h"
-#include "cpu/fpu/u128.h"
+#include "cpu/fpu/f80_internal.h"
 
 #include <bit>
 #include <utility>
@@ -52,11 +52,7 @@ namespace vx86::cpu::fpu {
 
 namespace {
 
-using detail::U128;
-
-constexpr uint64_t kIntBit = 1ull << 63;
-constexpr uint64_t kQuietBit = 1ull << 62;
-constexpr int32_t kWrapBias = 24576;
+using namespace detail;
 
 // ---- the 128-bit working format ----
 
@@ -103,8 +99,6 @@ constexpr U128 kHwPiHalf = (U128(0x3ull) << 64) | 0x243F6A8885A308D3ull;
 // A series stops once its next term is below 2^-kSeriesCut of the running sum.
 constexpr int32_t kSeriesCut = 132;
 
-using detail::clz128;
-using detail::shift_right_jam;
 
 // value = sig * 2^(exp - 127) for any sig.
 Xf normalize(bool neg, int32_t exp, U128 sig)
@@ -257,11 +251,6 @@ U128 round_drop(U128 s, int64_t drop, bool neg, uint8_t rc, bool& up)
     return keep + (up ? 1 : 0);
 }
 
-F80 make(bool neg, int32_t exp_field, uint64_t sig)
-{
-    return F80{sig, static_cast<uint16_t>((neg ? 0x8000 : 0) | (exp_field & 0x7FFF))};
-}
-
 // Rounds `v` to 64 bits by env.rc with the x87's overflow/underflow responses, sets C1 and the
 // result exceptions. PE is raised for every nonzero result (the measured hardware does so even
 // for exact ones, and then also reports a tiny exact result as UE); `exact` only controls
@@ -307,60 +296,6 @@ F80 pack(Xf v, bool exact, Env& env)
 }
 
 // ---- exceptions and NaNs ----
-
-void raise(Env& env, uint16_t ex)
-{
-    env.flags |= ex;
-    if ((ex & (kExInvalid | kExZeroDiv | kExDenormal)) & ~env.masks) env.unmasked_fault = true;
-}
-
-F80 invalid(Env& env)
-{
-    raise(env, kExInvalid);
-    return f80_indefinite();
-}
-
-bool is_nan(Class c) { return c == Class::kQNaN || c == Class::kSNaN; }
-bool is_denormal(Class c) { return c == Class::kDenormal || c == Class::kPseudoDenormal; }
-
-F80 quieted(F80 a)
-{
-    a.sig |= kQuietBit;
-    return a;
-}
-
-// Unsupported encodings and NaNs of a one-operand instruction; true when `out` is the result.
-bool special_nan1(F80 a, Class c, Env& env, F80& out)
-{
-    if (c == Class::kUnsupported) {
-        out = invalid(env);
-        return true;
-    }
-    if (!is_nan(c)) return false;
-    if (c == Class::kSNaN) raise(env, kExInvalid);
-    out = quieted(a);
-    return true;
-}
-
-// The same for two operands (SDM table 4-7).
-bool special_nan2(F80 a, Class ca, F80 b, Class cb, Env& env, F80& out)
-{
-    if (ca == Class::kUnsupported || cb == Class::kUnsupported) {
-        out = invalid(env);
-        return true;
-    }
-    bool na = is_nan(ca), nb = is_nan(cb);
-    if (!na && !nb) return false;
-    if (ca == Class::kSNaN || cb == Class::kSNaN) raise(env, kExInvalid);
-    if (na && nb) {
-        if (ca != cb) out = quieted(ca == Class::kQNaN ? a : b);
-        else if (a.sig != b.sig) out = quieted(a.sig > b.sig ? a : b);
-        else out = quieted(a.se < b.se ? a : b);
-    } else {
-        out = quieted(na ? a : b);
-    }
-    return true;
-}
 
 // DE for denormal operands; true when the unmasked exception stops the instruction.
 bool denormal_stop(Env& env, Class ca, Class cb = Class::kZero)
