@@ -13,6 +13,15 @@
 
 namespace vx86::hostoracle {
 
+std::string fmt(const char* f, ...) {
+    char buf[512];
+    va_list ap;
+    va_start(ap, f);
+    std::vsnprintf(buf, sizeof buf, f, ap);
+    va_end(ap);
+    return buf;
+}
+
 const char* const kOutRegNames[kNumOutRegs] = {"eax", "ecx", "edx", "ebx", "esi", "edi"};
 
 namespace {
@@ -22,15 +31,6 @@ const char* const kR16[6] = {"ax", "cx", "dx", "bx", "si", "di"};
 const char* const kR32[6] = {"eax", "ecx", "edx", "ebx", "esi", "edi"};
 const char* const kCc[16] = {"o", "no", "b", "ae", "e", "ne", "be", "a",
                              "s", "ns", "p", "np", "l", "ge", "le", "g"};
-
-std::string fmt(const char* f, ...) {
-    char buf[256];
-    va_list ap;
-    va_start(ap, f);
-    std::vsnprintf(buf, sizeof buf, f, ap);
-    va_end(ap);
-    return buf;
-}
 
 const char* size_kw(int bits) { return bits == 8 ? "byte" : bits == 16 ? "word" : "dword"; }
 uint32_t mask_of(int bits) { return bits == 32 ? 0xFFFFFFFFu : (1u << bits) - 1; }
@@ -1406,9 +1406,17 @@ std::string emit_asm(const Program& p, Target t, Mode mode) {
         }
         line(fmt("mov dword [ebp-4], 0x%X", kMarkerBase + c.index));
     }
+    o += emit_program_end(t, n);
+    if (t == Target::kVx86) o += emit_case_table(n);
+    return o;
+}
+
+std::string emit_program_end(Target t, unsigned n) {
+    std::string o;
+    auto line = [&](const std::string& s) { o += "    " + s + "\n"; };
     if (t == Target::kNative) {
         line("cld");
-        line("mov eax, 4");
+        line("mov eax, 4");  // write(1, recs, n records)
         line("mov ebx, 1");
         line("mov ecx, recs");
         line(fmt("mov edx, %u", n * kRecordBytes));
@@ -1416,18 +1424,22 @@ std::string emit_asm(const Program& p, Target t, Mode mode) {
         line(fmt("cmp eax, %u", n * kRecordBytes));
         line("mov ebx, 0");
         line("je .ok");
-        line("mov ebx, 3");
+        line("mov ebx, 3");  // a short write: exit status 3
         o += ".ok:\n";
-        line("mov eax, 1");
+        line("mov eax, 1");  // exit
         line("int 0x80");
     } else {
         line("hlt");
-        o += "align 4\ncase_table:\n";
-        for (unsigned i = 0; i < n; ++i) line(fmt("dd case_%u", i));
-        line("dd case_table");
-        line(fmt("dd %u", n));
-        line(fmt("dd 0x%X", kTrailerMagic));
     }
+    return o;
+}
+
+std::string emit_case_table(unsigned n) {
+    std::string o = "align 4\ncase_table:\n";
+    for (unsigned i = 0; i < n; ++i) o += fmt("    dd case_%u\n", i);
+    o += "    dd case_table\n";
+    o += fmt("    dd %u\n", n);
+    o += fmt("    dd 0x%X\n", kTrailerMagic);
     return o;
 }
 

@@ -117,4 +117,13 @@ std::vector<uint8_t> initial_records(const Program& p);
 // Protected mode: `bits 32`, org kPmCodeBase, records at kPmRecordsBase.
 std::string emit_asm(const Program& p, Target t, Mode mode);
 
+// Pieces every emitter of runner programs shares (the x87 oracle has its own cases):
+// printf into a string;
+std::string fmt(const char* f, ...) __attribute__((format(printf, 1, 2)));
+// the end of the code: native, write the `n` records to stdout and exit (status 3 on a short
+// write); vx86, HLT;
+std::string emit_program_end(Target t, unsigned n);
+// vx86 only, after the code and data: the case entry table and the trailer (runners.h).
+std::string emit_case_table(unsigned n);
+
 }  // namespace vx86::hostoracle

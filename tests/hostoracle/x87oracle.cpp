@@ -51,14 +51,7 @@ constexpr int kRecRegs = 0, kRecMemB = 80;
 constexpr uint32_t kArithFlags = ho::kArith;
 constexpr uint16_t kFcwDm = 1u << 1;  // FCW.DM
 
-std::string fmt(const char* f, ...) {
-    char b[512];
-    va_list ap;
-    va_start(ap, f);
-    std::vsnprintf(b, sizeof b, f, ap);
-    va_end(ap);
-    return b;
-}
+using ho::fmt;
 
 struct Case {
     unsigned index = 0;
@@ -408,35 +401,14 @@ std::string emit(const std::vector<Case>& cases, ho::Target t) {
         line(fmt("lea ebp, [ebp+%u]", ho::kRecordBytes));
         line(fmt("mov dword [ebp-4], 0x%X", ho::kMarkerBase + 2 * c.index + 1));
     }
-    if (t == ho::Target::kNative) {
-        line("mov eax, 4");
-        line("mov ebx, 1");
-        line("mov ecx, recs");
-        line(fmt("mov edx, %u", n * ho::kRecordBytes));
-        line("int 0x80");
-        line(fmt("cmp eax, %u", n * ho::kRecordBytes));
-        line("mov ebx, 0");
-        line("je .ok");
-        line("mov ebx, 3");
-        o += ".ok:\n";
-        line("mov eax, 1");
-        line("int 0x80");
-    } else {
-        line("hlt");
-    }
+    o += ho::emit_program_end(t, n);
     for (const Case& c : cases)
         for (const auto& [name, bytes] : c.consts) {
             o += name + ": db ";
             for (size_t k = 0; k < bytes.size(); ++k) o += fmt(k ? ",%u" : "%u", bytes[k]);
             o += "\n";
         }
-    if (t == ho::Target::kVx86) {
-        o += "align 4\ncase_table:\n";
-        for (unsigned i = 0; i < n; ++i) line(fmt("dd case_%u", i));
-        line("dd case_table");
-        line(fmt("dd %u", n));
-        line(fmt("dd 0x%X", ho::kTrailerMagic));
-    }
+    if (t == ho::Target::kVx86) o += ho::emit_case_table(n);
     return o;
 }
 
