@@ -53,21 +53,28 @@ void Machine::check_bios_size(size_t size, const std::string& what) {
             "; a BIOS image must be 64, 128, 192 or 256 KiB");
 }
 
-std::vector<uint8_t> Machine::load_bios(const std::string& path) {
+// Reads a firmware file, at most one byte past `cap` (enough to reject a huge file quickly).
+// `what` names it in the error ("BIOS image", "VGA BIOS").
+static std::vector<uint8_t> read_firmware(const std::string& path, size_t cap, const char* what) {
     auto fail = [&](int err) {
-        return std::runtime_error("cannot read BIOS image '" + path + "': " + std::strerror(err));
+        return std::runtime_error(std::string("cannot read ") + what + " '" + path +
+                                  "': " + std::strerror(err));
     };
     std::FILE* f = std::fopen(path.c_str(), "rb");
     if (!f) throw fail(errno);
     std::vector<uint8_t> data;
     uint8_t chunk[64 * 1024];
     size_t n;
-    // Read at most one byte past the largest valid size: enough to reject a huge file quickly.
-    while (data.size() <= 256 * kKiB && (n = std::fread(chunk, 1, sizeof chunk, f)) > 0)
+    while (data.size() <= cap && (n = std::fread(chunk, 1, sizeof chunk, f)) > 0)
         data.insert(data.end(), chunk, chunk + n);
     int err = std::ferror(f) ? errno : 0;
     std::fclose(f);
     if (err) throw fail(err);
+    return data;
+}
+
+std::vector<uint8_t> Machine::load_bios(const std::string& path) {
+    std::vector<uint8_t> data = read_firmware(path, 256 * kKiB, "BIOS image");
     check_bios_size(data.size(), "BIOS image '" + path + "'");
     return data;
 }
@@ -80,17 +87,10 @@ constexpr int64_t kDeterministicEpoch = 946684800;  // 2000-01-01 00:00:00 UTC
 constexpr uint32_t kVgaLegacyBase = 0xA0000, kVgaLegacySize = 0x20000;
 
 std::vector<uint8_t> read_option_rom(const std::string& path) {
-    std::FILE* f = std::fopen(path.c_str(), "rb");
-    if (!f)
-        throw std::runtime_error("cannot read VGA BIOS '" + path + "': " + std::strerror(errno));
-    std::vector<uint8_t> data;
-    uint8_t chunk[16384];
-    size_t n;
-    while (data.size() <= 256 * kKiB && (n = std::fread(chunk, 1, sizeof chunk, f)) > 0)
-        data.insert(data.end(), chunk, chunk + n);
-    std::fclose(f);
+    std::vector<uint8_t> data = read_firmware(path, 256 * kKiB, "VGA BIOS");
     if (data.size() < 512 || data.size() > 256 * kKiB || data[0] != 0x55 || data[1] != 0xAA)
-        throw std::runtime_error("VGA BIOS '" + path + "' is not an option ROM (no 55 AA signature, or larger than 256 KiB)");
+        throw std::runtime_error("VGA BIOS '" + path + "' is not an option ROM (no 55 AA "
+                                 "signature, or larger than 256 KiB)");
     return data;
 }
 
