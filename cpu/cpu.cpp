@@ -187,7 +187,6 @@ void Cpu::flush_tlb(bool keep_global) {
             if (keep_global && (e.perm & kPermGlobal) && e.vpage != kTlbInvalid) continue;
             e = TlbEntry{kTlbInvalid, kTlbInvalid, 0, kTlbInvalid, 0, 0, 0, {}};
         }
-    tlb_generation_ = mem_.generation();
 }
 
 void Cpu::invlpg(uint32_t lin) {
@@ -199,7 +198,6 @@ void Cpu::invlpg(uint32_t lin) {
 
 Cpu::TlbEntry* Cpu::tlb_fill(TlbEntry* tlb, uint32_t lin, uint8_t acc, bool probe) {
     ++stats_.tlb_misses;
-    if (tlb_generation_ != mem_.generation()) flush_tlb();
     const uint32_t page = lin & ~mmu::kPageMask;
     TlbEntry& e = tlb_entry(tlb, lin);
     uint64_t phys;
@@ -248,7 +246,7 @@ uint32_t Cpu::read_lin_slow(TlbEntry* tlb, uint32_t lin, unsigned size) {
     uint32_t off = lin & mmu::kPageMask;
     if (off + size <= mmu::kPageSize) {
         TlbEntry* e = &tlb_entry(tlb, lin);
-        if (e->vpage != (lin & ~mmu::kPageMask) || tlb_generation_ != mem_.generation())
+        if (e->vpage != (lin & ~mmu::kPageMask))
             e = tlb_fill(tlb, lin, uint8_t(mmu::Access::kRead));
         if (e->read_tag == (lin & ~mmu::kPageMask)) {
             uint32_t v = 0;
@@ -268,8 +266,7 @@ void Cpu::write_lin_slow(TlbEntry* tlb, uint32_t lin, unsigned size, uint32_t v)
     uint32_t off = lin & mmu::kPageMask;
     if (off + size <= mmu::kPageSize) {
         TlbEntry* e = &tlb_entry(tlb, lin);
-        if (e->vpage != (lin & ~mmu::kPageMask) || !(e->perm & kPermWrite) ||
-            tlb_generation_ != mem_.generation())
+        if (e->vpage != (lin & ~mmu::kPageMask) || !(e->perm & kPermWrite))
             e = tlb_fill(tlb, lin, uint8_t(mmu::Access::kWrite));
         if (e->perm & kPermVoid) return;
         // The general path notifies the code watcher before the store lands (SMC); then a
@@ -304,8 +301,7 @@ void Cpu::probe_write(TlbEntry* tlb, uint32_t lin, unsigned bytes) {
 
 uint32_t Cpu::code_phys_slow(uint32_t lin, bool probe) {
     TlbEntry* e = &tlb_entry(tlb_cur_, lin);
-    if (e->vpage != (lin & ~mmu::kPageMask) || !(e->perm & kPermExec) ||
-        tlb_generation_ != mem_.generation()) {
+    if (e->vpage != (lin & ~mmu::kPageMask) || !(e->perm & kPermExec)) {
         e = tlb_fill(tlb_cur_, lin, uint8_t(mmu::Access::kFetch), probe);
         if (!e) return ~0u;
     }
@@ -736,8 +732,7 @@ Exit Cpu::run_until(uint64_t end) {
         s.inhibit_irq = 0;
         if (s.halted) return Exit::kHalted;
         if (stop_requested_) return Exit::kStop;
-        if (tlb_generation_ != mem_.generation()) flush_tlb();
-
+    
         const uint32_t eip = uint32_t(s.eip);
         const uint32_t lin = s.seg[CS].base + eip;
         uint32_t phys = code_phys(lin);

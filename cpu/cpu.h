@@ -445,8 +445,8 @@ private:
     // Physical address of an instruction byte at `lin` (#PF unless `probe`; ~0 when probe fails).
     uint32_t code_phys(uint32_t lin, bool probe = false) {
         const TlbEntry& e = tlb_entry(tlb_cur_, lin);
-        if (e.vpage == (lin & ~mmu::kPageMask) && (e.perm & (kPermExec | kPermVoid)) == kPermExec &&
-            tlb_generation_ == mem_.generation()) [[likely]]
+        if (e.vpage == (lin & ~mmu::kPageMask) && (e.perm & (kPermExec | kPermVoid)) == kPermExec)
+            [[likely]]
             return e.ppage | (lin & mmu::kPageMask);
         return code_phys_slow(lin, probe);
     }
@@ -487,7 +487,6 @@ private:
 
     TlbEntry tlb_[2][kTlbSize];  // [0] supervisor accesses, [1] user (CPL 3) accesses
     TlbEntry* tlb_cur_ = tlb_[0];
-    uint64_t tlb_generation_ = ~uint64_t(0);
     SegCheck segchk_[6] = {};
     bool ac_check_ = false;
     // The event being delivered when a delivery faults (-1: none): decides #DF vs serial.

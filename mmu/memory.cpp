@@ -34,7 +34,6 @@ void PhysMemory::refresh_pages(uint64_t first, uint64_t end) {
         pages_[p] = uint8_t((pages_[p] & kPageCode) | uint8_t(k));
         if (code && watcher_) watcher_->code_page_written(uint32_t(p));
     }
-    ++generation_;
     if (watcher_) watcher_->memory_map_changed();
 }
 
@@ -79,7 +78,6 @@ void PhysMemory::set_a20(bool enabled) {
     uint32_t m = enabled ? 0xFFFFFFFFu : ~(1u << 20);
     if (m != a20_mask_) {
         a20_mask_ = m;
-        ++generation_;
         if (watcher_) watcher_->memory_map_changed();
     }
 }

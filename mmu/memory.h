@@ -12,8 +12,8 @@
 //   0xC0000-0xFFFFF whether reads and writes go to RAM or to the ROM/PCI side. Until set_shadow
 //   is called the area is plain RAM under any ROM (machines without such a chipset).
 // - The A20 gate is a mask applied when a linear address becomes physical (CPU side) and when
-//   DMA addresses are checked here; toggling it bumps a generation counter that CPUs use to
-//   flush their TLBs.
+//   DMA addresses are checked here. Toggling it, like any mapping change, is told to the
+//   CodeWatcher at once (memory_map_changed), which is how the CPU knows to flush its TLB.
 // - Every access from outside the CPU's fast path is bounds-checked: a guest-controlled address
 //   can never make the host read or write outside RAM/ROM buffers.
 // - Pages holding translated or pre-decoded code are marked; writes to them go through
@@ -76,8 +76,6 @@ public:
     void set_a20(bool enabled);
     bool a20() const { return a20_mask_ == 0xFFFFFFFFu; }
     uint32_t a20_mask() const { return a20_mask_; }
-    // Incremented whenever a mapping or the A20 gate changes: CPUs flush their TLB when it moves.
-    uint64_t generation() const { return generation_; }
 
     PageKind kind(uint32_t phys) const {
         return PageKind(pages_[phys >> kPageBits] & kPageKindMask);
@@ -131,7 +129,6 @@ private:
     std::vector<Region> regions_;  // mapping order; newest last
     uint8_t shadow_[kShadowPages] = {};
     uint32_t a20_mask_ = 0xFFFFFFFFu;
-    uint64_t generation_ = 0;
     CodeWatcher* watcher_ = nullptr;
 };
 

@@ -2,7 +2,7 @@
 //
 // The tests pin down the contract the rest of the emulator relies on: little-endian multi-byte
 // access, all-ones for unmapped reads, ROM that ignores writes and hides the RAM below it, the
-// A20 mask and its generation bump, bounds-checked bulk copies that never copy partially (a
+// A20 mask and the map-change notice, bounds-checked bulk copies that never copy partially (a
 // guest-chosen DMA address or size must never reach outside the buffers, including sizes that
 // wrap 64-bit arithmetic), MMIO handlers that get whole accesses, and the CodeWatcher
 // notification that self-modifying-code detection depends on (told before the store, only for
@@ -46,10 +46,12 @@ struct RecordingWatcher final : CodeWatcher {
     uint32_t probe = 0;  // address whose contents are sampled when notified
     std::vector<uint32_t> pages;
     std::vector<uint8_t> seen;  // byte at `probe` at notification time
+    int map_changes = 0;        // memory_map_changed() calls
     void code_page_written(uint32_t page_index) override {
         pages.push_back(page_index);
         seen.push_back(mem ? mem->ram()[probe] : 0);
     }
+    void memory_map_changed() override { ++map_changes; }
 };
 
 }  // namespace
@@ -107,9 +109,10 @@ TEST_CASE("memory: ROM reads its image, ignores writes and shadows RAM") {
     std::vector<uint8_t> image(0x10000);
     for (size_t i = 0; i < image.size(); ++i) image[i] = uint8_t(i * 7 + 3);
     mem.ram()[0xF0010] = 0x42;  // RAM contents below the ROM must not show through
-    const uint64_t gen = mem.generation();
+    RecordingWatcher w;
+    mem.set_code_watcher(&w);
     mem.map_rom(0xF0000, image);
-    CHECK(mem.generation() != gen);
+    CHECK(w.map_changes == 1);
     CHECK(mem.kind(0xF0000) == PageKind::kRom);
     CHECK(mem.kind(0xFFFFF) == PageKind::kRom);
     CHECK(mem.kind(0xEFFFF) == PageKind::kRam);
@@ -142,24 +145,24 @@ TEST_CASE("memory: ROM reads its image, ignores writes and shadows RAM") {
                                        uint32_t(image[0xFFFF]) << 24));
 }
 
-TEST_CASE("memory: the A20 gate masks bit 20 and bumps the generation") {
+TEST_CASE("memory: the A20 gate masks bit 20 and tells the watcher when it changes") {
     PhysMemory mem(2 * kMiB);
+    RecordingWatcher w;
+    mem.set_code_watcher(&w);
     CHECK(mem.a20());
     CHECK(mem.a20_mask() == 0xFFFFFFFFu);
-    uint64_t g0 = mem.generation();
     mem.set_a20(false);
     CHECK_FALSE(mem.a20());
     CHECK(mem.a20_mask() == 0xFFEFFFFFu);
     CHECK((0x100000u & mem.a20_mask()) == 0);
     CHECK((0x10FFEFu & mem.a20_mask()) == 0xFFEFu);  // FFFF:FFFF wraps to 0xFFEF
-    uint64_t g1 = mem.generation();
-    CHECK(g1 != g0);
+    CHECK(w.map_changes == 1);
     mem.set_a20(false);  // no change, no flush
-    CHECK(mem.generation() == g1);
+    CHECK(w.map_changes == 1);
     mem.set_a20(true);
     CHECK(mem.a20());
     CHECK(mem.a20_mask() == 0xFFFFFFFFu);
-    CHECK(mem.generation() != g1);
+    CHECK(w.map_changes == 2);
 }
 
 TEST_CASE("memory: copy_to / copy_from are bounds checked and all-or-nothing") {
@@ -214,9 +217,10 @@ TEST_CASE("memory: copy_to refuses to write under a ROM or into MMIO") {
 TEST_CASE("memory: MMIO handlers receive whole aligned accesses") {
     PhysMemory mem(kMiB);
     RecordingMmio dev;
-    const uint64_t gen = mem.generation();
+    RecordingWatcher w;
+    mem.set_code_watcher(&w);
     mem.map_mmio(0xFEE00000u, 0x1000, &dev);
-    CHECK(mem.generation() != gen);
+    CHECK(w.map_changes == 1);
     CHECK(mem.kind(0xFEE00000u) == PageKind::kMmio);
     CHECK(mem.read_page(0xFEE00000u) == nullptr);
     CHECK(mem.write_page(0xFEE00000u) == nullptr);
@@ -360,9 +364,10 @@ TEST_CASE("memory: unmap restores what a ROM or MMIO region covered") {
     std::vector<uint8_t> image2(0x1000, 0xCD);
     mem.map_rom(0x50000, image2);  // a second image over the first
     CHECK(mem.read8(0x50000) == 0xCD);
-    uint64_t gen = mem.generation();
+    RecordingWatcher w;
+    mem.set_code_watcher(&w);
     mem.unmap(0x50000, 0x1000);
-    CHECK(mem.generation() != gen);
+    CHECK(w.map_changes == 1);
     CHECK(mem.read8(0x50000) == 0xAB);  // the older image shows again
     mem.unmap(0x50000, 0x1000);
     CHECK(mem.kind(0x50000) == PageKind::kRam);
