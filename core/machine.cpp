@@ -195,6 +195,7 @@ Machine::Machine(MachineConfig config)
         tracer_ = std::make_unique<Tracer>(config_.trace_path);
         cpu_.set_observer(tracer_.get());
     }
+    prepare_linux_boot();
     fill_firmware_tables();
     serial_in_fd_ = config_.serial_in_fd;
     full_reset();
@@ -275,12 +276,16 @@ void Machine::fill_firmware_tables() {
     fw.hd_unit = 0;
     fw.cd_channel = 1;
     fw.cd_unit = 0;
+    if (!config_.kernel_path.empty() && !config_.fast_boot) fw.boot_rom = "genroms/linuxboot.bin";
     devices::fill_pc_fw_cfg(fw_cfg_, fw);
 }
 
 void Machine::map_bios(const std::vector<uint8_t>& image) {
     const uint64_t size = image.size();
     mem_.map_rom(uint32_t(kFourGiB - size), std::span<const uint8_t>(image));
+    // The fast Linux path never runs the BIOS: a copy below 1 MiB would only show Linux the
+    // BIOS's tables before the BIOS filled them in (PnP BIOS "corrupted"). RAM stays there.
+    if (config_.fast_boot) return;
     const uint64_t low = size < kLowBiosMax ? size : kLowBiosMax;
     mem_.map_rom(uint32_t(kOneMiB - low),
                  std::span<const uint8_t>(image.data() + (size - low), size_t(low)));
@@ -308,7 +313,78 @@ void Machine::full_reset() {
     uint64_t t = cpu_.s.icount;
     cpu_.reset();
     cpu_.s.icount = t;  // virtual time goes on
+    if (!linux_kernel_.empty()) enter_linux_directly();
     cpu_.sync_state();
+}
+
+// Reads and checks -kernel/-initrd and lays them out. Through the firmware, the pieces go into
+// fw_cfg for roms/linuxboot.bin; on the fast path they stay here for enter_linux_directly().
+void Machine::prepare_linux_boot() {
+    if (config_.kernel_path.empty()) {
+        if (!config_.initrd_path.empty() || !config_.kernel_cmdline.empty())
+            throw std::runtime_error("-initrd and -append need -kernel");
+        return;
+    }
+    const uint32_t ram = uint32_t(config_.ram_bytes);
+    BzImage k = parse_bzimage(read_whole_file(config_.kernel_path, "kernel", ram),
+                              config_.kernel_path);
+    std::vector<uint8_t> initrd;
+    if (!config_.initrd_path.empty()) initrd = read_whole_file(config_.initrd_path, "initrd", ram);
+    LinuxLoad l = plan_linux_load(k, ram, config_.kernel_cmdline, uint32_t(initrd.size()));
+    if (config_.fast_boot) {
+        linux_load_ = std::move(l);
+        linux_kernel_ = std::move(k.kernel);
+        linux_initrd_ = std::move(initrd);
+        return;
+    }
+    std::vector<uint8_t> rom = config_.linuxboot_rom;
+    if (rom.size() < 512 || rom.size() % 512 != 0 || rom[0] != 0x55 || rom[1] != 0xAA)
+        throw std::runtime_error("the linuxboot option ROM is missing or not an option ROM; "
+                                 "build roms/linuxboot.bin, or use --fast-boot");
+    uint8_t sum = 0;
+    for (size_t i = 0; i + 1 < rom.size(); ++i) sum = uint8_t(sum + rom[i]);
+    rom.back() = uint8_t(-sum);  // the option ROM checksum: all bytes add up to 0
+    fw_cfg_.add_file("genroms/linuxboot.bin", std::move(rom));
+    using namespace devices;
+    fw_cfg_.add_u32(kFwCfgSetupAddr, l.setup_addr);
+    fw_cfg_.add_u32(kFwCfgSetupSize, uint32_t(l.setup.size()));
+    fw_cfg_.add_bytes(kFwCfgSetupData, std::move(l.setup));
+    fw_cfg_.add_u32(kFwCfgKernelAddr, l.kernel_addr);
+    fw_cfg_.add_u32(kFwCfgKernelSize, uint32_t(k.kernel.size()));
+    fw_cfg_.add_bytes(kFwCfgKernelData, std::move(k.kernel));
+    fw_cfg_.add_u32(kFwCfgInitrdAddr, l.initrd_addr);
+    fw_cfg_.add_u32(kFwCfgInitrdSize, l.initrd_size);
+    fw_cfg_.add_bytes(kFwCfgInitrdData, std::move(initrd));
+    fw_cfg_.add_u32(kFwCfgCmdlineAddr, l.cmdline_addr);
+    fw_cfg_.add_u32(kFwCfgCmdlineSize, uint32_t(l.cmdline.size()));
+    fw_cfg_.add_bytes(kFwCfgCmdlineData, l.cmdline);
+}
+
+// The fast path: what the BIOS and a boot loader would leave behind, then the 32-bit entry.
+void Machine::enter_linux_directly() {
+    constexpr uint32_t kZeroPage = 0x10000, kGdt = 0x11000;
+    const LinuxLoad& l = linux_load_;
+    const uint32_t ram = uint32_t(config_.ram_bytes);
+    std::vector<uint8_t> zp = build_zero_page(l, ram, 0);
+    // Null, null, then the protocol's __BOOT_CS (0x10) and __BOOT_DS (0x18): flat 4 GiB.
+    const uint64_t gdt[4] = {0, 0, 0x00CF9B000000FFFFull, 0x00CF93000000FFFFull};
+    bool ok = mem_.copy_to(kZeroPage, zp.data(), zp.size()) &&
+              mem_.copy_to(kGdt, gdt, sizeof gdt) &&
+              mem_.copy_to(l.cmdline_addr, l.cmdline.data(), l.cmdline.size()) &&
+              mem_.copy_to(l.kernel_addr, linux_kernel_.data(), linux_kernel_.size()) &&
+              (linux_initrd_.empty() ||
+               mem_.copy_to(l.initrd_addr, linux_initrd_.data(), linux_initrd_.size()));
+    if (!ok) throw std::logic_error("direct Linux boot: layout outside RAM");
+
+    cpu::CpuState& s = cpu_.s;
+    s.cr[0] = 0x11;  // PE, ET
+    s.gdtr = {kGdt, sizeof gdt - 1};
+    const cpu::Segment code{0, 0xFFFFFFFF, 0x10, 0xC09B}, data{0, 0xFFFFFFFF, 0x18, 0xC093};
+    for (unsigned i = 0; i < 6; ++i) s.seg[i] = i == cpu::CS ? code : data;
+    s.cpl = 0;
+    for (auto& r : s.gpr) r = 0;
+    s.gpr[6] = kZeroPage;  // ESI
+    s.eip = 0x100000;      // code32_start of a bzImage loaded high
 }
 
 bool Machine::flush_disks() {

@@ -36,6 +36,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/linux_boot.h"
 #include "core/scheduler.h"
 #include "core/trace.h"
 #include "cpu/cpu.h"
@@ -99,6 +100,10 @@ struct MachineConfig {
     const std::atomic<int>* stop_request = nullptr;
     std::atomic<int>* dump_request = nullptr;
     std::string screen_dump_path;       // written at exit and on dump_request (empty: never)
+    // Direct Linux boot (-kernel/-initrd/-append; core/linux_boot.h). Empty kernel_path: none.
+    std::string kernel_path, initrd_path, kernel_cmdline;
+    bool fast_boot = false;              // enter the kernel directly, without running the BIOS
+    std::vector<uint8_t> linuxboot_rom;  // roms/linuxboot.bin: the firmware path's boot ROM
 };
 
 enum class ExitReason : uint8_t {
@@ -178,6 +183,8 @@ private:
     void poll_serial_input();
     void fill_firmware_tables();
     void full_reset();
+    void prepare_linux_boot();
+    void enter_linux_directly();
     devices::IrqLine line(unsigned irq) { return devices::IrqLine{&pic_, irq}; }
 
     MachineConfig config_;
@@ -204,6 +211,9 @@ private:
     devices::FwCfg fw_cfg_;
     FpuBusyPort fpu_busy_;
     std::unique_ptr<devices::BlockDevice> fda_, fdb_, hda_, hdb_, cdrom_;
+    // The fast path's pieces, copied into RAM again on every reset.
+    LinuxLoad linux_load_;
+    std::vector<uint8_t> linux_kernel_, linux_initrd_;
     bool reset_requested_ = false;
     int serial_in_fd_ = -1;
     std::vector<uint8_t> serial_pending_;  // read from the host, not yet taken by the UART

@@ -908,6 +908,7 @@ void Cpu::write_cr(unsigned n, uint32_t v) {
         case 4: {
             uint32_t allowed = kCr4VME | kCr4PVI | kCr4TSD | kCr4PSE | kCr4MCE;
             if (m_->has_p6) allowed |= kCr4PAE | kCr4PGE | kCr4PCE;
+            if (m_->has_fxsr) allowed |= kCr4OSFXSR;  // FXSAVE/FXRSTOR enabled by the OS
             if (v & ~allowed) fault(kGP, 0);
             if (paging() && (v & kCr4PAE) && !(s.cr[4] & kCr4PAE)) check_pdptes(s.cr[3]);
             uint32_t old = s.cr[4];

@@ -424,7 +424,8 @@ void fill_pc_fw_cfg(FwCfg& fw, const PcFwCfg& cfg) {
     put_le(e820, 1, 4);  // E820_RAM
     fw.add_file("etc/e820", std::move(e820));
 
-    std::string order;
+    // A boot ROM from fw_cfg (direct Linux boot) comes first, as QEMU gives it bootindex 0.
+    std::string order = cfg.boot_rom.empty() ? std::string() : "/rom@" + cfg.boot_rom;
     for (char c : cfg.boot_order) {
         std::string p;
         if (c == 'a')

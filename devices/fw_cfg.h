@@ -130,6 +130,9 @@ struct PcFwCfg {
     // QEMU -boot letters in priority order: a = floppy A, c = first hard disk, d = CD-ROM.
     // Other letters are ignored. Written as the "bootorder" file of OpenFirmware paths.
     std::string boot_order = "cad";
+    // A "genroms/..." fw_cfg file that SeaBIOS runs as an option ROM and boots before the
+    // drives (the linuxboot ROM of direct kernel boot); empty: none.
+    std::string boot_rom;
     // Where the disks sit on the PIIX3 IDE function (00:01.1): channel 0/1, master 0/slave 1.
     unsigned hd_channel = 0, hd_unit = 0;
     unsigned cd_channel = 1, cd_unit = 0;

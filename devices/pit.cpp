@@ -117,7 +117,7 @@ uint32_t Pit::count_at(const Channel& ch, int64_t t) const {
     case 4: {
         if (!ch.counting) return ch.frozen;
         int64_t e = (ch.paused ? ch.pause_at : t) - ch.load;
-        return e < 0 ? ch.frozen : down(e, ch.n);
+        return e < 0 ? ch.n % sp : down(e, ch.n);  // before the loading CLK: see pit.h
     }
     case 1:
     case 5: {
@@ -129,7 +129,7 @@ uint32_t Pit::count_at(const Channel& ch, int64_t t) const {
         if (!ch.counting || ch.paused) return ch.frozen;
         Seq s = seq_at(ch, t);
         int64_t e = t - s.load;
-        if (e < 0) return ch.frozen;
+        if (e < 0) return s.n % sp;  // before the loading CLK: see pit.h
         uint32_t p = uint32_t(e % s.n);
         if (ch.mode == 2) return uint32_t((s.n - p) % sp);
         // Mode 3 counts down by two: N, N-2, .. 2 per half for even N; N-1, .., 0 for the

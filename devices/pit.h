@@ -14,6 +14,11 @@
 //   or half-cycle (mode 3): stored as a pending (tick, new sequence) pair that is applied lazily.
 //   Mode 0 stops on the first byte of a two-byte count and restarts on the next CLK; mode 4
 //   restarts on the next CLK; modes 1 and 5 keep the count for the next gate trigger.
+// - Between a count write and the CLK edge that loads it, the datasheet leaves the counting
+//   element undefined; a read there returns the new count, as if loaded. On a PC no read can
+//   land in that window (an ISA I/O cycle takes about a microsecond, a CLK 0.84 us), and
+//   software relies on that: Linux's quick TSC calibration writes 0xFFFF and expects the MSB
+//   to read 0xFF at once. An emulated IN takes nanoseconds, so the window would otherwise show.
 // - Gates: channels 0 and 1 are tied high (so modes 1 and 5 never trigger there, as on a PC);
 //   channel 2's gate is port 0x61 bit 0. Gate low pauses modes 0 and 4 (the sequence resumes
 //   shifted by the paused ticks), stops modes 2 and 3 with OUT high (a rising gate reloads on the

@@ -21,6 +21,7 @@ constexpr OptionSpec kOptions[] = {
     {"fda", true},      {"fdb", true},       {"hda", true},   {"hdb", true},
     {"cdrom", true},    {"boot", true},      {"snapshot", false}, {"screen-dump", true},
     {"bios-log", true}, {"vga-bios", true},  {"deterministic", false}, {"rtc", true},
+    {"kernel", true},   {"initrd", true},    {"append", true}, {"fast-boot", false},
 };
 
 const OptionSpec* find_option(std::string_view name) {
@@ -214,7 +215,8 @@ std::optional<Options> parse_cli(std::span<const std::string_view> args, std::st
                 (name == "debugcon" ? o.debugcon : o.bios_log) = *b;
             }
         } else if (name == "fda" || name == "fdb" || name == "hda" || name == "hdb" ||
-                   name == "cdrom" || name == "screen-dump" || name == "vga-bios") {
+                   name == "cdrom" || name == "screen-dump" || name == "vga-bios" ||
+                   name == "kernel" || name == "initrd") {
             if (value.empty()) {
                 error = "empty file name for -" + std::string(name);
                 return std::nullopt;
@@ -226,6 +228,8 @@ std::optional<Options> parse_cli(std::span<const std::string_view> args, std::st
             else if (name == "hdb") o.hdb = v;
             else if (name == "cdrom") o.cdrom = v;
             else if (name == "vga-bios") o.vga_bios = v;
+            else if (name == "kernel") o.kernel = v;
+            else if (name == "initrd") o.initrd = v;
             else o.screen_dump = v;
         } else if (name == "boot") {
             auto order = parse_boot_order(value);
@@ -279,7 +283,15 @@ std::optional<Options> parse_cli(std::span<const std::string_view> args, std::st
             o.max_insns = *n;
         } else if (name == "no-reboot") {
             o.no_reboot = true;
+        } else if (name == "append") {
+            o.append = std::string(value);
+        } else if (name == "fast-boot") {
+            o.fast_boot = true;
         }
+    }
+    if (o.kernel.empty() && (!o.initrd.empty() || !o.append.empty() || o.fast_boot)) {
+        error = "-initrd, -append and --fast-boot need -kernel";
+        return std::nullopt;
     }
     return o;
 }
@@ -303,6 +315,12 @@ std::string usage_text() {
            "  -boot ORDER          boot devices in order: a floppy, c hard disk, d CD-ROM\n"
            "                       (e.g. -boot d, -boot order=dc; default: c if -hda, else d\n"
            "                       if -cdrom, else a)\n"
+           "  -kernel FILE         boot this Linux bzImage directly (through the BIOS and\n"
+           "                       vx86's linuxboot option ROM, as QEMU does)\n"
+           "  -initrd FILE         initial ramdisk for -kernel\n"
+           "  -append STRING       kernel command line for -kernel\n"
+           "  --fast-boot          with -kernel: skip the BIOS and enter the kernel's 32-bit\n"
+           "                       entry directly (faster; no VGA text console)\n"
            "  -snapshot            keep disk writes in a temporary overlay (images unchanged)\n"
            "  -rtc base=WHEN       RTC start: utc (host time, default) or YYYY-MM-DDTHH:MM:SS\n"
            "  --deterministic      virtual time from the instruction count alone (the RTC starts\n"

@@ -50,6 +50,8 @@ struct Options {
     std::vector<std::pair<uint16_t, uint16_t>> trace_io;
     uint64_t max_insns = 0;
     bool no_reboot = false;
+    std::string kernel, initrd, append;  // direct Linux boot
+    bool fast_boot = false;
     bool help = false;
     bool version = false;
 };

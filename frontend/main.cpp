@@ -61,6 +61,23 @@ fs::path executable_dir() {
 
 constexpr const char* kSeabiosDir = "/usr/share/seabios";
 
+// Finds one of vx86's own ROM images (roms/*.asm): next to the executable, in ../roms, then at
+// the build path. Returns an empty path with `error` set when there is none.
+std::string find_own_rom(const std::string& name, std::string& error) {
+    std::vector<fs::path> candidates;
+    fs::path dir = executable_dir();
+    if (!dir.empty()) {
+        candidates.push_back(dir / name);
+        candidates.push_back(dir / ".." / "roms" / name);
+    }
+    candidates.push_back(fs::path(VX86_ROM_DIR) / name);
+    for (const auto& c : candidates)
+        if (is_file(c)) return c.string();
+    error = "vx86's ROM '" + name + "' not found (looked next to the executable and in '" +
+            std::string(VX86_ROM_DIR) + "'); build it with ninja";
+    return {};
+}
+
 // Returns the BIOS path to use, or an empty string (with `error`) when it cannot be found.
 std::string resolve_bios(const std::string& requested, std::string& error) {
     if (requested.empty()) {
@@ -80,18 +97,7 @@ std::string resolve_bios(const std::string& requested, std::string& error) {
         }
         return requested;  // the machine reports a missing or unreadable file
     }
-    std::vector<fs::path> candidates;
-    fs::path dir = executable_dir();
-    if (!dir.empty()) {
-        candidates.push_back(dir / "hello.bin");
-        candidates.push_back(dir / ".." / "roms" / "hello.bin");
-    }
-    candidates.emplace_back(VX86_DEFAULT_BIOS);
-    for (const auto& c : candidates)
-        if (is_file(c)) return c.string();
-    error = "BIOS 'hello.bin' not found (looked next to the executable and at '" +
-            std::string(VX86_DEFAULT_BIOS) + "'); build it with ninja or pass -bios FILE";
-    return {};
+    return find_own_rom("hello.bin", error);
 }
 
 // Host side of a character backend: owns the FILE* it opens.
@@ -217,6 +223,19 @@ int run(int argc, char** argv) {
     cfg.hdb = opts->hdb;
     cfg.cdrom = opts->cdrom;
     cfg.boot_order = opts->boot;
+    cfg.kernel_path = opts->kernel;
+    cfg.initrd_path = opts->initrd;
+    cfg.kernel_cmdline = opts->append;
+    cfg.fast_boot = opts->fast_boot;
+    if (!opts->kernel.empty() && !opts->fast_boot) {
+        std::string rom = find_own_rom("linuxboot.bin", error);
+        if (rom.empty()) return fail(error);
+        try {
+            cfg.linuxboot_rom = vx86::core::read_whole_file(rom, "option ROM", 1 << 20);
+        } catch (const std::exception& e) {
+            return fail(e.what());
+        }
+    }
     cfg.snapshot = opts->snapshot;
     cfg.screen_dump_path = opts->screen_dump;
     cfg.time_mode = opts->deterministic ? vx86::core::TimeMode::kDeterministic

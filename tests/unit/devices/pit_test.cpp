@@ -400,3 +400,30 @@ TEST_CASE("PIT: port 0x61") {
     r.at(36 + 1 + 597);
     CHECK((r.in(0x61) & 0x20) == 0);
 }
+
+// Linux's quick TSC calibration (arch/x86/kernel/tsc.c): gate channel 2 on through port 0x61,
+// mode 0 with count 0xFFFF, then read the counter at once and expect its MSB to be 0xFF for
+// about 256 ticks, then 0xFE, 0xFD ... On a PC the reads are ISA cycles of about a microsecond,
+// so they never see the counter before the CLK that loads it; ours must not either.
+TEST_CASE("8254: a count read right after it is written shows the new count (quick calibration)") {
+    PitRig r;
+    r.at(1000);
+    r.clock.advance_to(tick_ns(1000) + 100);   // between CLK edges 1000 and 1001
+    r.out(0x61, 0x01);                          // gate 2 high, speaker off
+    r.out(0x43, 0xB0);                          // channel 2, LSB then MSB, mode 0, binary
+    r.out(0x42, 0xFF);
+    r.out(0x42, 0xFF);
+    uint8_t lo = r.in(0x42), hi = r.in(0x42);   // still before edge 1001
+    CHECK(hi == 0xFF);
+    CHECK(lo == 0xFF);
+    r.at(1001 + 256);                           // loaded at 1001, 256 ticks later
+    lo = r.in(0x42);
+    hi = r.in(0x42);
+    CHECK(hi == 0xFE);
+    CHECK(lo == 0xFF);
+    r.at(1001 + 3 * 256 + 5);
+    lo = r.in(0x42);
+    hi = r.in(0x42);
+    CHECK(hi == 0xFC);
+    CHECK(lo == 0xFA);
+}
