@@ -210,7 +210,10 @@ void Machine::poll_serial_input() {
         if (::poll(&p, 1, 0) > 0 && (p.revents & POLLIN)) {
             uint8_t buf[64];
             ssize_t n = ::read(serial_in_fd_, buf, sizeof buf);
-            if (n > 0) serial_pending_.assign(buf, buf + n);
+            if (n > 0) {
+                serial_pending_.assign(buf, buf + n);
+                if (config_.serial_input_filter) config_.serial_input_filter(serial_pending_);
+            }
             // End of input stops the asking; EIO is a pty with nobody on the other side (yet).
             else if (n == 0 || (errno != EINTR && errno != EAGAIN && errno != EIO))
                 serial_in_fd_ = -1;

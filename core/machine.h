@@ -31,6 +31,7 @@
 #include <atomic>
 #include <cstdint>
 #include <cstdio>
+#include <functional>
 #include <memory>
 #include <string>
 #include <utility>
@@ -84,6 +85,9 @@ struct MachineConfig {
     // without blocking between CPU slices; end of file stops the reading. Input arrives at host
     // times, so a run with input is not deterministic (record/replay will log it).
     int serial_in_fd = -1;
+    // Applied to each chunk read from serial_in_fd before the guest sees it (the frontend's
+    // console escape keys). May be empty.
+    std::function<void(std::vector<uint8_t>&)> serial_input_filter;
     devices::ByteSink debugcon_out = [](uint8_t b) { std::fputc(b, stdout); };  // port 0xE9
     devices::ByteSink bios_log_out;                                             // port 0x402
     std::string vga_bios_path;          // VGA option ROM (empty: none)

@@ -35,6 +35,7 @@
 
 #include "core/machine.h"
 #include "frontend/cli.h"
+#include "frontend/console.h"
 #include "vx86_config.h"
 
 namespace {
@@ -136,7 +137,7 @@ public:
             case CharBackend::Kind::kNone: out_ = nullptr; return true;
             case CharBackend::Kind::kStdio:
                 out_ = stdout;
-                in_fd_ = STDIN_FILENO;  // cooked terminal input for now: lines reach the guest
+                in_fd_ = STDIN_FILENO;  // raw on a terminal (frontend/console.h)
                 return true;
             case CharBackend::Kind::kFile:
                 owned_ = std::fopen(b.path.c_str(), "wb");
@@ -168,6 +169,7 @@ private:
 
 std::atomic<int> g_stop{0};  // set by SIGINT/SIGTERM (a signal handler needs a global)
 std::atomic<int> g_dump{0};  // set by SIGUSR1
+std::atomic<int> g_quit{0};  // set by the console's Ctrl-A x
 
 extern "C" void on_stop_signal(int) { g_stop.store(1); }
 extern "C" void on_dump_signal(int) { g_dump.store(1); }
@@ -256,6 +258,12 @@ int run(int argc, char** argv) {
     cfg.stop_request = &g_stop;
     cfg.dump_request = &g_dump;
     install_signal_handlers();
+    // -serial stdio on a terminal: raw keys to the guest, Ctrl-A x to quit.
+    vx86::frontend::Console console(&g_stop, &g_quit);
+    if (opts->serial.kind == CharBackend::Kind::kStdio) {
+        console.enable_raw(STDIN_FILENO);
+        cfg.serial_input_filter = [&console](std::vector<uint8_t>& b) { console.filter(b); };
+    }
 
     vx86::core::RunResult result{};
     try {
@@ -267,6 +275,11 @@ int run(int argc, char** argv) {
         return fail(e.what());
     }
     std::fflush(stdout);
+    console.restore();
+    if (g_quit.load()) {
+        std::fprintf(stderr, "\nvx86: terminated (Ctrl-A x)\n");
+        return 0;
+    }
     if (!result.message.empty()) std::fprintf(stderr, "vx86: %s\n", result.message.c_str());
     return result.exit_code;
 }

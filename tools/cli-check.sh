@@ -74,6 +74,18 @@ expect_usage_error "empty CD image" "the image is empty" -display none -cdrom "$
 expect_usage_error "bad -boot" "bad boot order 'x'" -boot x
 expect_usage_error "bad -rtc" "bad -rtc value" -rtc base=yesterday
 expect_usage_error "unwritable trace file" "cannot open trace file" -display none --trace "$tmp/no/dir/t.txt"
+expect_usage_error "-initrd without -kernel" "need -kernel" -initrd "$tmp/small.bin"
+expect_usage_error "--fast-boot without -kernel" "need -kernel" --fast-boot
+expect_usage_error "missing kernel" "cannot read kernel '$tmp/nope'" -display none -kernel "$tmp/nope"
+expect_usage_error "kernel that is not a bzImage" "is not a Linux x86 bzImage" \
+    -display none -kernel "$tmp/small.bin" --fast-boot
+# A bzImage header whose setup size runs past the end of the file.
+python3 -c '
+import sys
+b = bytearray(4096); b[0x1F1] = 60; b[0x1FE:0x200] = b"\x55\xaa"; b[0x202:0x206] = b"HdrS"
+b[0x206:0x208] = (0x20f).to_bytes(2, "little"); b[0x211] = 1
+open(sys.argv[1], "wb").write(b)' "$tmp/trunc.bz"
+expect_usage_error "truncated bzImage" "impossible setup size" -display none -kernel "$tmp/trunc.bz"
 
 run --help
 missing=""
