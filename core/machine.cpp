@@ -41,6 +41,7 @@ const char* exit_reason_name(ExitReason r) {
         case ExitReason::kInsnLimit: return "instruction limit";
         case ExitReason::kStopped: return "stopped";
         case ExitReason::kReset: return "reset";
+        case ExitReason::kPowerOff: return "powered off";
     }
     return "?";
 }
@@ -125,6 +126,7 @@ Machine::Machine(MachineConfig config)
       i440fx_([this](uint32_t base, uint32_t size, bool r, bool w) { mem_.set_shadow(base, size, r, w); }),
       piix3_(&pic_),
       ide_(line(14), line(15), mem_),
+      pm_(io_, sched_, line(devices::kPiix4SciIrq)),
       vga_(sched_, vga_rom(config_)),
       fw_cfg_(mem_) {
     if (config_.bios_image.empty()) {
@@ -164,14 +166,17 @@ Machine::Machine(MachineConfig config)
     fpu_busy_.irq13 = line(13);
     io_.attach(0xF0, 1, &fpu_busy_, devices::kIoSize8);
 
-    // PCI: 00.0 host bridge, 01.0 ISA bridge, 01.1 IDE, 02.0 VGA.
+    // PCI: 00.0 host bridge, 01.0 ISA bridge, 01.1 IDE, 01.3 power management (ACPI), 02.0 VGA.
     pci_.attach();
     pci_.set_intx_router(&piix3_);
     pci_.add(0x00, &i440fx_);
     pci_.add(0x08, &piix3_);
     pci_.add(0x09, &ide_);
+    pci_.add(0x0B, &pm_);
     pci_.add(0x10, &vga_);
     ide_.attach(io_);
+    pm_.attach();
+    pm_.power_off = [this] { power_off_requested_ = true; cpu_.end_slice(); };
     vga_.attach(io_);
     mem_.map_mmio(kVgaLegacyBase, kVgaLegacySize, &vga_.legacy_memory());
     fw_cfg_.attach(io_);
@@ -281,6 +286,11 @@ void Machine::fill_firmware_tables() {
     fw.cd_unit = 0;
     if (!config_.kernel_path.empty() && !config_.fast_boot) fw.boot_rom = "genroms/linuxboot.bin";
     devices::fill_pc_fw_cfg(fw_cfg_, fw);
+    // Our ACPI tables (devices/acpi_tables.h), installed by SeaBIOS's table loader.
+    devices::AcpiBlobs acpi = devices::build_acpi(acpi_config());
+    fw_cfg_.add_file(devices::kAcpiRsdpFile, std::move(acpi.rsdp));
+    fw_cfg_.add_file(devices::kAcpiTablesFile, std::move(acpi.tables));
+    fw_cfg_.add_file(devices::kAcpiLoaderFile, std::move(acpi.loader));
 }
 
 void Machine::map_bios(const std::vector<uint8_t>& image) {
@@ -296,10 +306,17 @@ void Machine::map_bios(const std::vector<uint8_t>& image) {
 
 void Machine::reset() { full_reset(); }
 
+devices::AcpiConfig Machine::acpi_config() const {
+    devices::AcpiConfig c;
+    c.ram_bytes = uint32_t(config_.ram_bytes);
+    return c;
+}
+
 // The whole PC resets: CPU, chipset (PAM back to ROM), devices. RAM, NVRAM, disks and virtual
 // time are kept.
 void Machine::full_reset() {
     reset_requested_ = false;
+    power_off_requested_ = false;
     pci_.reset();
     pic_.reset();
     pit_.reset();
@@ -365,13 +382,28 @@ void Machine::prepare_linux_boot() {
 
 // The fast path: what the BIOS and a boot loader would leave behind, then the 32-bit entry.
 void Machine::enter_linux_directly() {
-    constexpr uint32_t kZeroPage = 0x10000, kGdt = 0x11000;
+    constexpr uint32_t kZeroPage = 0x10000, kGdt = 0x11000, kEbda = 0x9FC00;
     const LinuxLoad& l = linux_load_;
     const uint32_t ram = uint32_t(config_.ram_bytes);
-    std::vector<uint8_t> zp = build_zero_page(l, ram, 0);
+
+    // What SeaBIOS would program: PIRQ routing (the DSDT's _PRT assumes it), the PM I/O block,
+    // and ACPI tables in the reserved top of RAM with the RSDP in the EBDA (whose segment the
+    // BDA gives), where every kernel looks for it; the zero page points at it too.
+    const devices::AcpiConfig acpi = acpi_config();
+    for (unsigned i = 0; i < 4; ++i) pci_.config_write(0x08, uint8_t(0x60 + i), 1, acpi.pirq_irq[i]);
+    pci_.config_write(0x0B, devices::kPiix4Pmba, 4, acpi.pm_base | 1u);
+    pci_.config_write(0x0B, devices::kPiix4Pmregmisc, 1, 1);
+    std::vector<uint8_t> tables, rsdp;
+    devices::place_acpi(acpi, ram - kAcpiReserve, tables, rsdp);
+    const uint16_t ebda_seg = kEbda >> 4;
+    std::vector<uint8_t> zp = build_zero_page(l, ram, kEbda);
     // Null, null, then the protocol's __BOOT_CS (0x10) and __BOOT_DS (0x18): flat 4 GiB.
     const uint64_t gdt[4] = {0, 0, 0x00CF9B000000FFFFull, 0x00CF93000000FFFFull};
-    bool ok = mem_.copy_to(kZeroPage, zp.data(), zp.size()) &&
+    bool ok = tables.size() <= kAcpiReserve &&
+              mem_.copy_to(ram - kAcpiReserve, tables.data(), tables.size()) &&
+              mem_.copy_to(kEbda, rsdp.data(), rsdp.size()) &&
+              mem_.copy_to(0x40E, &ebda_seg, 2) &&
+              mem_.copy_to(kZeroPage, zp.data(), zp.size()) &&
               mem_.copy_to(kGdt, gdt, sizeof gdt) &&
               mem_.copy_to(l.cmdline_addr, l.cmdline.data(), l.cmdline.size()) &&
               mem_.copy_to(l.kernel_addr, linux_kernel_.data(), linux_kernel_.size()) &&
@@ -435,6 +467,7 @@ RunResult Machine::run() {
             if (!dump_screen(config_.screen_dump_path, &err))
                 std::fprintf(stderr, "vx86: screen dump: %s\n", err.c_str());
         }
+        if (power_off_requested_) return finish(ExitReason::kPowerOff, 0, "");
         if (reset_requested_) {
             if (!config_.reboot_on_triple_fault)
                 return finish(ExitReason::kReset, 0, "guest reset the machine (-no-reboot)");
@@ -459,7 +492,7 @@ RunResult Machine::run() {
         switch (e) {
             case cpu::Exit::kBudget: break;
             case cpu::Exit::kHalted:
-                if (reset_requested_) break;
+                if (reset_requested_ || power_off_requested_) break;
                 if (!(cpu_.eflags() & cpu::kIF)) return finish(ExitReason::kHalted, 0, "");
                 if (pic_.int_output()) break;  // the CPU takes it on the next slice
                 if (!sched_.wait_for_deadline(10'000'000))

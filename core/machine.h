@@ -42,6 +42,7 @@
 #include "core/trace.h"
 #include "cpu/cpu.h"
 #include "cpu/model.h"
+#include "devices/acpi_tables.h"
 #include "devices/block.h"
 #include "devices/byte_sink.h"
 #include "devices/debug_port.h"
@@ -54,6 +55,7 @@
 #include "devices/pci.h"
 #include "devices/pic.h"
 #include "devices/piix3.h"
+#include "devices/piix4_pm.h"
 #include "devices/piix_ide.h"
 #include "devices/pit.h"
 #include "devices/port_logger.h"
@@ -117,11 +119,12 @@ enum class ExitReason : uint8_t {
     kInsnLimit,  // max_insns reached
     kStopped,    // request_stop() or the config's stop_request
     kReset,      // the guest reset the machine and reboot_on_triple_fault is off (-no-reboot)
+    kPowerOff,   // the guest switched the machine off (ACPI S5)
 };
 
 struct RunResult {
     ExitReason reason;
-    int exit_code;        // for the process: 0 halted or reset, 1 shutdown/idle, 3 instruction
+    int exit_code;        // for the process: 0 halted, reset or powered off, 1 shutdown/idle, 3 instruction
                           // limit, 4 stopped
     std::string message;  // one line describing the stop (empty for a clean halt)
     uint64_t insns;       // instructions retired since reset
@@ -188,6 +191,7 @@ private:
     void fill_firmware_tables();
     void full_reset();
     void prepare_linux_boot();
+    devices::AcpiConfig acpi_config() const;
     void enter_linux_directly();
     devices::IrqLine line(unsigned irq) { return devices::IrqLine{&pic_, irq}; }
 
@@ -211,6 +215,7 @@ private:
     devices::I440fx i440fx_;
     devices::Piix3 piix3_;
     devices::PiixIde ide_;
+    devices::Piix4Pm pm_;
     devices::Vga vga_;
     devices::FwCfg fw_cfg_;
     FpuBusyPort fpu_busy_;
@@ -219,6 +224,7 @@ private:
     LinuxLoad linux_load_;
     std::vector<uint8_t> linux_kernel_, linux_initrd_;
     bool reset_requested_ = false;
+    bool power_off_requested_ = false;
     int serial_in_fd_ = -1;
     std::vector<uint8_t> serial_pending_;  // read from the host, not yet taken by the UART
     std::unique_ptr<Tracer> tracer_;
