@@ -386,10 +386,13 @@ void Machine::enter_linux_directly() {
     const LinuxLoad& l = linux_load_;
     const uint32_t ram = uint32_t(config_.ram_bytes);
 
-    // What SeaBIOS would program: PIRQ routing (the DSDT's _PRT assumes it), the PM I/O block,
+    // What SeaBIOS would program: shadow RAM, PIRQ routing (the DSDT's _PRT assumes it), the PM I/O block,
     // and ACPI tables in the reserved top of RAM with the RSDP in the EBDA (whose segment the
     // BDA gives), where every kernel looks for it; the zero page points at it too.
     const devices::AcpiConfig acpi = acpi_config();
+    // PAM: 0xC0000-0xFFFFF is RAM for reads and writes, as a BIOS leaves it after shadowing.
+    pci_.config_write(0x00, 0x59, 1, 0x30);
+    for (uint8_t r = 0x5A; r <= 0x5F; ++r) pci_.config_write(0x00, r, 1, 0x33);
     for (unsigned i = 0; i < 4; ++i) pci_.config_write(0x08, uint8_t(0x60 + i), 1, acpi.pirq_irq[i]);
     pci_.config_write(0x0B, devices::kPiix4Pmba, 4, acpi.pm_base | 1u);
     pci_.config_write(0x0B, devices::kPiix4Pmregmisc, 1, 1);
@@ -399,6 +402,24 @@ void Machine::enter_linux_directly() {
     std::vector<uint8_t> zp = build_zero_page(l, ram, kEbda);
     // Null, null, then the protocol's __BOOT_CS (0x10) and __BOOT_DS (0x18): flat 4 GiB.
     const uint64_t gdt[4] = {0, 0, 0x00CF9B000000FFFFull, 0x00CF93000000FFFFull};
+    // SMBIOS (DMI): the fw_cfg tables SeaBIOS would install, in the F segment (RAM here).
+    constexpr uint32_t kSmbiosAnchor = 0xF0000, kSmbiosTables = 0xF0100;
+    const std::vector<uint8_t>* smt = fw_cfg_.file_data("etc/smbios/smbios-tables");
+    const std::vector<uint8_t>* sma = fw_cfg_.file_data("etc/smbios/smbios-anchor");
+    if (smt && sma && sma->size() == 0x1F && smt->size() <= 0xFF00) {
+        std::vector<uint8_t> anchor = *sma;
+        std::memcpy(&anchor[0x18], &kSmbiosTables, 4);  // structure table address
+        auto fix = [&](size_t at, size_t from, size_t n) {
+            uint8_t sum = 0;
+            anchor[at] = 0;
+            for (size_t i = from; i < from + n; ++i) sum = uint8_t(sum + anchor[i]);
+            anchor[at] = uint8_t(-sum);
+        };
+        fix(0x15, 0x10, 0x0F);  // intermediate checksum ("_DMI_" part)
+        fix(0x04, 0, 0x1F);     // entry point checksum
+        mem_.copy_to(kSmbiosTables, smt->data(), smt->size());
+        mem_.copy_to(kSmbiosAnchor, anchor.data(), anchor.size());
+    }
     bool ok = tables.size() <= kAcpiReserve &&
               mem_.copy_to(ram - kAcpiReserve, tables.data(), tables.size()) &&
               mem_.copy_to(kEbda, rsdp.data(), rsdp.size()) &&
