@@ -617,6 +617,14 @@ void Cpu::code_page_written(uint32_t page_index) {
     mem_.clear_code(page_index);
 }
 
+void Cpu::set_engine(std::unique_ptr<BlockEngine> engine) {
+    flush_code_cache();
+    graveyard_.clear();
+    scratch_.native.reset();
+    building_.reset();
+    engine_ = std::move(engine);
+}
+
 void Cpu::flush_code_cache() {
     for (auto& [k, b] : blocks_) {
         b->valid = false;
@@ -746,6 +754,8 @@ Exit Cpu::run_until(uint64_t end) {
             b = build_block(phys, mode);
         if ((s.eflags & kTF) || dbg_exec_ || dbg_data_ || observer_) [[unlikely]]
             step_watched(*b, lin);
+        else if (engine_) [[unlikely]]
+            engine_->execute(*this, *b, run_end_ > s.icount ? run_end_ - s.icount : 1);
         else
             execute_block(*b, run_end_ > s.icount ? run_end_ - s.icount : 1);
     }

@@ -79,10 +79,50 @@ struct CpuStats {
 
 struct ProtMode;
 
+// Which engine runs decoded blocks. The interpreter is the default and the reference; the JIT
+// (jit/) plugs in through BlockEngine, so cpu/ never links the code generator.
+enum class Engine : uint8_t { kInterp, kJit };
+
+// Counters an alternative engine keeps (the interpreter keeps none).
+struct EngineStats {
+    uint64_t blocks_translated = 0;
+    uint64_t insns_translated = 0;  // static: instructions in translated blocks
+    uint64_t insns_inline = 0;      // ... of which emitted as host code
+    uint64_t insns_helper = 0;      // ... of which emitted as a call to the interpreter handler
+    uint64_t code_bytes = 0;
+    uint64_t blocks_run_native = 0;  // dynamic: block executions in generated code
+    uint64_t blocks_run_interp = 0;  // ... handed back to execute_block (budget cut, uncacheable)
+};
+
+// Generated code attached to a decoded block; destroyed with the block (an engine subclasses it).
+class NativeCode {
+public:
+    virtual ~NativeCode() = default;
+};
+
+}  // namespace vx86::cpu
+
+namespace vx86::jit {
+struct CpuAccess;  // the JIT's window on Cpu internals (jit/x64/access.h)
+}
+
+namespace vx86::cpu {
+
 class Cpu final : public mmu::CodeWatcher {
     friend struct ProtMode;  // protmode.cpp: descriptors, gates, task switches
+    friend struct jit::CpuAccess;
+    struct Block;
 
 public:
+    // Runs a decoded block in place of execute_block(): must leave exactly the state the
+    // interpreter would (faults longjmp out of it like out of any handler).
+    class BlockEngine {
+    public:
+        virtual ~BlockEngine() = default;
+        virtual void execute(Cpu& cpu, Block& b, uint64_t limit) = 0;
+        virtual Engine kind() const = 0;
+        virtual const EngineStats& stats() const = 0;
+    };
     Cpu(CpuModel model, mmu::PhysMemory& mem, devices::IoBus& io);
     ~Cpu() override;
     Cpu(const Cpu&) = delete;
@@ -113,6 +153,11 @@ public:
     void set_interrupt_source(InterruptSource* src) { irq_ = src; }
     void set_observer(InsnObserver* obs) { observer_ = obs; }
     const CpuStats& stats() const { return stats_; }
+    // Installs a block engine (nullptr: the interpreter). Drops every decoded block so no block
+    // keeps code from the previous engine. Not while run() is active.
+    void set_engine(std::unique_ptr<BlockEngine> engine);
+    Engine engine() const { return engine_ ? engine_->kind() : Engine::kInterp; }
+    const EngineStats* engine_stats() const { return engine_ ? &engine_->stats() : nullptr; }
     // The x87's FERR# output (an unmasked x87 exception met by a waiting instruction while
     // CR0.NE = 0). The PC wires it to IRQ13; FNINIT/FNCLEX/FNSAVE deassert it. Called on every
     // assertion, not only on edges, so a machine that cleared its latch (port F0h) sees it again.
@@ -370,6 +415,7 @@ private:
         uint32_t eip_span;  // bytes covered
         bool valid;
         std::vector<DecodedInsn> insns;
+        std::unique_ptr<NativeCode> native;  // the block engine's translation, if any
     };
 
     template <int B>
@@ -509,6 +555,9 @@ private:
     int last_exception_ = -1;
     Block* current_block_ = nullptr;
     CpuState fault_before_{};  // state at the faulting instruction, for the observer
+
+    // Declared before the block cache: blocks (and their native code) die before the engine.
+    std::unique_ptr<BlockEngine> engine_;
 
     // Decoded-block cache.
     static constexpr unsigned kFastSize = 4096;

@@ -1,0 +1,93 @@
+// vx86-jit-bench: interpreter versus JIT throughput on the tools/bench guests.
+//
+//   build/jit/vx86-jit-bench [--insns N] build/tools/bench/alu.bin ...
+//
+// A benchmark, not a test: prints MIPS per engine, the guest's checksum (EAX, which must match
+// between engines) and the JIT's counters. Guests are loaded like tools/bench does it: flat image
+// at 1000:0000, CS=DS=ES=SS=1000h, SP=FFFEh, the dword at offset 4 is the iteration count, the
+// guest ends with HLT. Host time is read here only to report throughput.
+#include <chrono>
+#include <cinttypes>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <iterator>
+#include <string>
+#include <vector>
+
+#include "jit/jit.h"
+
+namespace {
+
+using namespace vx86;
+
+struct Result {
+    bool halted = false;
+    uint64_t insns = 0;
+    double seconds = 0;
+    uint32_t eax = 0;
+    cpu::EngineStats st{};
+};
+
+Result run(const std::vector<uint8_t>& image0, uint32_t iters, cpu::Engine engine) {
+    std::vector<uint8_t> image = image0;
+    std::memcpy(image.data() + 4, &iters, 4);
+    mmu::PhysMemory mem(16u << 20);
+    devices::IoBus io;
+    cpu::Cpu c(cpu::CpuModel::kP6, mem, io);
+    jit::set_engine(c, engine);
+    Result r;
+    if (!mem.copy_to(0x10000, image.data(), image.size())) return r;
+    for (unsigned seg : {cpu::CS, cpu::DS, cpu::ES, cpu::SS}) c.load_seg_real(seg, 0x1000);
+    c.s.eip = 0;
+    c.set_r32(cpu::ESP, 0xFFFE);
+    auto t0 = std::chrono::steady_clock::now();
+    cpu::Exit e;
+    do e = c.run(1'000'000);
+    while (e == cpu::Exit::kBudget && c.s.icount < 20'000'000'000ull);
+    auto t1 = std::chrono::steady_clock::now();
+    r.halted = e == cpu::Exit::kHalted;
+    r.insns = c.s.icount;
+    r.seconds = std::chrono::duration<double>(t1 - t0).count();
+    r.eax = c.r32(cpu::EAX);
+    if (const cpu::EngineStats* st = c.engine_stats()) r.st = *st;
+    return r;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    uint64_t target = 200'000'000;
+    std::vector<std::string> guests;
+    for (int i = 1; i < argc; ++i) {
+        if (!std::strcmp(argv[i], "--insns") && i + 1 < argc) target = std::strtoull(argv[++i], nullptr, 0);
+        else guests.emplace_back(argv[i]);
+    }
+    if (guests.empty()) {
+        std::printf("usage: %s [--insns N] guest.bin ...\n", argv[0]);
+        return 2;
+    }
+    std::printf("%-14s %10s %10s %8s  %s\n", "guest", "interp", "jit", "speedup",
+                "checksum / inline fraction (static) / native block runs");
+    for (const std::string& path : guests) {
+        std::ifstream f(path, std::ios::binary);
+        std::vector<uint8_t> image{std::istreambuf_iterator<char>(f), {}};
+        if (image.size() < 8) {
+            std::printf("%s: cannot load\n", path.c_str());
+            continue;
+        }
+        Result cal = run(image, 1, cpu::Engine::kInterp);
+        uint32_t iters = uint32_t(std::max<uint64_t>(1, target / std::max<uint64_t>(1, cal.insns)));
+        Result a = run(image, iters, cpu::Engine::kInterp);
+        Result b = run(image, iters, cpu::Engine::kJit);
+        double ma = a.insns / a.seconds / 1e6, mb = b.insns / b.seconds / 1e6;
+        std::string name = path.substr(path.find_last_of('/') + 1);
+        std::printf("%-14s %8.1f M %8.1f M %7.2fx  %08x/%08x%s %.0f%% %" PRIu64 "/%" PRIu64 "\n",
+                    name.c_str(), ma, mb, mb / ma, a.eax, b.eax,
+                    (a.eax == b.eax && a.insns == b.insns && a.halted && b.halted) ? "" : " MISMATCH",
+                    b.st.insns_translated ? 100.0 * b.st.insns_inline / b.st.insns_translated : 0.0,
+                    b.st.blocks_run_native, b.st.blocks_run_native + b.st.blocks_run_interp);
+    }
+    return 0;
+}

@@ -1,0 +1,482 @@
+// Differential test of the JIT: thousands of seeded random instruction sequences, each run on two
+// Cpus from the same state, one interpreting and one with the x86-64 JIT engine, comparing the
+// whole architectural state (GPRs, EIP, EFLAGS through eflags(), segments, control registers,
+// icount, halt state, the exception taken) and all guest memory after every slice.
+//
+// The generator favours what the JIT inlines (MOV, ALU, INC/DEC, LEA, PUSH/POP, Jcc/JMP,
+// CALL/RET) and mixes in flag readers (Jcc, SETcc, ADC/SBB, PUSHF, LAHF), helper-called
+// instructions (shifts, MUL/DIV, string ops, CMC/STC), operand/address-size prefixes, segment
+// overrides, and operands that fault: #DE from DIV, #GP/#SS at the 64 KiB real-mode segment
+// limit, #PF on not-present and read-only pages in paged protected mode, and stores into the code
+// being run (self-modifying code). Budgets are sliced at random so blocks are also cut short.
+#include <doctest/doctest.h>
+
+#include <cstring>
+#include <memory>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "cpu/cpu.h"
+#include "jit/jit.h"
+#include "tests/unit/test_util.h"
+
+using namespace vx86;
+using cpu::Cpu;
+
+namespace {
+
+constexpr uint32_t kRam = 1u << 20;
+
+// Real mode: code at 1000:0000, data in the same segment at offset 0x1000, stack at 3001:xxxx,
+// ES = 2001h; every interrupt vector points to a HLT at 0000:0500.
+constexpr uint32_t kRmCode = 0x10000;
+// Protected mode: flat 32-bit, identity-paged first MiB (with holes).
+constexpr uint32_t kPd = 0x1000, kPt = 0x2000, kIdt = 0x3000, kGdt = 0x4000, kHandler = 0x5000;
+constexpr uint32_t kPmCode = 0x20000, kPmData = 0x21000, kPmStack = 0x30000;
+constexpr uint32_t kPmNotPresent = 0x24000, kPmReadOnly = 0x25000;
+
+struct Machine {
+    mmu::PhysMemory mem{kRam};
+    devices::IoBus io;
+    Cpu c;
+    Machine(cpu::CpuModel m, bool jit) : c(m, mem, io) {
+        if (jit) REQUIRE(jit::set_engine(c, cpu::Engine::kJit));
+    }
+};
+
+// The scenario a sequence runs in.
+struct Scenario {
+    cpu::CpuModel model;
+    bool pm;  // 32-bit paged protected mode, else real mode
+};
+
+class Gen {
+public:
+    Gen(uint32_t seed, bool pm, bool has386) : rng_(seed), pm_(pm), has386_(has386) {}
+
+    uint32_t r(uint32_t n) { return std::uniform_int_distribution<uint32_t>(0, n - 1)(rng_); }
+    uint32_t u32() { return uint32_t(rng_()); }
+    bool p(unsigned pct) { return r(100) < pct; }
+
+    std::vector<uint8_t> program(unsigned n_insns) {
+        code_.clear();
+        for (unsigned k = 0; k < n_insns; ++k) insn();
+        code_.push_back(0xF4);  // HLT
+        return code_;
+    }
+
+private:
+    void b(uint32_t v) { code_.push_back(uint8_t(v)); }
+    void w(uint32_t v) { b(v); b(v >> 8); }
+    void d(uint32_t v) { w(v); w(v >> 16); }
+    void imm(unsigned bytes) {
+        uint32_t v = p(30) ? r(4) : p(20) ? 0x7F + r(3) : p(20) ? 0xFFFFFFFFu - r(2) : u32();
+        if (bytes == 1) b(v);
+        else if (bytes == 2) w(v);
+        else d(v);
+    }
+    // A data displacement: mostly the data area, sometimes the code being run (SMC), sometimes
+    // a faulting area.
+    uint32_t data_disp() {
+        if (pm_) {
+            if (p(4)) return kPmCode + r(0x40);
+            if (p(4)) return kPmNotPresent + r(0x1000);
+            if (p(4)) return kPmReadOnly + r(0x1000);
+            if (p(2)) return 0xFFFFFFF0u + r(16);
+            return kPmData + r(0x1000);
+        }
+        if (p(4)) return r(0x40);            // the code itself (DS = CS)
+        if (p(3)) return 0xFFFD + r(3);      // straddles the segment limit
+        return 0x1000 + r(0x1000);
+    }
+    // ModRM (with SIB/displacement) for a reg field `reg`; register form when `regform`.
+    void modrm(unsigned reg, bool addr32, int force = -1) {
+        unsigned kind = force >= 0 ? unsigned(force) : r(100) < 50 ? 0 : r(100) < 70 ? 1 : 2;
+        if (kind == 0) return b(0xC0 | reg << 3 | r(8));
+        if (kind == 1) {  // absolute
+            if (addr32) {
+                b(0x05 | reg << 3);
+                d(data_disp());
+            } else {
+                b(0x06 | reg << 3);
+                w(data_disp());
+            }
+            return;
+        }
+        unsigned mod = r(3), rm = r(8);
+        if (addr32) {
+            if (mod == 0 && rm == 5) rm = 0;
+            b(mod << 6 | reg << 3 | rm);
+            if (rm == 4) {
+                unsigned base = r(8);
+                if (mod == 0 && base == 5) base = 3;
+                b(r(4) << 6 | r(8) << 3 | base);
+            }
+            if (mod == 1) b(r(256));
+            if (mod == 2) d(p(50) ? r(0x100) : u32());
+        } else {
+            if (mod == 0 && rm == 6) rm = 7;
+            b(mod << 6 | reg << 3 | rm);
+            if (mod == 1) b(r(256));
+            if (mod == 2) w(r(0x10000));
+        }
+    }
+    void insn() {
+        const bool o16 = !pm_;  // default operand size 16 in real mode
+        bool op32 = !o16, addr32 = pm_;
+        if (has386_ && p(12)) {
+            b(0x66);
+            op32 = !op32;
+        }
+        if (has386_ && p(6)) {
+            b(0x67);
+            addr32 = !addr32;
+        }
+        if (p(10)) b(0x26);  // ES:
+        const unsigned isz = op32 ? 4 : 2;
+        unsigned pick = r(100);
+        if (pick < 22) {  // ALU r/m forms
+            unsigned op = r(8), form = r(4);
+            b(op * 8 + form);
+            modrm(r(8), addr32);
+        } else if (pick < 30) {  // ALU acc, imm / group 1
+            unsigned op = r(8), f = r(4);
+            if (f == 0) { b(op * 8 + 4); imm(1); }
+            else if (f == 1) { b(op * 8 + 5); imm(isz); }
+            else if (f == 2) { b(0x80); modrm(op, addr32); imm(1); }
+            else { b(p(50) ? 0x81 : 0x83); bool full = code_.back() == 0x81; modrm(op, addr32); imm(full ? isz : 1); }
+        } else if (pick < 33) {  // TEST
+            unsigned f = r(4);
+            if (f == 0) { b(0x84 + r(2)); modrm(r(8), addr32); }
+            else if (f == 1) { b(0xA8); imm(1); }
+            else if (f == 2) { b(0xA9); imm(isz); }
+            else { bool wide = p(50); b(wide ? 0xF7 : 0xF6); modrm(0, addr32); imm(wide ? isz : 1); }
+        } else if (pick < 45) {  // MOV
+            unsigned f = r(5);
+            if (f == 0) { b(0x88 + r(4)); modrm(r(8), addr32); }
+            else if (f == 1) { b(0xB0 + r(8)); imm(1); }
+            else if (f == 2) { b(0xB8 + r(8)); imm(isz); }
+            else if (f == 3) { bool wide = p(50); b(wide ? 0xC7 : 0xC6); modrm(0, addr32); imm(wide ? isz : 1); }
+            else { b(0xA0 + r(4)); if (addr32) d(data_disp()); else w(data_disp()); }
+        } else if (pick < 51) {  // INC/DEC
+            if (p(50)) b(0x40 + r(16));
+            else { b(p(50) ? 0xFE : 0xFF); modrm(r(2), addr32); }
+        } else if (pick < 54) {  // LEA
+            b(0x8D);
+            modrm(r(8), addr32, 1 + int(r(2)));
+        } else if (pick < 62) {  // PUSH/POP
+            unsigned reg = r(8);
+            if (reg == 4 && p(70)) reg = 0;
+            b((p(55) ? 0x50 : 0x58) + reg);
+        } else if (pick < 70) {  // Jcc/JMP short, mostly forward
+            b(p(80) ? 0x70 + r(16) : 0xEB);
+            b(p(85) ? r(12) : uint32_t(-int(r(12))));
+        } else if (pick < 72 && has386_) {  // Jcc near
+            b(0x0F); b(0x80 + r(16));
+            if (op32) d(r(16)); else w(r(16));
+        } else if (pick < 74) {  // CALL rel / RET
+            if (p(50)) { b(0xE8); if (op32) d(r(8)); else w(r(8)); }
+            else if (p(70)) b(0xC3);
+            else { b(0xC2); w(r(3) * 2); }
+        } else if (pick < 78 && has386_) {  // SETcc
+            b(0x0F); b(0x90 + r(16)); modrm(0, addr32);
+        } else if (pick < 82) {  // flag readers/writers handled by helpers
+            static const uint8_t k[] = {0x9C, 0x9F, 0xF5, 0xF8, 0xF9, 0x9E, 0x98, 0x99, 0x90};
+            b(k[r(sizeof k)]);
+            if (code_.back() == 0x9C && p(50)) b(0x58 + r(8));  // PUSHF; POP r
+        } else if (pick < 88) {  // shifts and rotates
+            b(0xD0 + r(4)); modrm(r(8), addr32);
+        } else if (pick < 92) {  // MUL/IMUL/DIV/IDIV/NEG/NOT (#DE)
+            b(p(50) ? 0xF6 : 0xF7); modrm(2 + r(6), addr32);
+        } else if (pick < 95) {  // string ops, sometimes REP with a small count
+            if (p(40)) { b(0xB9); if (op32) d(r(6)); else w(r(6)); if (p(50)) b(0xF3); }
+            static const uint8_t k[] = {0xA4, 0xA5, 0xAA, 0xAB, 0xAC, 0xAD};
+            b(k[r(sizeof k)]);
+        } else {  // XCHG, MOVZX/MOVSX
+            if (p(50) || !has386_) { b(0x86 + r(2)); modrm(r(8), addr32); }
+            else { b(0x0F); b(0xB6 + r(2) + (p(50) ? 8 : 0)); modrm(r(8), addr32); }
+        }
+    }
+
+    std::mt19937 rng_;
+    bool pm_, has386_;
+    std::vector<uint8_t> code_;
+};
+
+void setup_real(Machine& m, const std::vector<uint8_t>& code, Gen& g) {
+    Cpu& c = m.c;
+    for (uint32_t v = 0; v < 256; ++v) m.mem.write(v * 4, 4, 0x0500);  // 0000:0500
+    m.mem.write(0x500, 1, 0xF4);
+    REQUIRE(m.mem.copy_to(kRmCode, code.data(), code.size()));
+    c.load_seg_real(cpu::CS, 0x1000);
+    c.load_seg_real(cpu::DS, 0x1000);
+    c.load_seg_real(cpu::ES, 0x2001);  // bases off page boundaries: limit checks matter
+    c.load_seg_real(cpu::SS, 0x3001);
+    c.s.eip = 0;
+    for (unsigned k = 0; k < 8; ++k)
+        c.s.gpr[k] = g.p(50) ? 0x1000 + g.r(0x1000) : g.p(50) ? g.r(16) : g.u32();
+    if (!c.traits().has_386)
+        for (unsigned k = 0; k < 8; ++k) c.s.gpr[k] &= 0xFFFF;
+    c.s.gpr[cpu::ESP] = g.p(90) ? 0x8000 + 2 * g.r(0x100) : g.r(8);
+    c.set_eflags(g.u32() & 0x8D5);
+}
+
+void setup_pm(Machine& m, const std::vector<uint8_t>& code, Gen& g) {
+    Cpu& c = m.c;
+    const uint64_t gdt[] = {0, 0x00CF9B000000FFFFull, 0x00CF93000000FFFFull, 0x000F93000000FFFFull};
+    REQUIRE(m.mem.copy_to(kGdt, gdt, sizeof gdt));
+    c.s.gdtr = {kGdt, sizeof gdt - 1};
+    for (uint32_t v = 0; v < 32; ++v) {
+        m.mem.write(kIdt + 8 * v, 4, (0x08u << 16) | (kHandler & 0xFFFF));
+        m.mem.write(kIdt + 8 * v + 4, 4, (kHandler & 0xFFFF0000u) | 0x8E00u);
+    }
+    c.s.idtr = {kIdt, 32 * 8 - 1};
+    m.mem.write(kHandler, 1, 0xF4);
+    m.mem.write(kPd, 4, kPt | 3);
+    for (uint32_t p = 0; p < 256; ++p) m.mem.write(kPt + 4 * p, 4, (p << 12) | 3);
+    m.mem.write(kPt + 4 * (kPmNotPresent >> 12), 4, 0);
+    m.mem.write(kPt + 4 * (kPmReadOnly >> 12), 4, kPmReadOnly | 1);
+    c.s.cr[3] = kPd;
+    c.s.cr[0] = 0x80010011u;  // PG | WP | ET | PE
+    c.s.seg[cpu::CS] = cpu::Segment{0, 0xFFFFFFFFu, 0x08, 0xC09B};
+    for (unsigned k : {cpu::ES, cpu::SS, cpu::DS, cpu::FS, cpu::GS})
+        c.s.seg[k] = cpu::Segment{0, 0xFFFFFFFFu, 0x10, 0xC093};
+    // ES ends just below a page end (byte-granular limit): the limit check must catch it.
+    c.s.seg[cpu::ES] = cpu::Segment{0, 0x21FFD, 0x10, 0x4093};
+    if (g.p(15)) c.s.seg[cpu::SS] = cpu::Segment{0, 0xFFFFFu, 0x18, 0x0093};  // 16-bit stack
+    REQUIRE(m.mem.copy_to(kPmCode, code.data(), code.size()));
+    c.s.eip = kPmCode;
+    for (unsigned k = 0; k < 8; ++k)
+        c.s.gpr[k] = g.p(50) ? kPmData + g.r(0x1000) : g.p(50) ? g.r(16) : g.u32();
+    c.s.gpr[cpu::ESP] = g.p(90) ? kPmStack - 4 * g.r(0x100) : g.u32();
+    c.set_eflags(g.u32() & 0x8D5);
+}
+
+// Compares the two machines; returns the number of differences (each also a failed CHECK).
+int compare(Machine& a, Machine& b) {
+    const cpu::CpuState& x = a.c.s;
+    const cpu::CpuState& y = b.c.s;
+    int bad = 0;
+    auto eq = [&](const char* what, uint64_t u, uint64_t v) {
+        if (u == v) return;
+        ++bad;
+        FAIL_CHECK(std::string(what) << ": interp " << test::hx(u) << " jit " << test::hx(v));
+    };
+    static const char* kGpr[] = {"eax", "ecx", "edx", "ebx", "esp", "ebp", "esi", "edi"};
+    for (unsigned k = 0; k < 8; ++k) eq(kGpr[k], x.gpr[k], y.gpr[k]);
+    eq("eip", x.eip, y.eip);
+    eq("eflags", a.c.eflags(), b.c.eflags());
+    for (unsigned k = 0; k < 6; ++k) {
+        eq("seg.base", x.seg[k].base, y.seg[k].base);
+        eq("seg.limit", x.seg[k].limit, y.seg[k].limit);
+        eq("seg.sel", x.seg[k].sel, y.seg[k].sel);
+        eq("seg.attr", x.seg[k].attr, y.seg[k].attr);
+    }
+    for (unsigned k = 0; k < 5; ++k) eq("cr", x.cr[k], y.cr[k]);
+    eq("icount", x.icount, y.icount);
+    eq("halted", x.halted, y.halted);
+    eq("inhibit_irq", x.inhibit_irq, y.inhibit_irq);
+    eq("cpl", x.cpl, y.cpl);
+    eq("last_exception", uint64_t(int64_t(a.c.last_exception())), uint64_t(int64_t(b.c.last_exception())));
+    eq("exceptions", a.c.stats().exceptions, b.c.stats().exceptions);
+    eq("blocks_built", a.c.stats().blocks_built, b.c.stats().blocks_built);
+    eq("tlb_misses", a.c.stats().tlb_misses, b.c.stats().tlb_misses);
+    if (std::memcmp(a.mem.ram(), b.mem.ram(), kRam) != 0) {
+        for (uint32_t p = 0; p < kRam; ++p)
+            if (a.mem.ram()[p] != b.mem.ram()[p]) {
+                eq("first differing memory byte at", p, ~uint64_t(0));
+                break;
+            }
+    }
+    return bad;
+}
+
+struct Totals {
+    unsigned sequences = 0;
+    uint64_t insns = 0;
+    uint64_t native_blocks = 0;
+    uint64_t faults = 0;
+};
+
+// One random sequence in `sc`; false when the two engines diverged.
+bool run_one(const Scenario& sc, uint32_t seed, Totals& t) {
+    const bool has386 = cpu::model_traits(sc.model).has_386;
+    Gen g(seed, sc.pm, has386);
+    std::vector<uint8_t> code = g.program(4 + g.r(40));
+    Machine interp(sc.model, false), jitm(sc.model, true);
+    Gen g1(seed * 7 + 1, sc.pm, has386), g2(seed * 7 + 1, sc.pm, has386);
+    if (sc.pm) {
+        setup_pm(interp, code, g1);
+        setup_pm(jitm, code, g2);
+    } else {
+        setup_real(interp, code, g1);
+        setup_real(jitm, code, g2);
+    }
+    // The same slices for both: long ones, and short ones that cut blocks.
+    for (unsigned slice = 0; slice < 6; ++slice) {
+        uint64_t n = g.p(50) ? 1 + g.r(7) : 50 + g.r(300);
+        cpu::Exit ea = interp.c.run(n);
+        cpu::Exit eb = jitm.c.run(n);
+        CHECK(int(ea) == int(eb));
+        if (compare(interp, jitm) != 0) {
+            MESSAGE("diverged: seed " << seed << " model " << int(sc.model) << " pm " << sc.pm
+                                      << " slice " << slice << " code "
+                                      << test::hex_bytes(code.data(), code.size()));
+            return false;
+        }
+        if (ea != cpu::Exit::kBudget) break;
+    }
+    ++t.sequences;
+    t.insns += interp.c.s.icount;
+    t.faults += interp.c.stats().exceptions;
+    if (const cpu::EngineStats* st = jitm.c.engine_stats()) t.native_blocks += st->blocks_run_native;
+    return true;
+}
+
+}  // namespace
+
+TEST_CASE("JIT engine selection keeps the interpreter as the default") {
+    mmu::PhysMemory mem(kRam);
+    devices::IoBus io;
+    Cpu c(cpu::CpuModel::kP6, mem, io);
+    CHECK(c.engine() == cpu::Engine::kInterp);
+    CHECK(c.engine_stats() == nullptr);
+    REQUIRE(jit::available());
+    CHECK(jit::set_engine(c, cpu::Engine::kJit));
+    CHECK(c.engine() == cpu::Engine::kJit);
+    CHECK(jit::set_engine(c, cpu::Engine::kInterp));
+    CHECK(c.engine() == cpu::Engine::kInterp);
+    CHECK(jit::parse_engine("jit") == cpu::Engine::kJit);
+    CHECK(jit::parse_engine("interp") == cpu::Engine::kInterp);
+    CHECK(!jit::parse_engine("fast"));
+}
+
+TEST_CASE("JIT runs a counted loop natively with the interpreter's result") {
+    // 16-bit real mode: mov cx, 1000; xor ax, ax; l: add ax, cx; adc dx, 0; dec cx; jnz l; hlt
+    const uint8_t code[] = {0xB9, 0xE8, 0x03, 0x31, 0xC0, 0x01, 0xC8, 0x83, 0xD2,
+                            0x00, 0x49, 0x75, 0xF8, 0xF4};
+    for (bool use_jit : {false, true}) {
+        Machine m(cpu::CpuModel::kP6, use_jit);
+        REQUIRE(m.mem.copy_to(kRmCode, code, sizeof code));
+        m.c.load_seg_real(cpu::CS, 0x1000);
+        m.c.s.eip = 0;
+        m.c.s.gpr[cpu::EDX] = 0;
+        CHECK(m.c.run(100000) == cpu::Exit::kHalted);
+        CHECK(m.c.r16(cpu::EAX) == uint16_t(1000 * 1001 / 2));
+        CHECK(m.c.s.icount == 2 + 4 * 1000 + 1);
+        if (use_jit) {
+            const cpu::EngineStats* st = m.c.engine_stats();
+            REQUIRE(st != nullptr);
+            CHECK(st->blocks_run_native >= 999);
+            CHECK(st->insns_inline >= 4);  // add, adc, dec, jnz
+        }
+    }
+}
+
+TEST_CASE("JIT matches the interpreter on random sequences (differential)") {
+    const Scenario scenarios[] = {
+        {cpu::CpuModel::kP6, false}, {cpu::CpuModel::kP6, true},   {cpu::CpuModel::k386, true},
+        {cpu::CpuModel::k486, false}, {cpu::CpuModel::k286, false}, {cpu::CpuModel::k8086, false},
+    };
+    Totals t;
+    unsigned failures = 0;
+    const unsigned per = 700;
+    for (unsigned s = 0; s < std::size(scenarios) && failures < 3; ++s)
+        for (uint32_t k = 0; k < per && failures < 3; ++k)
+            if (!run_one(scenarios[s], 1000 * s + k + 1, t)) ++failures;
+    MESSAGE("sequences " << t.sequences << ", instructions retired " << t.insns << ", faults "
+                         << t.faults << ", native block runs " << t.native_blocks);
+    CHECK(failures == 0);
+    CHECK(t.sequences == per * std::size(scenarios));
+    CHECK(t.native_blocks > t.sequences);  // the JIT really ran code
+    CHECK(t.faults > 100);                 // and the faults were exercised
+}
+
+namespace {
+// Raises IRQ 0x40 once icount reaches `at`.
+struct TimedIrq : cpu::InterruptSource {
+    const Cpu* c = nullptr;
+    uint64_t at = 0;
+    bool taken = false;
+    bool irq_pending() override { return !taken && c->s.icount >= at; }
+    uint8_t irq_acknowledge() override {
+        taken = true;
+        return 0x40;
+    }
+};
+}  // namespace
+
+TEST_CASE("JIT takes external interrupts at the interpreter's instruction") {
+    for (uint64_t at : {1u, 5u, 17u, 40u, 77u}) {
+        std::vector<uint8_t> loop;  // a loop of inlined instructions: inc ax; add bx, ax; jmp back
+        loop = {0x40, 0x01, 0xC3, 0x42, 0xEB, 0xFA};
+        Machine a(cpu::CpuModel::kP6, false), b(cpu::CpuModel::kP6, true);
+        TimedIrq ia, ib;
+        for (auto* m : {&a, &b}) {
+            Gen gg(5, false, true);
+            setup_real(*m, loop, gg);
+            m->c.set_eflags(m->c.eflags() | cpu::kIF);
+        }
+        ia.c = &a.c, ia.at = at;
+        ib.c = &b.c, ib.at = at;
+        a.c.set_interrupt_source(&ia);
+        b.c.set_interrupt_source(&ib);
+        a.c.run(500);
+        b.c.run(500);
+        CAPTURE(at);
+        CHECK(a.c.s.halted == 1);
+        CHECK(compare(a, b) == 0);
+        // The return address pushed is the interrupted instruction's, identical in both.
+        CHECK(a.mem.read(0x30010 + a.c.r16(cpu::ESP), 2) == b.mem.read(0x30010 + b.c.r16(cpu::ESP), 2));
+    }
+}
+
+TEST_CASE("JIT: a store into the running block ends it and the new bytes execute") {
+    // mov byte [0008], 40h; nop; nop; nop; inc cx (rewritten to inc ax); hlt
+    const std::vector<uint8_t> code = {0xC6, 0x06, 0x08, 0x00, 0x40, 0x90, 0x90, 0x90, 0x41, 0xF4};
+    for (bool use_jit : {false, true}) {
+        CAPTURE(use_jit);
+        Machine m(cpu::CpuModel::kP6, use_jit);
+        Gen g(3, false, true);
+        setup_real(m, code, g);
+        const uint16_t ax = m.c.r16(cpu::EAX), cx = m.c.r16(cpu::ECX);
+        CHECK(m.c.run(100) == cpu::Exit::kHalted);
+        CHECK(m.c.r16(cpu::EAX) == uint16_t(ax + 1));
+        CHECK(m.c.r16(cpu::ECX) == cx);
+        CHECK(m.c.s.icount == 6);
+        CHECK(m.c.stats().blocks_invalidated >= 1);
+        // Run the same bytes again from the start: the stale translation must not come back.
+        m.mem.write(kRmCode + 8, 1, 0x41);  // through the code watcher, like a guest store
+        m.c.s.eip = 0;
+        m.c.s.halted = 0;
+        CHECK(m.c.run(100) == cpu::Exit::kHalted);
+        CHECK(m.c.r16(cpu::EAX) == uint16_t(ax + 2));
+        CHECK(m.c.r16(cpu::ECX) == cx);
+    }
+}
+
+TEST_CASE("JIT: a page fault in an inlined load is precise") {
+    // inc ebx; inc ebx; mov eax, [kPmNotPresent + 4]; hlt
+    std::vector<uint8_t> code = {0x43, 0x43, 0xA1};
+    for (int k = 0; k < 4; ++k) code.push_back(uint8_t((kPmNotPresent + 4) >> (8 * k)));
+    code.push_back(0xF4);
+    for (bool use_jit : {false, true}) {
+        CAPTURE(use_jit);
+        Machine m(cpu::CpuModel::kP6, use_jit);
+        Gen g(3, true, true);
+        setup_pm(m, code, g);
+        m.c.s.seg[cpu::SS] = cpu::Segment{0, 0xFFFFFFFFu, 0x10, 0xC093};
+        m.c.s.gpr[cpu::ESP] = kPmStack;
+        const uint32_t ebx = m.c.r32(cpu::EBX), eax = m.c.r32(cpu::EAX);
+        CHECK(m.c.run(100) == cpu::Exit::kHalted);
+        CHECK(m.c.last_exception() == cpu::kPageFault);
+        CHECK(m.c.s.cr[2] == kPmNotPresent + 4);
+        CHECK(m.c.r32(cpu::EBX) == ebx + 2);
+        CHECK(m.c.r32(cpu::EAX) == eax);
+        CHECK(m.mem.read(kPmStack - 16, 4) == 0);                // error code: read, not present
+        CHECK(m.mem.read(kPmStack - 12, 4) == kPmCode + 2);      // EIP of the load
+        CHECK(m.c.s.icount == 4);  // two INCs, the faulting load, the handler's HLT
+        if (use_jit) CHECK(m.c.engine_stats()->blocks_run_native >= 1);
+    }
+}
