@@ -22,6 +22,7 @@ constexpr OptionSpec kOptions[] = {
     {"cdrom", true},    {"boot", true},      {"snapshot", false}, {"screen-dump", true},
     {"bios-log", true}, {"vga-bios", true},  {"deterministic", false}, {"rtc", true},
     {"kernel", true},   {"initrd", true},    {"append", true}, {"fast-boot", false},
+    {"engine", true},
 };
 
 const OptionSpec* find_option(std::string_view name) {
@@ -287,6 +288,12 @@ std::optional<Options> parse_cli(std::span<const std::string_view> args, std::st
             o.append = std::string(value);
         } else if (name == "fast-boot") {
             o.fast_boot = true;
+        } else if (name == "engine") {
+            if (value != "interp" && value != "jit") {
+                error = "unknown engine '" + std::string(value) + "' for --engine (want interp or jit)";
+                return std::nullopt;
+            }
+            o.engine = std::string(value);
         }
     }
     if (o.kernel.empty() && (!o.initrd.empty() || !o.append.empty() || o.fast_boot)) {
@@ -341,6 +348,8 @@ std::string usage_text() {
            "  --trace FILE         write one line per executed instruction to FILE\n"
            "  --trace-io PORTS     log guest accesses to I/O ports on stderr; PORTS is a list\n"
            "                       like 0x80,0x3f8-0x3ff,233 or 'all'\n"
+           "  --engine ENGINE      interp (the interpreter, default) or jit (x86-64 hosts:\n"
+           "                       guest blocks translated to host code)\n"
            "  --max-insns N        stop after N instructions (0 = unlimited, the default)\n"
            "  -no-reboot           exit on a guest triple fault instead of resetting the machine\n"
            "\n"

@@ -52,6 +52,7 @@ struct Options {
     bool no_reboot = false;
     std::string kernel, initrd, append;  // direct Linux boot
     bool fast_boot = false;
+    std::string engine = "interp";  // interp | jit
     bool help = false;
     bool version = false;
 };

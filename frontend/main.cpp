@@ -36,6 +36,7 @@
 #include "core/machine.h"
 #include "frontend/cli.h"
 #include "frontend/console.h"
+#include "jit/jit.h"
 #include "vx86_config.h"
 
 namespace {
@@ -268,6 +269,8 @@ int run(int argc, char** argv) {
     vx86::core::RunResult result{};
     try {
         vx86::core::Machine machine(std::move(cfg));
+        if (!vx86::jit::set_engine(machine.cpu(), *vx86::jit::parse_engine(opts->engine)))
+            return fail("--engine=" + opts->engine + " is not available on this host");
         result = machine.run();
     } catch (const std::bad_alloc&) {
         return fail("cannot allocate " + std::to_string(opts->ram_mib) + " MiB of guest RAM");
