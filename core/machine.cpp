@@ -510,6 +510,7 @@ RunResult Machine::run() {
                                          : sched_.next_deadline());
         cpu::Exit e = cpu_.resume(budget);
         sched_.set_horizon(UINT64_MAX);
+        if (config_.flush_outputs) config_.flush_outputs();
         switch (e) {
             case cpu::Exit::kBudget: break;
             case cpu::Exit::kHalted:

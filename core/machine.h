@@ -90,6 +90,9 @@ struct MachineConfig {
     // Applied to each chunk read from serial_in_fd before the guest sees it (the frontend's
     // console escape keys). May be empty.
     std::function<void(std::vector<uint8_t>&)> serial_input_filter;
+    // Called between CPU slices: the frontend flushes its buffered outputs here, so a prompt
+    // without a newline reaches a pipe or terminal at once. May be empty.
+    std::function<void()> flush_outputs;
     devices::ByteSink debugcon_out = [](uint8_t b) { std::fputc(b, stdout); };  // port 0xE9
     devices::ByteSink bios_log_out;                                             // port 0x402
     std::string vga_bios_path;          // VGA option ROM (empty: none)

@@ -256,6 +256,7 @@ int run(int argc, char** argv) {
     cfg.serial2_out = serial2.sink();
     cfg.debugcon_out = debugcon.sink();
     cfg.bios_log_out = bios_log.sink();
+    cfg.flush_outputs = [] { std::fflush(nullptr); };  // every output stream
     cfg.stop_request = &g_stop;
     cfg.dump_request = &g_dump;
     install_signal_handlers();
