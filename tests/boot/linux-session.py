@@ -3,9 +3,10 @@
 i386 test guest (tools/mkguest) on vx86 and runs a scripted session on its serial console.
 
 Modes: kernel  -kernel/-initrd/-append through SeaBIOS
-       fast    the same with --fast-boot (no BIOS: vx86 enters the kernel itself)
+       fast    the same with --fast-boot (no BIOS: vx86 enters the kernel itself); this mode
+               also checks that `reboot -f` boots the machine again (no -no-reboot here)
        iso     -cdrom linux.iso -boot d (SeaBIOS -> GRUB from grub-mkrescue -> Linux)
-vx86 runs with --deterministic -display none -serial stdio -m 256 -no-reboot; its stdin and
+vx86 runs with --deterministic -display none -serial stdio -m 256 (-no-reboot but in mode fast); its stdin and
 stdout are pipes (the serial console), as a program driving it would use them.
 
 The session, once `VX86-READY` arrives: shell arithmetic; /proc/cpuinfo reports an FPU;
@@ -169,7 +170,9 @@ def emulator_command(emu, mode, guest, qemu):
         cmd += ["-accel", "tcg", "-M", "pc"]
     else:
         cmd += ["--deterministic"]
-    cmd += ["-m", str(RAM_MB), "-display", "none", "-serial", "stdio", "-no-reboot"]
+    cmd += ["-m", str(RAM_MB), "-display", "none", "-serial", "stdio"]
+    if mode != "fast":
+        cmd += ["-no-reboot"]  # mode fast checks that `reboot -f` boots the machine again
     if mode == "iso":
         cmd += ["-cdrom", os.path.join(guest, "linux.iso"), "-boot", "d"]
     else:
@@ -181,7 +184,7 @@ def emulator_command(emu, mode, guest, qemu):
     return cmd
 
 
-def session(c, failures):
+def session(c, failures, reboot):
     s = Session(c)
     ready = c.wait_for(re.compile(rb"VX86-READY"), 0, BOOT_TIMEOUT, "VX86-READY")
     t_ready = c.elapsed()
@@ -240,6 +243,19 @@ def session(c, failures):
     out, st = s.run("cat /proc/uptime")
     print(f"# guest /proc/uptime: {out.strip()}  (host {c.elapsed():.2f} s since start)")
 
+    if reboot:
+        # `reboot -f` resets the machine (keyboard controller pulse): the kernel boots again.
+        start = c.mark()
+        t_reboot = c.elapsed()
+        c.type("reboot -f\r")
+        again = c.wait_for(re.compile(rb"VX86-READY"), start, BOOT_TIMEOUT,
+                           "VX86-READY after reboot -f")
+        print(f"# reboot -f to VX86-READY: {c.elapsed() - t_reboot:.2f} s (host)")
+        c.wait_for(PROMPT, again.end(), COMMAND_TIMEOUT, "the shell prompt after the reboot")
+        out, st = s.run("echo again $((6*7))")
+        if "again 42" not in out:
+            failures.append(f"after reboot -f the shell printed {out!r}")
+
     start = c.mark()
     t_off = c.elapsed()
     c.type("poweroff -f\r")
@@ -267,7 +283,7 @@ def main():
     with tempfile.TemporaryDirectory() as tmp:
         c = Console(cmd, os.path.join(tmp, "stderr.txt"))
         try:
-            session(c, failures)
+            session(c, failures, args.mode == "fast" and not args.qemu)
         except Failure as e:
             failures.append(str(e))
         finally:
