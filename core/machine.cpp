@@ -287,7 +287,11 @@ void Machine::fill_firmware_tables() {
     if (!config_.kernel_path.empty() && !config_.fast_boot) fw.boot_rom = "genroms/linuxboot.bin";
     devices::fill_pc_fw_cfg(fw_cfg_, fw);
     // Our ACPI tables (devices/acpi_tables.h), installed by SeaBIOS's table loader.
+    // The tables file is padded to kAcpiReserve (128 KiB), as QEMU pads its own: SeaBIOS reserves
+    // what it allocates at the top of RAM, so RAM then ends on a 64 KiB boundary that INT 15h
+    // E801 (64 KiB units) can report exactly, and both boot paths reserve the same top 128 KiB.
     devices::AcpiBlobs acpi = devices::build_acpi(acpi_config());
+    if (acpi.tables.size() < kAcpiReserve) acpi.tables.resize(kAcpiReserve, 0);
     fw_cfg_.add_file(devices::kAcpiRsdpFile, std::move(acpi.rsdp));
     fw_cfg_.add_file(devices::kAcpiTablesFile, std::move(acpi.tables));
     fw_cfg_.add_file(devices::kAcpiLoaderFile, std::move(acpi.loader));
