@@ -92,6 +92,14 @@ struct EngineStats {
     uint64_t code_bytes = 0;
     uint64_t blocks_run_native = 0;  // dynamic: block executions in generated code
     uint64_t blocks_run_interp = 0;  // ... handed back to execute_block (budget cut, uncacheable)
+    uint64_t blocks_chained = 0;     // dynamic: block entries through a direct link
+    uint64_t blocks_looked_up = 0;   // dynamic: block entries through the indirect lookup
+    uint64_t links_made = 0;         // direct links patched in
+    uint64_t blocks_dropped = 0;     // translations freed (block invalidated, replaced, flushed)
+    uint64_t flushes = 0;            // full code-cache flushes (size cap reached)
+    uint64_t code_bytes_live = 0;    // generated code currently held
+    uint64_t mem_slow = 0;           // dynamic: inline memory accesses that missed the fast path
+    uint64_t flags_skipped = 0;      // static: flag computations dropped (overwritten, unread)
 };
 
 // Generated code attached to a decoded block; destroyed with the block (an engine subclasses it).

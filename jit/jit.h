@@ -8,8 +8,11 @@
 //   differential test (tests/unit/jit_diff_test.cpp).
 #pragma once
 
+#include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <optional>
+#include <string>
 #include <string_view>
 
 #include "cpu/cpu.h"
@@ -19,13 +22,27 @@ namespace vx86::jit {
 // True when this build can generate code for the host (x86-64).
 bool available();
 
+struct EngineOptions {
+    // Generated code held at most (about): past it the whole cache is flushed and refilled.
+    size_t cache_bytes = size_t(64) << 20;
+};
+
 // A new x86-64 block engine for `cpu` (one engine per Cpu: generated code embeds its addresses).
 // nullptr when !available().
-std::unique_ptr<cpu::Cpu::BlockEngine> make_x64_engine(cpu::Cpu& cpu);
+std::unique_ptr<cpu::Cpu::BlockEngine> make_x64_engine(cpu::Cpu& cpu, const EngineOptions& opt = {});
 
 // Selects the engine of `cpu`: kInterp removes any engine, kJit installs the x86-64 one. False
 // (and the interpreter kept) when the JIT is not available on this host.
-bool set_engine(cpu::Cpu& cpu, cpu::Engine engine);
+bool set_engine(cpu::Cpu& cpu, cpu::Engine engine, const EngineOptions& opt = {});
+
+// The engine's counters as text (one "name value" line each; "engine interp" for the
+// interpreter): what --stats prints.
+std::string format_stats(const cpu::Cpu& cpu);
+
+// The translated block at physical address `phys` (either code size, or both when both exist):
+// its guest instructions and the generated host code, disassembled. Explains itself when there
+// is no such block or no JIT engine.
+std::string disassemble_block(cpu::Cpu& cpu, uint32_t phys);
 
 // "interp" | "jit" (the --engine= values).
 std::optional<cpu::Engine> parse_engine(std::string_view name);

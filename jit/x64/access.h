@@ -30,6 +30,50 @@ struct CpuAccess {
     static int32_t off_segchk(const Cpu& c) { return rel(c, &c.segchk_[0]); }
     static int32_t off_ac_check(const Cpu& c) { return rel(c, &c.ac_check_); }
     static int32_t off_state(const Cpu& c) { return rel(c, &c.s); }
+    static int32_t off_run_end(const Cpu& c) { return rel(c, &c.run_end_); }
+    static int32_t off_current_block(const Cpu& c) { return rel(c, &c.current_block_); }
+    static int32_t off_dbg_exec(const Cpu& c) { return rel(c, &c.dbg_exec_); }
+    static int32_t off_dbg_data(const Cpu& c) { return rel(c, &c.dbg_data_); }
+    static constexpr uint8_t kPermExec = Cpu::kPermExec, kPermVoid = Cpu::kPermVoid;
+
+    // What run_until() decides before a block, for generated code that wants to enter the next
+    // block itself: true when the run loop would take an external interrupt now.
+    static bool irq_wanted(Cpu& c) {
+        return c.irq_ && (c.s.eflags & cpu::kIF) && !c.s.inhibit_irq && c.irq_->irq_pending();
+    }
+    // The block run_until() would hand to the engine next, when it would do nothing else first:
+    // no stop, halt, interrupt shadow, single-step or breakpoint, a TLB hit for the fetch, the
+    // block in the fast table, valid, within the CS limit, on one page, translated, whole within
+    // the budget, and no interrupt to take. nullptr: the run loop must decide. Sets the current
+    // block (self-modifying stores into it must end it) when it returns one.
+    static Block* next_block(Cpu& c) {
+        const cpu::CpuState& s = c.s;
+        if (c.stop_ || s.halted || s.inhibit_irq || (s.eflags & cpu::kTF) || c.dbg_exec_ ||
+            c.dbg_data_)
+            return nullptr;
+        const uint32_t eip = uint32_t(s.eip);
+        const uint32_t lin = s.seg[cpu::CS].base + eip;
+        const TlbEntry& e = c.tlb_entry(c.tlb_cur_, lin);
+        if (e.vpage != (lin & ~mmu::kPageMask) ||
+            (e.perm & (Cpu::kPermExec | Cpu::kPermVoid)) != Cpu::kPermExec)
+            return nullptr;
+        const uint32_t phys = e.ppage | (lin & mmu::kPageMask);
+        Block* b = c.fast_[(phys ^ (phys >> 12)) & (Cpu::kFastSize - 1)];
+        if (!b || b->phys != phys || b->mode != (c.code32() ? 1u : 0u) || !b->valid ||
+            b->page2 != ~0u || !b->native)
+            return nullptr;
+        if (uint64_t(eip) + b->eip_span - 1 > s.seg[cpu::CS].limit) return nullptr;
+        if (s.icount + b->insns.size() > c.run_end_) return nullptr;
+        if (irq_wanted(c)) return nullptr;
+        c.current_block_ = b;
+        return b;
+    }
+    // The cached block for (phys, mode), or nullptr (the block dump).
+    static const Block* find_block(Cpu& c, uint32_t phys, uint32_t mode) {
+        auto it = c.blocks_.find((uint64_t(mode) << 32) | phys);
+        return it == c.blocks_.end() ? nullptr : it->second.get();
+    }
+    static void flush(Cpu& c) { c.flush_code_cache(); }
 };
 
 }  // namespace vx86::jit

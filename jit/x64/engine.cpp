@@ -12,10 +12,12 @@
 //   the engine decodes probe byte strings with the same Decoder and records which handler each
 //   known form resolved to, so no handler symbol is needed and an unknown pointer is a helper.
 // - All guest state lives in CpuState and Cpu memory; generated code keeps nothing in registers
-//   across instructions except what it will write back. Within a run of register-only inline
-//   instructions the EIP/icount updates are deferred and written once ("sync") before anything
-//   that can fault, call out or leave. So a handler or slow path that longjmps to the run loop
-//   finds the interpreter's state for the faulting instruction; the generated frame is simply
+//   across instructions except what it will write back. Within a run of inline instructions
+//   the EIP/icount updates are deferred and written once ("sync") before anything that can
+//   fault, call out or leave; inline memory accesses need none on their fast path, and their
+//   slow paths sync before the call and undo it after a normal return. So a handler or slow
+//   path that longjmps to the run loop finds the interpreter's state for the faulting
+//   instruction (and a device behind MMIO reads the right icount); the generated frame is simply
 //   abandoned (it has no unwind data and owns nothing; callee-saved registers are restored by
 //   longjmp from setjmp's copy).
 // - Memory operands use the soft TLB inline (segment limit compare against segchk_, alignment
@@ -24,11 +26,32 @@
 //   code pages never hit the fast path (their write tags are cleared), so self-modifying code
 //   always reaches code_page_written, which sets stop_; stop_ is tested after every instruction
 //   that called out.
-// - Lazy flags are computed with the interpreter's formulas (flags.h) into CpuState::lf.
+// - Lazy flags are computed with the interpreter's formulas (flags.h) into CpuState::lf. Within
+//   a block, a register-only instruction whose flags a later register-only instruction
+//   overwrites, with nothing in between that reads flags, can fault or can leave the block,
+//   does not store them (flag liveness; see flag_use()).
+// - Chaining: a block's exits do not return to run_until() when it would just run the next
+//   block. Static exits (taken branch/jump/call target, fall-through) go through a Link the
+//   engine patches once the exit has been seen to lead to a translated block; dynamic exits
+//   (RET, helper-called branches) call a lookup. Both check, before entering the next block,
+//   everything run_until() would decide at that boundary (CpuAccess::next_block): stop_ (end
+//   of slice, stop request, SMC in the current block), halt, interrupt shadow, TF and
+//   breakpoints, the budget (the whole block must fit, else it is interpreted cut short), the
+//   CS limit over the block's span, the code-size bit, CS:EIP -> physical through the TLB fast
+//   path (a miss returns to the run loop, so TLB statistics match), the target's valid flag,
+//   and last a pending external interrupt (IRQ latency identical in instructions). A link
+//   therefore never enters an invalidated block; the translation's destructor unlinks every
+//   link into it before its code is released. The chained blocks share the frame of the first
+//   one entered; any exit pops it.
+// - Code cache: the engine flushes every block (Cpu::flush_code_cache) before running one when
+//   the generated code held exceeds EngineOptions::cache_bytes; the blocks are rebuilt on use.
+//   (The interpreter's blocks_built statistic then differs from a pure interpreter run.)
 #include <asmjit/x86.h>
+#include <capstone/capstone.h>
 
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
 #include <functional>
 #include <unordered_map>
 #include <vector>
@@ -53,7 +76,11 @@ enum class Kind : uint8_t {
     kAluRmR, kAluRRm, kAluAccImm, kAluRmImm, kTestRmImm,
     kMovRmR, kMovRRm, kMovRmImm, kMovRImm, kMovAccMoffs, kMovMoffsAcc,
     kIncDecRm, kIncDecR, kLea, kJcc, kJmpRel, kCallRel, kRetNear, kPushR, kPopR,
+    kShift1, kShiftImm, kImulRRm, kImulRRmImm, kMovx, kSetcc, kCmov, kXchgRmR, kXchgAccR,
+    kCbw, kCwd, kLoop, kJcxz, kNot, kNeg,
 };
+// Shift/rotate group (the ModRM reg field).
+enum ShiftOp : uint8_t { kRol = 0, kRor = 1, kShl = 4, kShr = 5, kSar = 7 };
 enum AluOp : uint8_t { kAdd, kOr, kAdc, kSbb, kAnd, kSub, kXor, kCmp, kTest };
 
 struct Desc {
@@ -105,7 +132,7 @@ public:
         probe({0x48}, K::kIncDecR, 1);
         probe({0x8D, 0x00}, K::kLea, 0);
         probe({0x75}, K::kJcc, 0);
-        probe({0x0F, 0x85}, K::kJcc, 0);
+        if (cpu::model_traits(model).has_386) probe({0x0F, 0x85}, K::kJcc, 0);
         probe({0xEB}, K::kJmpRel, 0);
         probe({0xE9}, K::kJmpRel, 0);
         probe({0xE8}, K::kCallRel, 0);
@@ -113,6 +140,40 @@ public:
         probe({0xC2}, K::kRetNear, 0);
         probe({0x50}, K::kPushR, 0);
         probe({0x58}, K::kPopR, 0);
+        const cpu::ModelTraits& m = cpu::model_traits(model);
+        for (uint8_t k : {kRol, kRor, kShl, kShr, kSar}) {
+            const uint8_t modrm = uint8_t(0xC0 | k << 3);
+            probe8({0xD0, modrm}, {K::kShift1, k, 8});
+            probe({0xD1, modrm}, K::kShift1, k);
+            if (!m.has_186) continue;  // C0/C1 are RET aliases on the 8086
+            probe8({0xC0, modrm, 1}, {K::kShiftImm, k, 8});
+            probe({0xC1, modrm, 1}, K::kShiftImm, k);
+        }
+        probe8({0xF6, 0xD0}, {K::kNot, 0, 8});
+        probe({0xF7, 0xD0}, K::kNot, 0);
+        probe8({0xF6, 0xD8}, {K::kNeg, 0, 8});
+        probe({0xF7, 0xD8}, K::kNeg, 0);
+        probe8({0x86, 0xC0}, {K::kXchgRmR, 0, 8});
+        probe({0x87, 0xC0}, K::kXchgRmR, 0);
+        probe({0x91}, K::kXchgAccR, 0);
+        probe({0x98}, K::kCbw, 0);
+        probe({0x99}, K::kCwd, 0);
+        for (uint8_t k = 0; k < 3; ++k) probe({uint8_t(0xE0 + k)}, K::kLoop, k);
+        probe({0xE3}, K::kJcxz, 0);
+        if (m.has_186) {
+            probe({0x69, 0xC0}, K::kImulRRmImm, 0);
+            probe({0x6B, 0xC0}, K::kImulRRmImm, 0);
+        }
+        // 0F xx: POP CS on the 8086, #UD on the 286.
+        if (m.has_386) {
+            probe({0x0F, 0xAF, 0xC0}, K::kImulRRm, 0);
+            probe({0x0F, 0xB6, 0xC0}, K::kMovx, 8);
+            probe({0x0F, 0xB7, 0xC0}, K::kMovx, 16);
+            probe({0x0F, 0xBE, 0xC0}, K::kMovx, 8 | 0x80);
+            probe({0x0F, 0xBF, 0xC0}, K::kMovx, 16 | 0x80);
+            probe8({0x0F, 0x94, 0xC0}, {K::kSetcc, 0, 8});
+        }
+        if (m.has_p6) probe({0x0F, 0x44, 0xC0}, K::kCmov, 0);
     }
     const Desc* find(cpu::Handler h) const {
         auto it = map_.find(h);
@@ -162,15 +223,54 @@ void slow_write(Cpu* c, uint32_t seg, uint32_t off, uint32_t v, uint32_t bytes) 
 template <class F>
 uint64_t addr(F* f) { return reinterpret_cast<uint64_t>(reinterpret_cast<void*>(f)); }
 
+class X64Engine;
+class X64Code;
+
+// One static exit of a translated block (a taken branch, or the fall-through). Generated code
+// reads it through its fixed address: `entry` is the chained entry of the target's translation
+// (nullptr while unlinked); the rest is what the shared guard needs to check at run time that
+// run_until() would pick exactly that block (see X64Engine::emit_stubs).
+struct Link {
+    void* entry = nullptr;      // +0
+    CpuAccess::Block* target = nullptr;  // +8
+    const bool* valid = nullptr;         // +16: &target->valid
+    uint64_t ninsns = 0;                 // +24
+    uint64_t span_m1 = 0;                // +32: eip_span - 1 (CS limit check)
+    uint32_t phys = 0;                   // +40: the target's physical address
+    uint32_t mode = 0;                   // +44: the target's code-size bit
+    X64Code* owner = nullptr;
+};
+
+// Where the last unlinked exit went: execute() links it to the next block when that block
+// starts at the exit's EIP.
+struct Pending {
+    Link* link = nullptr;  // +0
+    uint32_t eip = 0;      // +8
+};
+
 class X64Code final : public cpu::NativeCode {
 public:
-    X64Code(asmjit::JitRuntime& rt, Fn fn) : rt_(rt), fn_(fn) {}
-    ~X64Code() override { rt_.release(fn_); }
+    explicit X64Code(X64Engine& e) : engine_(e) {}
+    ~X64Code() override;
     Fn fn() const { return fn_; }
+    void* entry() const { return entry_; }
+    size_t size() const { return size_; }
+    void set_code(Fn fn, void* entry, size_t size) { fn_ = fn, entry_ = entry, size_ = size; }
+    Link links[2];                // [0] taken branch / jump target, [1] fall-through
+    std::vector<Link*> incoming;  // links of other blocks (or this one) that jump here
 
 private:
-    asmjit::JitRuntime& rt_;
-    Fn fn_;
+    X64Engine& engine_;
+    Fn fn_ = nullptr;
+    void* entry_ = nullptr;
+    size_t size_ = 0;
+};
+
+// Addresses the translator embeds: the engine's shared exit stubs and counters.
+struct Stubs {
+    uint64_t chain = 0;    // static exit: rcx = &Link, eax = target EIP (state retired)
+    uint64_t lookup = 0;   // dynamic exit: state retired; finds the next block by EIP
+    uint64_t mem_slow = 0;  // &stats.mem_slow
 };
 
 // Register roles in generated code: rbx = &cpu.s, r12 = &cpu, r13d = effective address,
@@ -180,14 +280,19 @@ const x86::Gp kS = x86::rbx, kC = x86::r12;
 
 class Translator {
 public:
-    Translator(Cpu& c, const HandlerMap& hm, cpu::EngineStats& st, bool c32)
+    Translator(Cpu& c, const HandlerMap& hm, cpu::EngineStats& st, bool c32, X64Code& code,
+               const Stubs& stubs)
         : c_(c), hm_(hm), st_(st), c32_(c32), is8086_(c.traits().is_8086),
-          push_sp_new_(c.traits().push_sp_new) {}
+          push_sp_new_(c.traits().push_sp_new), shift_masked_(c.traits().shift_count_masked),
+          code_(code), stubs_(stubs) {}
 
-    bool run(asmjit::CodeHolder& code, const std::vector<DecodedInsn>& insns) {
+    // Emits the block; `body` is bound where chained entries jump in (after the prologue, with
+    // rbx/r12 already set up: every block shares the frame of the first one entered).
+    bool run(asmjit::CodeHolder& code, const std::vector<DecodedInsn>& insns, asmjit::Label& body) {
         x86::Assembler a(&code);
         a_ = &a;
         exit_ = a.newLabel();
+        body = a.newLabel();
         a.push(x86::rbx);
         a.push(x86::r12);
         a.push(x86::r13);
@@ -195,17 +300,28 @@ public:
         a.push(x86::r15);  // 5 pushes + return address: rsp is 16-byte aligned for calls
         a.mov(kC, x86::rdi);
         a.mov(kS, x86::rsi);
+        a.bind(body);
+        ended_ = false;
         for (size_t k = 0; k < insns.size(); ++k) {
             last_ = k + 1 == insns.size();
             const DecodedInsn& i = insns[k];
             ++st_.insns_translated;
-            if (emit_inline(i)) ++st_.insns_inline;
+            flags_dead_ = flags_dead(insns, k);
+            if (emit_inline(i)) {
+                ++st_.insns_inline;
+                if (flags_dead_ && writes_flags(i)) ++st_.flags_skipped;
+            }
             else {
                 ++st_.insns_helper;
                 emit_helper(i);
             }
         }
-        sync();
+        if (!ended_) {
+            // Fell off the end (size or page limit): on to the next block by the static link.
+            sync();
+            a.mov(x86::eax, st32(kEip));
+            exit_static(1);
+        }
         a.bind(exit_);
         a.pop(x86::r15);
         a.pop(x86::r14);
@@ -278,6 +394,15 @@ private:
         a_->mov(st64(kEip), x86::rax);
         a_->add(st64(kIcount), n);
     }
+    // Undoes sync_with() after a slow path returned (keeps eax).
+    void unsync_with(unsigned n, uint32_t len) {
+        if (!n) return;
+        a_->mov(x86::edx, st32(kEip));
+        a_->sub(x86::edx, len);
+        if (!c32_) a_->and_(x86::edx, 0xFFFF);
+        a_->mov(st64(kEip), x86::rdx);
+        a_->sub(st64(kIcount), n);
+    }
     void retire(const DecodedInsn& i) {
         ++pend_n_;
         pend_len_ += i.len;
@@ -295,6 +420,10 @@ private:
             sync_with(n, len);
             a_->jmp(exit_);
         });
+    }
+    void count_slow() {
+        a_->mov(x86::rax, stubs_.mem_slow);
+        a_->inc(x86::qword_ptr(x86::rax));
     }
     void call(uint64_t fn) {
         a_->mov(x86::rax, fn);
@@ -318,7 +447,22 @@ private:
         if (!last_) {
             a_->cmp(cpu8(CpuAccess::off_stop(c_)), 0);
             a_->jne(exit_);
+        } else {
+            exit_dynamic();  // the lookup also tests stop_
         }
+    }
+    // Block exits (state fully retired): through link `k` with eax = the target EIP, or through
+    // the indirect lookup.
+    void exit_static(int k) {
+        a_->mov(x86::rcx, reinterpret_cast<uint64_t>(&code_.links[k]));
+        a_->mov(x86::rdx, stubs_.chain);
+        a_->jmp(x86::rdx);
+        ended_ = true;
+    }
+    void exit_dynamic() {
+        a_->mov(x86::rdx, stubs_.lookup);
+        a_->jmp(x86::rdx);
+        ended_ = true;
     }
 
     // ---- effective address and memory ----
@@ -374,14 +518,23 @@ private:
         a.add(x86::rax, x86::qword_ptr(x86::rcx, int32_t(offsetof(CpuAccess::TlbEntry, addend))));
     }
     // read<bits>(seg, r13d) into eax (zero-extended).
+    // The fast path needs no EIP/icount in the state; the slow path does (it may fault, and
+    // devices behind MMIO may read icount), so it syncs the pending run, which is undone after.
     void emit_read(unsigned seg, int bits) {
         auto& a = *a_;
-        if (is8086_) {
-            a.mov(x86::rdi, kC);
-            a.mov(x86::esi, seg);
-            a.mov(x86::edx, x86::r13d);
-            a.mov(x86::ecx, bits / 8);
+        const unsigned n = pend_n_;
+        const uint32_t len = pend_len_;
+        auto slow_call = [this, seg, bits, n, len] {
+            sync_with(n, len);
+            a_->mov(x86::rdi, kC);
+            a_->mov(x86::esi, seg);
+            a_->mov(x86::edx, x86::r13d);
+            a_->mov(x86::ecx, bits / 8);
             call(addr(slow_read));
+            unsync_with(n, len);
+        };
+        if (is8086_) {
+            slow_call();
             return;
         }
         asmjit::Label slow = a.newLabel(), done = a.newLabel();
@@ -390,26 +543,27 @@ private:
         else if (bits == 16) a.movzx(x86::eax, x86::word_ptr(x86::rax));
         else a.movzx(x86::eax, x86::byte_ptr(x86::rax));
         a.bind(done);
-        cold_.push_back([this, slow, done, seg, bits] {
+        cold_.push_back([this, slow, done, slow_call] {
             a_->bind(slow);
-            a_->mov(x86::rdi, kC);
-            a_->mov(x86::esi, seg);
-            a_->mov(x86::edx, x86::r13d);
-            a_->mov(x86::ecx, bits / 8);
-            call(addr(slow_read));
+            count_slow();
+            slow_call();
             a_->jmp(done);
         });
     }
     // write<bits>(seg, r13d, r14d).
     void emit_write(unsigned seg, int bits) {
         auto& a = *a_;
-        auto slow_call = [this, seg, bits] {
+        const unsigned n = pend_n_;
+        const uint32_t len = pend_len_;
+        auto slow_call = [this, seg, bits, n, len] {
+            sync_with(n, len);
             a_->mov(x86::rdi, kC);
             a_->mov(x86::esi, seg);
             a_->mov(x86::edx, x86::r13d);
             a_->mov(x86::ecx, x86::r14d);
             a_->mov(x86::r8d, bits / 8);
             call(addr(slow_write));
+            unsync_with(n, len);
         };
         if (is8086_) {
             slow_call();
@@ -423,6 +577,7 @@ private:
         a.bind(done);
         cold_.push_back([this, slow, done, slow_call] {
             a_->bind(slow);
+            count_slow();
             slow_call();
             a_->jmp(done);
         });
@@ -451,7 +606,7 @@ private:
                 a.not_(x86::edx);
                 a.and_(x86::edi, x86::edx);
                 a.or_(x86::esi, x86::edi);
-                pack_aux(bits);
+                if (!flags_dead_) pack_aux(bits);
                 return;
             case kSub: case kSbb: case kCmp:
                 a.mov(x86::edx, x86::eax);
@@ -471,7 +626,7 @@ private:
                 a.or_(x86::edi, x86::ecx);
                 a.and_(x86::edi, x86::edx);
                 a.or_(x86::esi, x86::edi);
-                pack_aux(bits);
+                if (!flags_dead_) pack_aux(bits);
                 return;
             case kAnd: case kTest:
                 a.mov(x86::r14d, x86::eax);
@@ -517,9 +672,10 @@ private:
         a.shl(x86::esi, 30);
         a.or_(x86::r15d, x86::esi);
     }
-    // s.lf = {sext(r14d), r15d}.
+    // s.lf = {sext(r14d), r15d}; nothing when a later instruction of the block overwrites them.
     void commit_flags(int bits) {
         auto& a = *a_;
+        if (flags_dead_) return;
         if (bits == 32) a.mov(x86::eax, x86::r14d);
         else if (bits == 16) a.movsx(x86::eax, x86::r14w);
         else a.movsx(x86::eax, x86::r14b);
@@ -611,14 +767,20 @@ private:
         a_->add(x86::eax, pend_len_ + i.len);
         if (!c32_) a_->and_(x86::eax, 0xFFFF);
     }
-    // Ends the block at EIP = eax, retiring the pending run and this instruction.
-    void finish_branch(const x86::Gp& eip32) {
+    // Ends the block at EIP = eip32, retiring the pending run and this instruction, and leaves
+    // through link `link` (-1: the indirect lookup). Keeps the pending run (both arms of a Jcc
+    // finish); the caller clears it.
+    void finish_branch(const x86::Gp& eip32, int link) {
         a_->mov(st64(kEip), eip32.r64());
         a_->add(st64(kIcount), pend_n_ + 1);
-        pend_n_ = 0;
-        pend_len_ = 0;
-        a_->jmp(exit_);
+        if (link < 0) {
+            exit_dynamic();
+        } else {
+            if (eip32.id() != x86::Gp::kIdAx) a_->mov(x86::eax, eip32);
+            exit_static(link);
+        }
     }
+    void clear_pending() { pend_n_ = 0, pend_len_ = 0; }
 
     // ---- stack ----
     // sp() into eax.
@@ -680,7 +842,6 @@ private:
                 const unsigned dst_reg = d->kind == Kind::kAluAccImm ? unsigned(cpu::EAX)
                                          : d->kind == Kind::kIncDecR ? i.reg : i.rm;
                 if (dst_mem) {
-                    sync();
                     emit_ea(i);
                     emit_read(i.seg, B);
                 } else {
@@ -690,7 +851,7 @@ private:
                 else if (d->kind == Kind::kAluRmR) load_reg(x86::ecx, i.reg, B);
                 else a.mov(x86::ecx, i.imm & mask(B));
                 emit_alu(incdec ? (d->op ? kSub : kAdd) : op, B);
-                if (incdec) keep_cf();
+                if (incdec && !flags_dead_) keep_cf();
                 if (writes) {
                     if (dst_mem) emit_write(i.seg, B);
                     else store_reg(x86::r14d, dst_reg, B);
@@ -702,7 +863,6 @@ private:
             }
             case Kind::kAluRRm: {
                 if (mem) {
-                    sync();
                     emit_ea(i);
                     emit_read(i.seg, B);
                     a.mov(x86::ecx, x86::eax);
@@ -721,7 +881,6 @@ private:
                 const unsigned src = d->kind == Kind::kMovMoffsAcc ? unsigned(cpu::EAX) : i.reg;
                 const bool to_mem = mem || d->kind == Kind::kMovMoffsAcc;
                 if (to_mem) {
-                    sync();
                     emit_ea(i);
                 }
                 if (d->kind == Kind::kMovRmImm) a.mov(x86::r14d, i.imm & mask(B));
@@ -736,7 +895,6 @@ private:
                 const unsigned dst = d->kind == Kind::kMovAccMoffs ? unsigned(cpu::EAX) : i.reg;
                 const bool from_mem = mem || d->kind == Kind::kMovAccMoffs;
                 if (from_mem) {
-                    sync();
                     emit_ea(i);
                     emit_read(i.seg, B);
                 } else {
@@ -771,13 +929,14 @@ private:
                 }
                 a.add(x86::eax, i.imm);
                 near_jump_check(B);
+                finish_branch(x86::eax, 0);
                 a.bind(not_taken);
-                finish_branch(x86::eax);
+                if (d->kind == Kind::kJcc) finish_branch(x86::eax, 1);
+                clear_pending();
                 return true;
             }
             case Kind::kCallRel: {
                 if (!last_) return false;
-                sync();
                 next_eip_to_eax(i);
                 a.mov(x86::r14d, x86::eax);  // return address
                 a.add(x86::eax, i.imm);
@@ -787,12 +946,12 @@ private:
                 emit_push(B);
                 a.pop(x86::rax);
                 a.pop(x86::rax);
-                finish_branch(x86::eax);
+                finish_branch(x86::eax, 0);
+                clear_pending();
                 return true;
             }
             case Kind::kRetNear: {
                 if (!last_) return false;
-                sync();
                 load_sp();
                 mask_sp();
                 a.mov(x86::r13d, x86::eax);
@@ -802,11 +961,11 @@ private:
                 load_sp();
                 a.add(x86::eax, B / 8 + ((i.opcode & 1) ? 0 : (i.imm & 0xFFFF)));
                 store_sp();
-                finish_branch(x86::r14d);
+                finish_branch(x86::r14d, -1);
+                clear_pending();
                 return true;
             }
             case Kind::kPushR:
-                sync();
                 load_reg(x86::r14d, i.reg, B);
                 if (i.reg == cpu::ESP && push_sp_new_) {
                     a.sub(x86::r14d, B / 8);
@@ -817,7 +976,6 @@ private:
                 check_stop();
                 return true;
             case Kind::kPopR:
-                sync();
                 load_sp();
                 a.mov(x86::r13d, x86::eax);
                 emit_read(cpu::SS, B);
@@ -829,17 +987,324 @@ private:
                 retire(i);
                 check_stop();
                 return true;
+            case Kind::kShift1: case Kind::kShiftImm: {
+                unsigned count = d->kind == Kind::kShift1 ? 1 : (i.imm & 0xFF);
+                if (shift_masked_) count &= 31;
+                const bool rot = d->op == kRol || d->op == kRor;
+                // Count 0 changes nothing (after reading the operand); big counts: the handler.
+                if (count == 0 || (!rot && count >= unsigned(B))) return false;
+                load_rm(i, B);
+                emit_shift(ShiftOp(d->op), B, count);
+                store_rm(i, B, mem);
+                if (rot && !flags_dead_) {
+                    // Rotates replace CF and OF only: lf = {res, aux & ~(CF|PO) | r15d}.
+                    a.mov(x86::eax, st32(kLfAux));
+                    a.and_(x86::eax, 0x3FFFFFFF);
+                    a.or_(x86::eax, x86::r15d);
+                    a.mov(st32(kLfAux), x86::eax);
+                } else if (!rot) {
+                    commit_flags(B);
+                }
+                retire(i);
+                if (mem) check_stop();
+                return true;
+            }
+            case Kind::kNot: case Kind::kNeg:
+                load_rm(i, B);
+                if (d->kind == Kind::kNot) {
+                    a.mov(x86::r14d, x86::eax);
+                    a.not_(x86::r14d);
+                    zext(x86::r14d, B);
+                } else {
+                    a.mov(x86::ecx, x86::eax);  // set_flags_sub(0, a, r)
+                    a.xor_(x86::eax, x86::eax);
+                    emit_alu(kSub, B);
+                }
+                store_rm(i, B, mem);
+                if (d->kind == Kind::kNeg) commit_flags(B);
+                retire(i);
+                if (mem) check_stop();
+                return true;
+            case Kind::kImulRRm: case Kind::kImulRRmImm: {
+                load_rm(i, B);  // a (read first: only callee-saved registers survive a read)
+                if (d->kind == Kind::kImulRRm) load_reg(x86::ecx, i.reg, B);
+                else a.mov(x86::ecx, i.imm & mask(B));
+                a.xor_(x86::edx, x86::edx);
+                if (B == 32) {
+                    a.imul(x86::eax, x86::ecx);
+                } else {
+                    a.imul(x86::ax, x86::cx);  // OF=CF: the signed product does not fit
+                    a.movzx(x86::eax, x86::ax);
+                }
+                a.seto(x86::dl);
+                a.mov(x86::r14d, x86::eax);
+                a.mov(x86::r15d, x86::edx);
+                a.shl(x86::r15d, 31);  // CF = OF = overflow: CF at 31, CF^OF = 0
+                store_reg(x86::r14d, i.reg, B);
+                commit_flags(B);
+                retire(i);
+                if (mem) check_stop();
+                return true;
+            }
+            case Kind::kMovx: {
+                const int S = d->op & 0x7F;
+                load_rm(i, S);
+                if (d->op & 0x80) {
+                    if (S == 8) a.movsx(x86::eax, x86::al);
+                    else a.movsx(x86::eax, x86::ax);
+                }
+                zext(x86::eax, B);
+                store_reg(x86::eax, i.reg, B);
+                retire(i);
+                if (mem) check_stop();
+                return true;
+            }
+            case Kind::kSetcc:
+                if (mem) {
+                    emit_ea(i);
+                }
+                emit_cond(i.opcode & 15);
+                a.mov(x86::r14d, x86::eax);
+                store_rm(i, 8, mem);
+                retire(i);
+                if (mem) check_stop();
+                return true;
+            case Kind::kCmov: {
+                load_rm(i, B);  // the source is read (and may fault) either way
+                a.mov(x86::r14d, x86::eax);
+                emit_cond(i.opcode & 15);
+                asmjit::Label skip = a.newLabel();
+                a.test(x86::eax, x86::eax);
+                a.jz(skip);
+                store_reg(x86::r14d, i.reg, B);
+                a.bind(skip);
+                retire(i);
+                if (mem) check_stop();
+                return true;
+            }
+            case Kind::kXchgRmR: case Kind::kXchgAccR: {
+                if (mem) return false;
+                const unsigned x = d->kind == Kind::kXchgAccR ? unsigned(cpu::EAX) : i.rm;
+                load_reg(x86::eax, x, B);
+                load_reg(x86::ecx, i.reg, B);
+                store_reg(x86::ecx, x, B);
+                store_reg(x86::eax, i.reg, B);
+                retire(i);
+                return true;
+            }
+            case Kind::kCbw:
+                if (B == 32) a.movsx(x86::eax, gpr16(cpu::EAX));
+                else a.movsx(x86::eax, gpr8(cpu::EAX));
+                store_reg(x86::eax, cpu::EAX, B);
+                retire(i);
+                return true;
+            case Kind::kCwd:
+                load_reg(x86::eax, cpu::EAX, B);
+                if (B == 16) a.shl(x86::eax, 16);
+                a.sar(x86::eax, 31);
+                zext(x86::eax, B);
+                store_reg(x86::eax, cpu::EDX, B);
+                retire(i);
+                return true;
+            case Kind::kLoop: case Kind::kJcxz: {
+                if (!last_) return false;
+                const bool a32 = i.flags & cpu::kfAddr32;
+                load_reg(x86::r15d, cpu::ECX, a32 ? 32 : 16);
+                asmjit::Label not_taken = a.newLabel();
+                if (d->kind == Kind::kLoop) {
+                    a.sub(x86::r15d, 1);
+                    zext(x86::r15d, a32 ? 32 : 16);
+                    a.jz(not_taken);  // (zext keeps ZF of the value)
+                    if (d->op < 2) {
+                        emit_cond(4);  // ZF
+                        a.test(x86::eax, x86::eax);
+                        if (d->op == 0) a.jnz(not_taken);  // LOOPNE: stop on ZF
+                        else a.jz(not_taken);              // LOOPE: stop on !ZF
+                    }
+                } else {
+                    a.test(x86::r15d, x86::r15d);
+                    a.jnz(not_taken);
+                }
+                next_eip_to_eax(i);
+                a.add(x86::eax, i.imm);
+                near_jump_check(B);  // faults before the count is written
+                a.mov(x86::r14d, x86::eax);
+                if (d->kind == Kind::kLoop) store_reg(x86::r15d, cpu::ECX, a32 ? 32 : 16);
+                finish_branch(x86::r14d, 0);
+                a.bind(not_taken);
+                if (d->kind == Kind::kLoop) store_reg(x86::r15d, cpu::ECX, a32 ? 32 : 16);
+                next_eip_to_eax(i);
+                finish_branch(x86::eax, 1);
+                clear_pending();
+                return true;
+            }
         }
         return false;
+    }
+
+    // ---- flag liveness ----
+    // What an instruction does to the lazy flags, as far as skipping an earlier computation goes:
+    // kKill: always inline, register-only (cannot fault, never leaves the block), reads no flag
+    // and overwrites all six; kNone: always inline, register-only, neither reads nor writes
+    // them; kBarrier: anything else (reads flags, may fault or call out, or unknown), before
+    // which the flags must be in the state.
+    enum class FlagUse : uint8_t { kBarrier, kNone, kKill };
+    FlagUse flag_use(const DecodedInsn& i) const {
+        const Desc* d = hm_.find(i.fn);
+        if (!d) return FlagUse::kBarrier;
+        const bool mem = i.flags & cpu::kfMem;
+        switch (d->kind) {
+            case Kind::kMovRmR: case Kind::kMovRRm: case Kind::kMovRmImm: case Kind::kMovx:
+            case Kind::kXchgRmR:
+                return mem ? FlagUse::kBarrier : FlagUse::kNone;
+            case Kind::kMovRImm: case Kind::kXchgAccR: case Kind::kCbw: case Kind::kCwd:
+                return FlagUse::kNone;
+            case Kind::kLea:  // computes an address, accesses nothing (#UD without one)
+                return mem ? FlagUse::kNone : FlagUse::kBarrier;
+            case Kind::kAluRmR: case Kind::kAluRRm: case Kind::kAluRmImm: case Kind::kTestRmImm:
+            case Kind::kAluAccImm:
+                if (mem && d->kind != Kind::kAluAccImm) return FlagUse::kBarrier;
+                return (d->op == kAdc || d->op == kSbb) ? FlagUse::kBarrier : FlagUse::kKill;
+            case Kind::kNeg: case Kind::kImulRRm: case Kind::kImulRRmImm:
+                return mem ? FlagUse::kBarrier : FlagUse::kKill;
+            case Kind::kShift1: case Kind::kShiftImm: {
+                if (mem || d->op == kRol || d->op == kRor) return FlagUse::kBarrier;
+                unsigned count = d->kind == Kind::kShift1 ? 1 : (i.imm & 0xFF);
+                if (shift_masked_) count &= 31;
+                return (count >= 1 && count < d->bits) ? FlagUse::kKill : FlagUse::kBarrier;
+            }
+            default:
+                return FlagUse::kBarrier;
+        }
+    }
+    // Instruction k's flags need not be stored: it is register-only (so the block cannot be
+    // left right after it, and it cannot fault after computing them), and a kKill instruction
+    // follows with only kNone ones in between.
+    bool flags_dead(const std::vector<DecodedInsn>& insns, size_t k) const {
+        if (insns[k].flags & cpu::kfMem) return false;
+        if (flag_use(insns[k]) == FlagUse::kBarrier && !is_reg_writer(insns[k])) return false;
+        for (size_t j = k + 1; j < insns.size(); ++j) {
+            FlagUse u = flag_use(insns[j]);
+            if (u == FlagUse::kKill) return true;
+            if (u == FlagUse::kBarrier) return false;
+        }
+        return false;
+    }
+    // Register-only flag writers that are not kKill themselves (they read flags) but whose own
+    // result may still be dead: INC/DEC, ADC/SBB, rotates.
+    bool is_reg_writer(const DecodedInsn& i) const {
+        const Desc* d = hm_.find(i.fn);
+        if (!d || (i.flags & cpu::kfMem)) return false;
+        switch (d->kind) {
+            case Kind::kIncDecRm: case Kind::kIncDecR: case Kind::kAluRmR: case Kind::kAluRRm:
+            case Kind::kAluRmImm: case Kind::kAluAccImm: case Kind::kShift1: case Kind::kShiftImm:
+                return true;
+            default:
+                return false;
+        }
+    }
+    bool writes_flags(const DecodedInsn& i) const {
+        return !(i.flags & cpu::kfMem) && (flag_use(i) == FlagUse::kKill || is_reg_writer(i));
+    }
+
+    // r/m of `bits` into eax (zero-extended); a memory operand syncs first and leaves its
+    // offset in r13d for store_rm.
+    void load_rm(const DecodedInsn& i, int bits) {
+        if (i.flags & cpu::kfMem) {
+            emit_ea(i);
+            emit_read(i.seg, bits);
+        } else {
+            load_reg(x86::eax, i.rm, bits);
+        }
+    }
+    // r14d to the r/m operand (after load_rm, or after emit_ea for a memory operand).
+    void store_rm(const DecodedInsn& i, int bits, bool mem) {
+        if (mem) emit_write(i.seg, bits);
+        else store_reg(x86::r14d, i.rm, bits);
+    }
+    // Shift/rotate of eax (zero-extended `bits`) by a constant 1 <= count (< bits for shifts):
+    // result to r14d, and the CF/PO bits of lazy aux to r15d (shift_op's flags).
+    void emit_shift(ShiftOp op, int bits, unsigned count) {
+        auto& a = *a_;
+        const x86::Gp r = bits == 32 ? x86::Gp(x86::r14d) : bits == 16 ? x86::Gp(x86::r14w) : x86::Gp(x86::r14b);
+        switch (op) {
+            case kShl:  // CF = last bit out; OF = msb(r) ^ CF, so CF^OF = msb(r)
+                a.mov(x86::edx, x86::eax);
+                a.shr(x86::edx, bits - count);
+                a.shl(x86::edx, 31);
+                a.mov(x86::r14d, x86::eax);
+                a.shl(x86::r14d, count);
+                zext(x86::r14d, bits);
+                a.mov(x86::r15d, x86::r14d);
+                a.shl(x86::r15d, 32 - bits);
+                a.shr(x86::r15d, 1);
+                a.and_(x86::r15d, 0x40000000);
+                a.or_(x86::r15d, x86::edx);
+                return;
+            case kShr:  // CF = last bit out; OF = msb(a) for a count of 1, else 0
+                a.mov(x86::edx, x86::eax);
+                if (count > 1) a.shr(x86::edx, count - 1);
+                a.and_(x86::edx, 1);
+                a.mov(x86::r14d, x86::eax);
+                a.shr(x86::r14d, count);
+                a.mov(x86::r15d, x86::edx);
+                if (count == 1) {
+                    a.mov(x86::esi, x86::eax);
+                    a.shr(x86::esi, bits - 1);
+                    a.xor_(x86::r15d, x86::esi);
+                }
+                a.shl(x86::r15d, 30);
+                a.shl(x86::edx, 31);
+                a.or_(x86::r15d, x86::edx);
+                return;
+            case kSar:  // CF = last bit out; OF = 0
+                if (bits == 8) a.movsx(x86::eax, x86::al);
+                else if (bits == 16) a.movsx(x86::eax, x86::ax);
+                a.mov(x86::edx, x86::eax);
+                if (count > 1) a.sar(x86::edx, count - 1);
+                a.and_(x86::edx, 1);
+                a.mov(x86::r14d, x86::eax);
+                a.sar(x86::r14d, count);
+                zext(x86::r14d, bits);
+                a.mov(x86::r15d, x86::edx);
+                a.shl(x86::r15d, 30);
+                a.shl(x86::edx, 31);
+                a.or_(x86::r15d, x86::edx);
+                return;
+            case kRol: {  // CF = lsb(r); OF = msb(r) ^ CF, so CF^OF = msb(r)
+                a.mov(x86::r14d, x86::eax);
+                if (unsigned n = count % bits) a.rol(r, n);
+                a.mov(x86::edx, x86::r14d);
+                a.shl(x86::edx, 31);
+                a.mov(x86::r15d, x86::r14d);
+                a.shl(x86::r15d, 32 - bits);
+                a.shr(x86::r15d, 1);
+                a.and_(x86::r15d, 0x40000000);
+                a.or_(x86::r15d, x86::edx);
+                return;
+            }
+            case kRor: {  // CF = msb(r); OF = msb(r) ^ bit B-2, so CF^OF = bit B-2
+                a.mov(x86::r14d, x86::eax);
+                if (unsigned n = count % bits) a.ror(r, n);
+                a.mov(x86::r15d, x86::r14d);
+                a.shl(x86::r15d, 32 - bits);
+                a.and_(x86::r15d, 0xC0000000u);
+                return;
+            }
+        }
     }
 
     Cpu& c_;
     const HandlerMap& hm_;
     cpu::EngineStats& st_;
-    const bool c32_, is8086_, push_sp_new_;
+    const bool c32_, is8086_, push_sp_new_, shift_masked_;
+    X64Code& code_;
+    const Stubs& stubs_;
     x86::Assembler* a_ = nullptr;
     asmjit::Label exit_;
     bool last_ = false;
+    bool ended_ = false;  // the last instruction emitted the block's exit
+    bool flags_dead_ = false;  // the current instruction's flags are overwritten before use
     unsigned pend_n_ = 0;
     uint32_t pend_len_ = 0;
     std::vector<std::function<void()>> cold_;
@@ -847,16 +1312,30 @@ private:
 
 class X64Engine final : public Cpu::BlockEngine {
 public:
-    explicit X64Engine(Cpu& c) : hm_(c.traits().model) {}
+    X64Engine(Cpu& c, const EngineOptions& opt) : hm_(c.traits().model), opt_(opt) {
+        emit_stubs(c);
+    }
+    ~X64Engine() override {
+        if (stub_fn_) rt_.release(stub_fn_);
+    }
 
     void execute(Cpu& c, CpuAccess::Block& b, uint64_t limit) override {
-        if (limit < b.insns.size() || CpuAccess::is_scratch(c, b)) {
-            ++stats_.blocks_run_interp;
-            CpuAccess::execute_block(c, b, limit);
+        if (stats_.code_bytes_live > opt_.cache_bytes) {
+            // Full flush: every block goes to the graveyard (freed, with its code, before the
+            // next block); run_until() then rebuilds this one. Nothing ran: no state changed.
+            ++stats_.flushes;
+            pending_ = {};
+            CpuAccess::flush(c);
             return;
         }
-        if (!b.native) b.native = translate(c, b);
-        if (!b.native) {
+        const bool scratch = CpuAccess::is_scratch(c, b);
+        if (!b.native && !scratch && limit >= b.insns.size()) b.native = translate(c, b);
+        if (pending_.link) {
+            if (b.native && b.page2 == ~0u && !scratch && uint32_t(c.s.eip) == pending_.eip)
+                link(*pending_.link, b);
+            pending_ = {};
+        }
+        if (limit < b.insns.size() || !b.native) {
             ++stats_.blocks_run_interp;
             CpuAccess::execute_block(c, b, limit);
             return;
@@ -869,23 +1348,192 @@ public:
     cpu::Engine kind() const override { return cpu::Engine::kJit; }
     const cpu::EngineStats& stats() const override { return stats_; }
 
+    // A translation is going away (its block was invalidated, replaced or flushed): nothing may
+    // jump to it any more, and its own links leave their targets' lists.
+    void dropped(X64Code& code) {
+        ++stats_.blocks_dropped;
+        stats_.code_bytes_live -= code.size();
+        for (Link* l : code.incoming) *l = Link{nullptr, nullptr, nullptr, 0, 0, 0, 0, l->owner};
+        for (Link& l : code.links) {
+            if (pending_.link == &l) pending_ = {};
+            if (!l.target) continue;
+            auto& in = static_cast<X64Code&>(*l.target->native).incoming;
+            std::erase(in, &l);
+        }
+        if (code.fn()) rt_.release(code.fn());
+    }
+    const X64Code* code_of(const CpuAccess::Block& b) const {
+        return static_cast<const X64Code*>(b.native.get());
+    }
+
 private:
+    void link(Link& l, CpuAccess::Block& b) {
+        auto& target = static_cast<X64Code&>(*b.native);
+        l.entry = target.entry();
+        l.target = &b;
+        l.valid = &b.valid;
+        l.ninsns = b.insns.size();
+        l.span_m1 = b.eip_span - 1;
+        l.phys = b.phys;
+        l.mode = b.mode;
+        target.incoming.push_back(&l);
+        ++stats_.links_made;
+    }
+
+    // The indirect exit: the next block's chained entry, or nullptr for the run loop.
+    static void* lookup(Cpu* c, X64Engine* e) {
+        CpuAccess::Block* b = CpuAccess::next_block(*c);
+        if (!b) return nullptr;
+        ++e->stats_.blocks_looked_up;
+        return static_cast<X64Code&>(*b->native).entry();
+    }
+    static bool irq_wanted(Cpu* c) { return CpuAccess::irq_wanted(*c); }
+
+    // Two shared exits, in the frame every block sets up (5 pushes):
+    //   chain:  rcx = &Link, eax = target EIP; EIP/icount retired. Enters the linked block when
+    //           run_until() would run exactly it next (the checks of CpuAccess::next_block, in
+    //           host code), records an unlinked exit for execute() to patch, else returns.
+    //   lookup: calls lookup() and enters what it returns, else returns.
+    void emit_stubs(Cpu& c) {
+        asmjit::CodeHolder code;
+        if (code.init(rt_.environment()) != asmjit::kErrorOk) return;
+        x86::Assembler a(&code);
+        asmjit::Label chain = a.newLabel(), lookup_l = a.newLabel(), out = a.newLabel(),
+                      unlinked = a.newLabel(), go = a.newLabel();
+        const auto st = [](size_t off) { return int32_t(off); };
+        const size_t seg_cs = offsetof(CpuState, seg) + cpu::CS * sizeof(cpu::Segment);
+        a.bind(chain);
+        a.mov(x86::rdx, x86::qword_ptr(x86::rcx, 0));
+        a.test(x86::rdx, x86::rdx);
+        a.jz(unlinked);
+        a.mov(x86::r8, x86::qword_ptr(x86::rcx, 16));
+        a.cmp(x86::byte_ptr(x86::r8), 0);
+        a.je(out);  // target invalidated (not yet freed)
+        a.cmp(x86::byte_ptr(kC, CpuAccess::off_stop(c)), 0);
+        a.jne(out);
+        a.cmp(x86::word_ptr(kS, st(offsetof(CpuState, halted))), 0);  // halted, inhibit_irq
+        static_assert(offsetof(CpuState, inhibit_irq) == offsetof(CpuState, halted) + 1);
+        a.jne(out);
+        a.test(x86::dword_ptr(kS, st(offsetof(CpuState, eflags))), cpu::kTF);
+        a.jnz(out);
+        a.cmp(x86::byte_ptr(kC, CpuAccess::off_dbg_exec(c)), 0);
+        a.jne(out);
+        a.cmp(x86::byte_ptr(kC, CpuAccess::off_dbg_data(c)), 0);
+        a.jne(out);
+        // Budget: the whole target block must fit (else execute() interprets it cut short).
+        a.mov(x86::r8, x86::qword_ptr(kS, st(offsetof(CpuState, icount))));
+        a.add(x86::r8, x86::qword_ptr(x86::rcx, 24));
+        a.cmp(x86::r8, x86::qword_ptr(kC, CpuAccess::off_run_end(c)));
+        a.ja(out);
+        // CS limit over the target's span.
+        a.mov(x86::r8d, x86::eax);
+        a.add(x86::r8, x86::qword_ptr(x86::rcx, 32));
+        a.mov(x86::r9d, x86::dword_ptr(kS, st(seg_cs + offsetof(cpu::Segment, limit))));
+        a.cmp(x86::r8, x86::r9);
+        a.ja(out);
+        // Code size bit.
+        a.xor_(x86::r8d, x86::r8d);
+        a.test(x86::word_ptr(kS, st(seg_cs + offsetof(cpu::Segment, attr))), cpu::kAttrDB);
+        a.setnz(x86::r8b);
+        a.cmp(x86::r8d, x86::dword_ptr(x86::rcx, 44));
+        a.jne(out);
+        // code_phys(CS.base + EIP) through the TLB fast path must be the target's address.
+        a.mov(x86::r9d, x86::eax);
+        a.add(x86::r9d, x86::dword_ptr(kS, st(seg_cs + offsetof(cpu::Segment, base))));
+        a.mov(x86::r10d, x86::r9d);
+        a.shr(x86::r10d, 12);
+        a.and_(x86::r10d, CpuAccess::kTlbSize - 1);
+        a.shl(x86::r10d, 5);
+        a.add(x86::r10, x86::qword_ptr(kC, CpuAccess::off_tlb_cur(c)));
+        a.mov(x86::r11d, x86::r9d);
+        a.and_(x86::r11d, ~uint32_t(0xFFF));
+        a.cmp(x86::r11d, x86::dword_ptr(x86::r10, st(offsetof(CpuAccess::TlbEntry, vpage))));
+        a.jne(out);
+        a.movzx(x86::r11d, x86::byte_ptr(x86::r10, st(offsetof(CpuAccess::TlbEntry, perm))));
+        a.and_(x86::r11d, CpuAccess::kPermExec | CpuAccess::kPermVoid);
+        a.cmp(x86::r11d, CpuAccess::kPermExec);
+        a.jne(out);
+        a.and_(x86::r9d, 0xFFF);
+        a.or_(x86::r9d, x86::dword_ptr(x86::r10, st(offsetof(CpuAccess::TlbEntry, ppage))));
+        a.cmp(x86::r9d, x86::dword_ptr(x86::rcx, 40));
+        a.jne(out);
+        // External interrupt: only asked when IF is set (the run loop's order of tests).
+        a.test(x86::dword_ptr(kS, st(offsetof(CpuState, eflags))), cpu::kIF);
+        a.jz(go);
+        a.push(x86::rcx);
+        a.push(x86::rdx);
+        a.mov(x86::rdi, kC);
+        a.mov(x86::rax, addr(irq_wanted));
+        a.call(x86::rax);
+        a.pop(x86::rdx);
+        a.pop(x86::rcx);
+        a.test(x86::al, x86::al);
+        a.jnz(out);
+        a.bind(go);
+        a.mov(x86::r8, x86::qword_ptr(x86::rcx, 8));
+        a.mov(x86::qword_ptr(kC, CpuAccess::off_current_block(c)), x86::r8);
+        a.mov(x86::r8, reinterpret_cast<uint64_t>(&stats_.blocks_chained));
+        a.inc(x86::qword_ptr(x86::r8));
+        a.jmp(x86::rdx);
+        a.bind(unlinked);
+        a.mov(x86::r8, reinterpret_cast<uint64_t>(&pending_));
+        a.mov(x86::qword_ptr(x86::r8, 0), x86::rcx);
+        a.mov(x86::dword_ptr(x86::r8, 8), x86::eax);
+        a.bind(out);
+        a.pop(x86::r15);
+        a.pop(x86::r14);
+        a.pop(x86::r13);
+        a.pop(x86::r12);
+        a.pop(x86::rbx);
+        a.ret();
+
+        a.bind(lookup_l);
+        a.mov(x86::rdi, kC);
+        a.mov(x86::rsi, reinterpret_cast<uint64_t>(this));
+        a.mov(x86::rax, addr(lookup));
+        a.call(x86::rax);
+        a.test(x86::rax, x86::rax);
+        a.jz(out);
+        a.jmp(x86::rax);
+
+        void* fn = nullptr;
+        if (rt_.add(&fn, &code) != asmjit::kErrorOk) return;
+        stub_fn_ = fn;
+        const uint64_t base = reinterpret_cast<uint64_t>(fn);
+        stubs_.chain = base + code.labelOffsetFromBase(chain);
+        stubs_.lookup = base + code.labelOffsetFromBase(lookup_l);
+        stubs_.mem_slow = reinterpret_cast<uint64_t>(&stats_.mem_slow);
+    }
+
     std::unique_ptr<cpu::NativeCode> translate(Cpu& c, const CpuAccess::Block& b) {
+        if (!stub_fn_) return nullptr;
         asmjit::CodeHolder code;
         if (code.init(rt_.environment()) != asmjit::kErrorOk) return nullptr;
-        Translator t(c, hm_, stats_, b.mode & 1);
-        t.run(code, b.insns);
+        auto native = std::make_unique<X64Code>(*this);
+        for (Link& l : native->links) l.owner = native.get();
+        Translator t(c, hm_, stats_, b.mode & 1, *native, stubs_);
+        asmjit::Label body;
+        t.run(code, b.insns, body);
         Fn fn = nullptr;
         if (rt_.add(&fn, &code) != asmjit::kErrorOk) return nullptr;
+        const size_t size = code.codeSize();
+        native->set_code(fn, reinterpret_cast<char*>(fn) + code.labelOffsetFromBase(body), size);
         ++stats_.blocks_translated;
-        stats_.code_bytes += code.codeSize();
-        return std::make_unique<X64Code>(rt_, fn);
+        stats_.code_bytes += size;
+        stats_.code_bytes_live += size;
+        return native;
     }
 
     HandlerMap hm_;
+    EngineOptions opt_;
     asmjit::JitRuntime rt_;
     cpu::EngineStats stats_;
+    Stubs stubs_;
+    void* stub_fn_ = nullptr;
+    Pending pending_;
 };
+
+X64Code::~X64Code() { engine_.dropped(*this); }
 
 }  // namespace
 
@@ -897,20 +1545,131 @@ bool available() {
 #endif
 }
 
-std::unique_ptr<Cpu::BlockEngine> make_x64_engine(Cpu& c) {
+std::unique_ptr<Cpu::BlockEngine> make_x64_engine(Cpu& c, const EngineOptions& opt) {
     if (!available()) return nullptr;
-    return std::make_unique<X64Engine>(c);
+    return std::make_unique<X64Engine>(c, opt);
 }
 
-bool set_engine(Cpu& c, cpu::Engine engine) {
+bool set_engine(Cpu& c, cpu::Engine engine, const EngineOptions& opt) {
     if (engine == cpu::Engine::kInterp) {
         c.set_engine(nullptr);
         return true;
     }
-    auto e = make_x64_engine(c);
+    auto e = make_x64_engine(c, opt);
     if (!e) return false;
     c.set_engine(std::move(e));
     return true;
+}
+
+std::string format_stats(const Cpu& c) {
+    const cpu::EngineStats* st = c.engine_stats();
+    if (!st) return "engine interp\n";
+    std::string out = "engine jit\n";
+    char line[96];
+    auto put = [&](const char* name, uint64_t v) {
+        std::snprintf(line, sizeof line, "jit.%-22s %llu\n", name, static_cast<unsigned long long>(v));
+        out += line;
+    };
+    auto pct = [&](const char* name, uint64_t part, uint64_t whole) {
+        std::snprintf(line, sizeof line, "jit.%-22s %.1f%%\n", name,
+                      whole ? 100.0 * double(part) / double(whole) : 0.0);
+        out += line;
+    };
+    put("blocks_translated", st->blocks_translated);
+    put("insns_translated", st->insns_translated);
+    pct("insns_inline", st->insns_inline, st->insns_translated);
+    pct("insns_helper", st->insns_helper, st->insns_translated);
+    put("flags_skipped", st->flags_skipped);
+    put("code_bytes_total", st->code_bytes);
+    put("code_bytes_live", st->code_bytes_live);
+    put("links_made", st->links_made);
+    put("blocks_dropped", st->blocks_dropped);
+    put("flushes", st->flushes);
+    const uint64_t runs = st->blocks_run_native + st->blocks_chained + st->blocks_looked_up +
+                          st->blocks_run_interp;
+    put("block_runs", runs);
+    pct("runs_from_run_loop", st->blocks_run_native, runs);
+    pct("runs_via_link", st->blocks_chained, runs);
+    pct("runs_via_lookup", st->blocks_looked_up, runs);
+    pct("runs_interpreted", st->blocks_run_interp, runs);
+    put("mem_slow_path", st->mem_slow);
+    put("cpu_blocks_built", c.stats().blocks_built);
+    put("cpu_blocks_invalidated", c.stats().blocks_invalidated);
+    put("cpu_tlb_misses", c.stats().tlb_misses);
+    return out;
+}
+
+namespace {
+void disasm(std::string& out, cs_mode mode, const uint8_t* code, size_t size, uint64_t addr,
+            const char* indent) {
+    csh h;
+    if (cs_open(CS_ARCH_X86, mode, &h) != CS_ERR_OK) {
+        out += indent;
+        out += "(capstone unavailable)\n";
+        return;
+    }
+    cs_insn* insn = nullptr;
+    size_t n = cs_disasm(h, code, size, addr, 0, &insn);
+    char line[256];
+    size_t done = 0;
+    for (size_t k = 0; k < n; ++k) {
+        std::snprintf(line, sizeof line, "%s%08llx  %-8s %s\n", indent,
+                      static_cast<unsigned long long>(insn[k].address), insn[k].mnemonic,
+                      insn[k].op_str);
+        out += line;
+        done += insn[k].size;
+    }
+    if (done < size) {
+        std::snprintf(line, sizeof line, "%s(%zu undecodable bytes)\n", indent, size - done);
+        out += line;
+    }
+    if (insn) cs_free(insn, n);
+    cs_close(&h);
+}
+}  // namespace
+
+std::string disassemble_block(Cpu& c, uint32_t phys) {
+    std::string out;
+    char line[256];
+    bool any = false;
+    for (uint32_t mode : {0u, 1u}) {
+        const CpuAccess::Block* b = CpuAccess::find_block(c, phys, mode);
+        if (!b) continue;
+        any = true;
+        std::snprintf(line, sizeof line, "block phys %08x %s-bit: %zu insns, %u bytes%s%s\n", phys,
+                      mode ? "32" : "16", b->insns.size(), b->eip_span,
+                      b->valid ? "" : " (invalid)", b->page2 != ~0u ? " (crosses a page)" : "");
+        out += line;
+        std::vector<uint8_t> bytes(b->eip_span);
+        for (uint32_t k = 0; k < b->eip_span; ++k)
+            bytes[k] = uint8_t(c.memory().read(phys + k, 1));
+        out += "  guest:\n";
+        disasm(out, mode ? CS_MODE_32 : CS_MODE_16, bytes.data(), bytes.size(), phys, "    ");
+        const auto* code = static_cast<const X64Code*>(b->native.get());
+        if (!code || !code->fn()) {
+            out += "  host: (not translated)\n";
+            continue;
+        }
+        std::snprintf(line, sizeof line, "  host: %zu bytes at %p, chained entry +%td\n",
+                      code->size(), reinterpret_cast<void*>(code->fn()),
+                      static_cast<const char*>(code->entry()) -
+                          reinterpret_cast<const char*>(code->fn()));
+        out += line;
+        for (int k = 0; k < 2; ++k) {
+            const Link& l = code->links[k];
+            if (!l.target) continue;
+            std::snprintf(line, sizeof line, "  link %s -> phys %08x\n", k ? "fall-through" : "taken",
+                          l.phys);
+            out += line;
+        }
+        disasm(out, CS_MODE_64, reinterpret_cast<const uint8_t*>(code->fn()), code->size(),
+               reinterpret_cast<uint64_t>(code->fn()), "    ");
+    }
+    if (!any) {
+        std::snprintf(line, sizeof line, "no decoded block at phys %08x\n", phys);
+        out += line;
+    }
+    return out;
 }
 
 std::optional<cpu::Engine> parse_engine(std::string_view name) {

@@ -53,7 +53,8 @@ struct Scenario {
 
 class Gen {
 public:
-    Gen(uint32_t seed, bool pm, bool has386) : rng_(seed), pm_(pm), has386_(has386) {}
+    Gen(uint32_t seed, bool pm, bool has386, bool has186 = true, bool has_p6 = false)
+        : rng_(seed), pm_(pm), has186_(has186), has386_(has386), has_p6_(has_p6) {}
 
     uint32_t r(uint32_t n) { return std::uniform_int_distribution<uint32_t>(0, n - 1)(rng_); }
     uint32_t u32() { return uint32_t(rng_()); }
@@ -122,6 +123,11 @@ private:
             if (mod == 2) w(r(0x10000));
         }
     }
+    // Flags written by a rarely-read producer (shifts, multiplies) are mostly overwritten before
+    // the slice ends: sometimes push them right away, so the memory compare sees every flag.
+    void observe_flags() {
+        if (p(35)) b(0x9C);  // PUSHF
+    }
     void insn() {
         const bool o16 = !pm_;  // default operand size 16 in real mode
         bool op32 = !o16, addr32 = pm_;
@@ -135,7 +141,7 @@ private:
         }
         if (p(10)) b(0x26);  // ES:
         const unsigned isz = op32 ? 4 : 2;
-        unsigned pick = r(100);
+        unsigned pick = r(114);
         if (pick < 22) {  // ALU r/m forms
             unsigned op = r(8), form = r(4);
             b(op * 8 + form);
@@ -187,20 +193,40 @@ private:
             if (code_.back() == 0x9C && p(50)) b(0x58 + r(8));  // PUSHF; POP r
         } else if (pick < 88) {  // shifts and rotates
             b(0xD0 + r(4)); modrm(r(8), addr32);
+            observe_flags();
         } else if (pick < 92) {  // MUL/IMUL/DIV/IDIV/NEG/NOT (#DE)
             b(p(50) ? 0xF6 : 0xF7); modrm(2 + r(6), addr32);
+            observe_flags();
         } else if (pick < 95) {  // string ops, sometimes REP with a small count
             if (p(40)) { b(0xB9); if (op32) d(r(6)); else w(r(6)); if (p(50)) b(0xF3); }
             static const uint8_t k[] = {0xA4, 0xA5, 0xAA, 0xAB, 0xAC, 0xAD};
             b(k[r(sizeof k)]);
-        } else {  // XCHG, MOVZX/MOVSX
+        } else if (pick < 100) {  // XCHG, MOVZX/MOVSX
             if (p(50) || !has386_) { b(0x86 + r(2)); modrm(r(8), addr32); }
             else { b(0x0F); b(0xB6 + r(2) + (p(50) ? 8 : 0)); modrm(r(8), addr32); }
+        } else if (pick < 104 && has186_) {  // shifts and rotates by imm8 (C0/C1)
+            b(0xC0 + r(2)); modrm(r(8), addr32);
+            b(p(70) ? r(8) : p(50) ? 8 + r(25) : r(256));
+            observe_flags();
+        } else if (pick < 107 && has186_) {  // IMUL r, r/m (, imm)
+            unsigned f = has386_ ? r(3) : 1 + r(2);
+            if (f == 0) { b(0x0F); b(0xAF); modrm(r(8), addr32); }
+            else if (f == 1) { b(0x69); modrm(r(8), addr32); imm(isz); }
+            else { b(0x6B); modrm(r(8), addr32); imm(1); }
+            observe_flags();
+        } else if (pick < 109 && has_p6_) {  // CMOVcc
+            b(0x0F); b(0x40 + r(16)); modrm(r(8), addr32);
+        } else if (pick < 110) {  // XCHG eAX, r; CBW/CWD family
+            b(p(50) ? 0x91 + r(7) : 0x98 + r(2));
+        } else {  // LOOPNE/LOOPE/LOOP/JCXZ, small counts mostly
+            if (p(50)) { b(0xB9); if (op32) d(r(5)); else w(r(5)); }
+            b(0xE0 + r(4));
+            b(p(80) ? r(12) : uint32_t(-int(r(12))));
         }
     }
 
     std::mt19937 rng_;
-    bool pm_, has386_;
+    bool pm_, has186_, has386_, has_p6_;
     std::vector<uint8_t> code_;
 };
 
@@ -296,13 +322,16 @@ struct Totals {
     unsigned sequences = 0;
     uint64_t insns = 0;
     uint64_t native_blocks = 0;
+    uint64_t chained = 0;  // ... of which entered from generated code (link or lookup)
+    uint64_t flags_skipped = 0;  // static: flag computations the JIT dropped as dead
     uint64_t faults = 0;
 };
 
 // One random sequence in `sc`; false when the two engines diverged.
 bool run_one(const Scenario& sc, uint32_t seed, Totals& t) {
-    const bool has386 = cpu::model_traits(sc.model).has_386;
-    Gen g(seed, sc.pm, has386);
+    const cpu::ModelTraits& tr = cpu::model_traits(sc.model);
+    const bool has386 = tr.has_386;
+    Gen g(seed, sc.pm, has386, tr.has_186, tr.has_p6);
     std::vector<uint8_t> code = g.program(4 + g.r(40));
     Machine interp(sc.model, false), jitm(sc.model, true);
     Gen g1(seed * 7 + 1, sc.pm, has386), g2(seed * 7 + 1, sc.pm, has386);
@@ -330,7 +359,11 @@ bool run_one(const Scenario& sc, uint32_t seed, Totals& t) {
     ++t.sequences;
     t.insns += interp.c.s.icount;
     t.faults += interp.c.stats().exceptions;
-    if (const cpu::EngineStats* st = jitm.c.engine_stats()) t.native_blocks += st->blocks_run_native;
+    if (const cpu::EngineStats* st = jitm.c.engine_stats()) {
+        t.native_blocks += st->blocks_run_native + st->blocks_chained + st->blocks_looked_up;
+        t.chained += st->blocks_chained + st->blocks_looked_up;
+        t.flags_skipped += st->flags_skipped;
+    }
     return true;
 }
 
@@ -368,8 +401,12 @@ TEST_CASE("JIT runs a counted loop natively with the interpreter's result") {
         if (use_jit) {
             const cpu::EngineStats* st = m.c.engine_stats();
             REQUIRE(st != nullptr);
-            CHECK(st->blocks_run_native >= 999);
             CHECK(st->insns_inline >= 4);  // add, adc, dec, jnz
+            // The loop stays in generated code: its back edge is a direct link to itself, and
+            // the run loop sees only the first entry and the exit.
+            CHECK(st->links_made >= 1);
+            CHECK(st->blocks_chained >= 990);
+            CHECK(st->blocks_run_native <= 5);
         }
     }
 }
@@ -386,10 +423,14 @@ TEST_CASE("JIT matches the interpreter on random sequences (differential)") {
         for (uint32_t k = 0; k < per && failures < 3; ++k)
             if (!run_one(scenarios[s], 1000 * s + k + 1, t)) ++failures;
     MESSAGE("sequences " << t.sequences << ", instructions retired " << t.insns << ", faults "
-                         << t.faults << ", native block runs " << t.native_blocks);
+                         << t.faults << ", native block runs " << t.native_blocks
+                         << " (chained " << t.chained << "), dead flag computations skipped "
+                         << t.flags_skipped);
     CHECK(failures == 0);
     CHECK(t.sequences == per * std::size(scenarios));
     CHECK(t.native_blocks > t.sequences);  // the JIT really ran code
+    CHECK(t.chained > t.sequences);        // and went from block to block without the run loop
+    CHECK(t.flags_skipped > t.sequences / 4);  // and dropped dead flag computations
     CHECK(t.faults > 100);                 // and the faults were exercised
 }
 
@@ -478,5 +519,66 @@ TEST_CASE("JIT: a page fault in an inlined load is precise") {
         CHECK(m.mem.read(kPmStack - 12, 4) == kPmCode + 2);      // EIP of the load
         CHECK(m.c.s.icount == 4);  // two INCs, the faulting load, the handler's HLT
         if (use_jit) CHECK(m.c.engine_stats()->blocks_run_native >= 1);
+    }
+}
+
+TEST_CASE("JIT: shifts and rotates by every immediate count match the interpreter") {
+    // For each operand size, op and count: load a pattern, shift it, push the flags. The whole
+    // sequence runs in both engines; registers and the pushed flags (stack memory) must agree.
+    for (uint32_t pattern : {0x80000001u, 0x4000C0FFu, 0x7FFF8000u}) {
+        std::vector<uint8_t> code;
+        for (unsigned size : {8u, 16u, 32u})
+            for (unsigned op : {0u, 1u, 4u, 5u, 7u})
+                for (unsigned count = 0; count < 34; ++count) {
+                    code.insert(code.end(), {0x66, 0xB8});  // mov eax, pattern
+                    for (int k = 0; k < 4; ++k) code.push_back(uint8_t(pattern >> (8 * k)));
+                    if (count == 1 && size != 8) {
+                        if (size == 32) code.push_back(0x66);
+                        code.insert(code.end(), {0xD1, uint8_t(0xC0 | op << 3)});
+                    } else {
+                        if (size == 32) code.push_back(0x66);
+                        code.insert(code.end(), {uint8_t(size == 8 ? 0xC0 : 0xC1),
+                                                 uint8_t(0xC0 | op << 3), uint8_t(count)});
+                    }
+                    code.push_back(0x9C);  // pushf
+                    code.push_back(0x50);  // push ax
+                }
+        code.push_back(0xF4);
+        Machine a(cpu::CpuModel::kP6, false), b(cpu::CpuModel::kP6, true);
+        for (auto* m : {&a, &b}) {
+            Gen gg(9, false, true);
+            setup_real(*m, code, gg);
+            m->c.s.gpr[cpu::ESP] = 0xF000;
+        }
+        CAPTURE(pattern);
+        CHECK(a.c.run(100000) == cpu::Exit::kHalted);
+        CHECK(b.c.run(100000) == cpu::Exit::kHalted);
+        CHECK(compare(a, b) == 0);
+        CHECK(b.c.engine_stats()->insns_inline > 3 * 5 * 30);  // the shifts ran inline
+    }
+}
+
+TEST_CASE("JIT: flags of a store that rewrites the next instructions are kept") {
+    // add [0007h], ax turns the following "add cx, dx" (01 D1) into "pushf; nop" (9C 90): the
+    // block ends at the store, and the flags PUSHF saves are those of the store's ADD, although
+    // in the block as translated a later ADD overwrote them.
+    const std::vector<uint8_t> code = {0x01, 0x06, 0x07, 0x00,  // add [0007h], ax
+                                       0xBB, 0x01, 0x00,        // mov bx, 1
+                                       0x01, 0xD1,              // add cx, dx (rewritten)
+                                       0xF4};
+    for (uint16_t ax : {uint16_t(0x909C - 0xD101), uint16_t(0x909C - 0xD101 + 0x10000)}) {
+        Machine a(cpu::CpuModel::kP6, false), b(cpu::CpuModel::kP6, true);
+        for (auto* m : {&a, &b}) {
+            Gen gg(11, false, true);
+            setup_real(*m, code, gg);
+            m->c.set_r16(cpu::EAX, ax);
+            m->c.s.gpr[cpu::ESP] = 0x8000;
+            m->c.set_eflags(0x2 | cpu::kZF | cpu::kOF);  // differ from the ADD's result flags
+        }
+        CHECK(a.c.run(100) == cpu::Exit::kHalted);
+        CHECK(b.c.run(100) == cpu::Exit::kHalted);
+        CHECK(a.mem.read(kRmCode + 7, 2) == 0x909C);
+        CHECK(compare(a, b) == 0);
+        CHECK((a.mem.read(0x30010 + 0x8000 - 2, 2) & cpu::kCF) != 0);  // D101 + BF9B carries
     }
 }

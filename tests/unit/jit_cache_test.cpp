@@ -1,0 +1,145 @@
+// The JIT's block chaining and code cache, against the interpreter: a loop that patches the code
+// of another block it jumps to through a direct link (the link must never reach the stale
+// translation), a code-cache cap small enough to force flushes, and the observability text
+// (format_stats, disassemble_block).
+#include <doctest/doctest.h>
+
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "cpu/cpu.h"
+#include "jit/jit.h"
+
+using namespace vx86;
+using cpu::Cpu;
+
+namespace {
+
+constexpr uint32_t kRam = 1u << 20;
+constexpr uint32_t kCode = 0x10000;  // 1000:0000
+
+struct Machine {
+    mmu::PhysMemory mem{kRam};
+    devices::IoBus io;
+    Cpu c;
+    Machine(bool jit, const jit::EngineOptions& opt = {}) : c(cpu::CpuModel::kP6, mem, io) {
+        if (jit) REQUIRE(jit::set_engine(c, cpu::Engine::kJit, opt));
+    }
+    void load(uint32_t off, const std::vector<uint8_t>& bytes) {
+        REQUIRE(mem.copy_to(kCode + off, bytes.data(), bytes.size()));
+    }
+    void start() {
+        for (unsigned seg : {cpu::CS, cpu::DS, cpu::ES, cpu::SS}) c.load_seg_real(seg, 0x1000);
+        c.s.eip = 0;
+        c.set_r32(cpu::ESP, 0xFFF0);
+    }
+};
+
+// Block A (page 10000h) stores CL into the immediate of block B (page 11000h) and jumps there;
+// B adds that immediate to DX and jumps back while CX counts down from 100.
+void load_patcher(Machine& m) {
+    m.load(0x0000, {0xB9, 0x64, 0x00,               // mov cx, 100
+                    0x31, 0xD2,                     // xor dx, dx
+                    0x88, 0x0E, 0x02, 0x10,         // a: mov [1002h], cl
+                    0xE9, 0xF4, 0x0F});             // jmp 1000h
+    m.load(0x1000, {0x81, 0xC2, 0x00, 0x00,         // b: add dx, imm16 (patched)
+                    0x49,                           // dec cx
+                    0x74, 0x03,                     // jz done
+                    0xE9, 0xFB, 0xEF,               // jmp a (0005h)
+                    0xF4});                         // done: hlt
+    m.start();
+}
+
+}  // namespace
+
+TEST_CASE("JIT: a direct link never enters a block whose code was rewritten") {
+    for (bool use_jit : {false, true}) {
+        CAPTURE(use_jit);
+        Machine m(use_jit);
+        load_patcher(m);
+        CHECK(m.c.run(100000) == cpu::Exit::kHalted);
+        CHECK(m.c.r16(cpu::EDX) == 5050);  // 100 + 99 + ... + 1: every patch was seen
+        CHECK(m.c.s.icount == 2 + 100 * 6 - 1 + 1);  // the last JZ is taken; HLT
+        CHECK(m.c.stats().blocks_invalidated >= 99);
+        if (use_jit) {
+            const cpu::EngineStats* st = m.c.engine_stats();
+            REQUIRE(st != nullptr);
+            CHECK(st->links_made >= 50);  // A's jump relinked to each new translation of B
+            CHECK(st->blocks_dropped >= 99);
+        }
+    }
+}
+
+TEST_CASE("JIT: a full code cache is flushed and execution stays exact") {
+    // 200 blocks: "add ax, k; jmp next" chained in a ring run 20 times by CX.
+    std::vector<uint8_t> code = {0xB9, 0x14, 0x00, 0x31, 0xC0};  // mov cx, 20; xor ax, ax
+    const unsigned kBlocks = 200;
+    for (unsigned k = 0; k < kBlocks; ++k) {
+        code.push_back(0x05);  // add ax, imm16
+        code.push_back(uint8_t(k + 1));
+        code.push_back(0);
+        code.push_back(0xEB);  // jmp short +0 (next block)
+        code.push_back(0x00);
+    }
+    code.insert(code.end(), {0x49, 0x74, 0x03});  // dec cx; jz done
+    const uint16_t back = uint16_t(5 - (code.size() + 3));
+    code.insert(code.end(), {0xE9, uint8_t(back), uint8_t(back >> 8), 0xF4});  // jmp loop; hlt
+
+    Machine ref(false);
+    ref.load(0, code);
+    ref.start();
+    REQUIRE(ref.c.run(1000000) == cpu::Exit::kHalted);
+    CHECK(ref.c.r16(cpu::EAX) == uint16_t(20 * (kBlocks * (kBlocks + 1) / 2)));
+
+    jit::EngineOptions small;
+    small.cache_bytes = 16 * 1024;
+    Machine m(true, small);
+    m.load(0, code);
+    m.start();
+    CHECK(m.c.run(1000000) == cpu::Exit::kHalted);
+    CHECK(m.c.r16(cpu::EAX) == ref.c.r16(cpu::EAX));
+    CHECK(m.c.s.icount == ref.c.s.icount);
+    CHECK(m.c.s.eip == ref.c.s.eip);
+    const cpu::EngineStats* st = m.c.engine_stats();
+    REQUIRE(st != nullptr);
+    CHECK(st->flushes >= 2);
+    CHECK(st->code_bytes_live <= small.cache_bytes + 4096);
+    CHECK(st->blocks_translated > kBlocks);  // translated again after each flush
+
+    // Without the cap: translated once, no flush.
+    Machine big(true);
+    big.load(0, code);
+    big.start();
+    CHECK(big.c.run(1000000) == cpu::Exit::kHalted);
+    CHECK(big.c.engine_stats()->flushes == 0);
+    CHECK(big.c.engine_stats()->blocks_translated <= kBlocks + 4);
+    CHECK(big.c.r16(cpu::EAX) == ref.c.r16(cpu::EAX));
+}
+
+TEST_CASE("JIT: stats text and block dump") {
+    Machine interp(false);
+    CHECK(jit::format_stats(interp.c) == "engine interp\n");
+
+    Machine m(true);
+    load_patcher(m);
+    REQUIRE(m.c.run(100000) == cpu::Exit::kHalted);
+    const std::string st = jit::format_stats(m.c);
+    CHECK(st.find("engine jit\n") == 0);
+    CHECK(st.find("jit.links_made") != std::string::npos);
+    const size_t fl = st.find("jit.flushes ");
+    REQUIRE(fl != std::string::npos);
+    CHECK(st.substr(fl, st.find('\n', fl) - fl).ends_with(" 0"));
+    CHECK(st.find("jit.blocks_translated") != std::string::npos);
+
+    // Block A at 1000:0005 (phys 10005h, 16-bit): the guest store, and host code.
+    const std::string d = jit::disassemble_block(m.c, kCode + 5);
+    CAPTURE(d);
+    CHECK(d.find("block phys 00010005 16-bit: 2 insns") != std::string::npos);
+    CHECK(d.find("mov      byte ptr [0x1002], cl") != std::string::npos);
+    CHECK(d.find("jmp      0x1000") != std::string::npos);  // IP-relative, 16-bit
+    CHECK(d.find("host:") != std::string::npos);
+    CHECK(d.find("link taken -> phys 00011000") != std::string::npos);
+    CHECK(d.find("push     rbx") != std::string::npos);  // the host prologue
+    CHECK(jit::disassemble_block(m.c, kCode + 0x800) == "no decoded block at phys 00010800\n");
+}
