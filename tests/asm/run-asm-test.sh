@@ -8,12 +8,13 @@
 set -u
 source "$(dirname "$0")/judge.sh"
 
-if [ $# -ne 2 ]; then
-    echo "usage: $0 VX86 ROM" >&2
+if [ $# -lt 2 ]; then
+    echo "usage: $0 VX86 ROM [VX86 OPTIONS...]" >&2
     exit 2
 fi
 vx86=$1
 rom=$2
+shift 2  # the rest are extra vx86 options (e.g. --engine=jit)
 timeout_s=${VX86_ASM_TIMEOUT:-120}
 
 out=$(mktemp)
@@ -21,7 +22,7 @@ err=$(mktemp)
 trap 'rm -f "$out" "$err"' EXIT
 
 timeout "$timeout_s" "$vx86" -bios "$rom" -display none -serial none -debugcon stdio \
-    --max-insns 200000000 >"$out" 2>"$err"
+    --max-insns 200000000 "$@" >"$out" 2>"$err"
 rc=$?
 
 cat "$out"

@@ -274,10 +274,12 @@ def main():
     ap.add_argument("--mode", choices=["kernel", "fast", "iso"], default="kernel")
     ap.add_argument("--guest", help="guest dir (default: build it with tools/mkguest)")
     ap.add_argument("--qemu", action="store_true", help="the emulator is qemu-system-i386")
+    ap.add_argument("--vx86-arg", action="append", default=[], metavar="ARG",
+                    help="an extra emulator option (repeatable), e.g. --vx86-arg=--engine=jit")
     args = ap.parse_args()
 
     guest = build_guest(args.guest)
-    cmd = emulator_command(args.emulator, args.mode, guest, args.qemu)
+    cmd = emulator_command(args.emulator, args.mode, guest, args.qemu) + args.vx86_arg
     print("# " + " ".join(f"'{a}'" if " " in a else a for a in cmd))
     failures = []
     with tempfile.TemporaryDirectory() as tmp:

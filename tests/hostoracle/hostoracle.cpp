@@ -56,7 +56,7 @@ void usage() {
                  "usage: vx86-hostoracle --nasm PATH --workdir DIR [--seed N] [--cases N]\n"
                  
                  "       [--mode pm|real] [--per-program N] [--ld PATH] [--show N]\n"
-                 "       [--native-only] [--no-mask] [--verbose]\n");
+                 "       [--engine interp|jit] [--native-only] [--no-mask] [--verbose]\n");
 }
 
 bool parse(int argc, char** argv, Options& o) {
@@ -68,9 +68,14 @@ bool parse(int argc, char** argv, Options& o) {
         else if (a == "--native-only") o.native_only = true;
         else if (a == "--no-mask") o.no_mask = true;
         else if ((a == "--seed" || a == "--cases" || a == "--per-program" || a == "--nasm" ||
-                  a == "--workdir" || a == "--ld" || a == "--show" || a == "--mode") &&
+                  a == "--workdir" || a == "--ld" || a == "--show" || a == "--mode" ||
+                  a == "--engine") &&
                  (v = next())) {
-            if (a == "--mode") {
+            if (a == "--engine") {
+                std::string e = v;
+                if (e != "interp" && e != "jit") return false;
+                o.tools.jit = e == "jit";
+            } else if (a == "--mode") {
                 std::string m = v;
                 if (m == "pm") o.mode = ho::Mode::kProtected;
                 else if (m == "real") o.mode = ho::Mode::kReal;

@@ -15,6 +15,7 @@
 #include <thread>
 
 #include "cpu/cpu.h"
+#include "jit/jit.h"
 #include "devices/io_bus.h"
 #include "mmu/memory.h"
 #include "tests/hostoracle/generator.h"
@@ -270,6 +271,10 @@ RunResult run_vx86(const Tools& t, const std::string& source, const std::string&
     mem.copy_to(code_lin, bin.data(), bin.size());
 
     cpu::Cpu cpu(cpu::CpuModel::kP6, mem, io);
+    if (t.jit && !jit::set_engine(cpu, cpu::Engine::kJit)) {
+        res.error = "the JIT is not available on this host";
+        return res;
+    }
     res.notes.assign(ncases, {});
     // Every start is from reset, so last_exception() tells whether this run took one.
     auto start_at = [&](unsigned k) {

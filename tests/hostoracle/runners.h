@@ -36,6 +36,7 @@ struct Tools {
     std::string nasm;
     std::string ld = "ld";
     std::string workdir;
+    bool jit = false;  // run vx86's CPU with the JIT engine (--engine jit) instead of the interpreter
 };
 
 struct RunResult {

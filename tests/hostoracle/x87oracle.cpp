@@ -505,9 +505,10 @@ int main(int argc, char** argv) {
         else if (v && a == "--nasm") o.tools.nasm = argv[++i];
         else if (v && a == "--ld") o.tools.ld = argv[++i];
         else if (v && a == "--workdir") o.tools.workdir = argv[++i];
+        else if (v && a == "--engine") o.tools.jit = std::string(argv[++i]) == "jit";
         else {
             std::fprintf(stderr, "usage: vx86-x87oracle --nasm PATH --workdir DIR [--seed N] [--cases N]\n"
-                                 "       [--per-program N] [--ld PATH] [--show N] [--verbose]\n");
+                                 "       [--per-program N] [--ld PATH] [--show N] [--engine interp|jit] [--verbose]\n");
             return 2;
         }
     }
