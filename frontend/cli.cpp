@@ -1,5 +1,7 @@
 #include "frontend/cli.h"
 
+#include <charconv>
+
 #include <limits>
 
 #include "core/machine.h"
@@ -22,7 +24,7 @@ constexpr OptionSpec kOptions[] = {
     {"cdrom", true},    {"boot", true},      {"snapshot", false}, {"screen-dump", true},
     {"bios-log", true}, {"vga-bios", true},  {"deterministic", false}, {"rtc", true},
     {"kernel", true},   {"initrd", true},    {"append", true}, {"fast-boot", false},
-    {"engine", true},
+    {"engine", true},   {"stats", false},    {"dump-block", true},
 };
 
 const OptionSpec* find_option(std::string_view name) {
@@ -294,6 +296,24 @@ std::optional<Options> parse_cli(std::span<const std::string_view> args, std::st
                 return std::nullopt;
             }
             o.engine = std::string(value);
+        } else if (name == "stats") {
+            o.stats = true;
+        } else if (name == "dump-block") {
+            // Hexadecimal with 0x, else decimal.
+            std::optional<uint64_t> n;
+            if (value.starts_with("0x") || value.starts_with("0X")) {
+                uint64_t v = 0;
+                auto hex = value.substr(2);
+                auto [end, ec] = std::from_chars(hex.data(), hex.data() + hex.size(), v, 16);
+                if (ec == std::errc() && end == hex.data() + hex.size() && !hex.empty()) n = v;
+            } else {
+                n = parse_count(value);
+            }
+            if (!n || *n > 0xFFFFFFFFull) {
+                error = "bad physical address '" + std::string(value) + "' for --dump-block";
+                return std::nullopt;
+            }
+            o.dump_blocks.push_back(uint32_t(*n));
         }
     }
     if (o.kernel.empty() && (!o.initrd.empty() || !o.append.empty() || o.fast_boot)) {
@@ -350,6 +370,9 @@ std::string usage_text() {
            "                       like 0x80,0x3f8-0x3ff,233 or 'all'\n"
            "  --engine ENGINE      interp (the interpreter, default) or jit (x86-64 hosts:\n"
            "                       guest blocks translated to host code)\n"
+           "  --stats              at exit, print the CPU's and the JIT's counters on stderr\n"
+           "  --dump-block PHYS    at exit, print the block at this physical address: guest\n"
+           "                       code and (with --engine=jit) its host code (repeatable)\n"
            "  --max-insns N        stop after N instructions (0 = unlimited, the default)\n"
            "  -no-reboot           exit on a guest triple fault instead of resetting the machine\n"
            "\n"

@@ -53,6 +53,8 @@ struct Options {
     std::string kernel, initrd, append;  // direct Linux boot
     bool fast_boot = false;
     std::string engine = "interp";  // interp | jit
+    bool stats = false;                // --stats
+    std::vector<uint32_t> dump_blocks;  // --dump-block physical addresses
     bool help = false;
     bool version = false;
 };

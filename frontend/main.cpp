@@ -273,6 +273,19 @@ int run(int argc, char** argv) {
         if (!vx86::jit::set_engine(machine.cpu(), *vx86::jit::parse_engine(opts->engine)))
             return fail("--engine=" + opts->engine + " is not available on this host");
         result = machine.run();
+        std::fflush(stdout);
+        if (opts->stats) {
+            const auto& st = machine.cpu().stats();
+            std::fprintf(stderr,
+                         "vx86 stats: instructions %llu, blocks built %llu, invalidated %llu, "
+                         "TLB misses %llu, exceptions %llu\n%s",
+                         (unsigned long long)result.insns, (unsigned long long)st.blocks_built,
+                         (unsigned long long)st.blocks_invalidated,
+                         (unsigned long long)st.tlb_misses, (unsigned long long)st.exceptions,
+                         vx86::jit::format_stats(machine.cpu()).c_str());
+        }
+        for (uint32_t phys : opts->dump_blocks)
+            std::fprintf(stderr, "%s", vx86::jit::disassemble_block(machine.cpu(), phys).c_str());
     } catch (const std::bad_alloc&) {
         return fail("cannot allocate " + std::to_string(opts->ram_mib) + " MiB of guest RAM");
     } catch (const std::exception& e) {
