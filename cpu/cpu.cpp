@@ -736,7 +736,11 @@ Exit Cpu::run_until(uint64_t end) {
                 std::erase_if(v, [](Block* b) { return !b->valid; });
             graveyard_.clear();
         }
-        if (irq_ && (s.eflags & kIF) && !s.inhibit_irq && irq_->irq_pending()) take_irq();
+        // After STI, MOV SS or POP SS, interrupts wait for one instruction: run just that one,
+        // so that the next boundary (inside what may be one decoded block, e.g. SeaBIOS's
+        // `sti; nop; rep nop; cli` window) is an interrupt point, as on the CPU.
+        const bool shadow = s.inhibit_irq;
+        if (irq_ && (s.eflags & kIF) && !shadow && irq_->irq_pending()) take_irq();
         s.inhibit_irq = 0;
         if (s.halted) return Exit::kHalted;
         if (stop_requested_) return Exit::kStop;
@@ -752,12 +756,13 @@ Exit Cpu::run_until(uint64_t end) {
             (b->page2 != ~0u &&
              code_phys((lin | mmu::kPageMask) + 1) >> mmu::kPageBits != b->page2))
             b = build_block(phys, mode);
+        const uint64_t limit = shadow ? 1 : run_end_ > s.icount ? run_end_ - s.icount : 1;
         if ((s.eflags & kTF) || dbg_exec_ || dbg_data_ || observer_) [[unlikely]]
             step_watched(*b, lin);
         else if (engine_) [[unlikely]]
-            engine_->execute(*this, *b, run_end_ > s.icount ? run_end_ - s.icount : 1);
+            engine_->execute(*this, *b, limit);
         else
-            execute_block(*b, run_end_ > s.icount ? run_end_ - s.icount : 1);
+            execute_block(*b, limit);
     }
     if (stop_requested_) return Exit::kStop;
     return s.halted ? Exit::kHalted : Exit::kBudget;
