@@ -517,20 +517,28 @@ private:
         }
         a.add(x86::rax, x86::qword_ptr(x86::rcx, int32_t(offsetof(CpuAccess::TlbEntry, addend))));
     }
-    // read<bits>(seg, r13d) into eax (zero-extended).
+    // read<bits>(seg, r13d) into eax (zero-extended), or write<bits>(seg, r13d, r14d).
     // The fast path needs no EIP/icount in the state; the slow path does (it may fault, and
     // devices behind MMIO may read icount), so it syncs the pending run, which is undone after.
-    void emit_read(unsigned seg, int bits) {
+    void emit_read(unsigned seg, int bits) { emit_access(seg, bits, false); }
+    void emit_write(unsigned seg, int bits) { emit_access(seg, bits, true); }
+    void emit_access(unsigned seg, int bits, bool write) {
         auto& a = *a_;
         const unsigned n = pend_n_;
         const uint32_t len = pend_len_;
-        auto slow_call = [this, seg, bits, n, len] {
+        auto slow_call = [this, seg, bits, n, len, write] {
             sync_with(n, len);
             a_->mov(x86::rdi, kC);
             a_->mov(x86::esi, seg);
             a_->mov(x86::edx, x86::r13d);
-            a_->mov(x86::ecx, bits / 8);
-            call(addr(slow_read));
+            if (write) {
+                a_->mov(x86::ecx, x86::r14d);
+                a_->mov(x86::r8d, bits / 8);
+                call(addr(slow_write));
+            } else {
+                a_->mov(x86::ecx, bits / 8);
+                call(addr(slow_read));
+            }
             unsync_with(n, len);
         };
         if (is8086_) {
@@ -538,42 +546,16 @@ private:
             return;
         }
         asmjit::Label slow = a.newLabel(), done = a.newLabel();
-        emit_fast_lookup(seg, bits, false, slow);
-        if (bits == 32) a.mov(x86::eax, x86::dword_ptr(x86::rax));
-        else if (bits == 16) a.movzx(x86::eax, x86::word_ptr(x86::rax));
-        else a.movzx(x86::eax, x86::byte_ptr(x86::rax));
-        a.bind(done);
-        cold_.push_back([this, slow, done, slow_call] {
-            a_->bind(slow);
-            count_slow();
-            slow_call();
-            a_->jmp(done);
-        });
-    }
-    // write<bits>(seg, r13d, r14d).
-    void emit_write(unsigned seg, int bits) {
-        auto& a = *a_;
-        const unsigned n = pend_n_;
-        const uint32_t len = pend_len_;
-        auto slow_call = [this, seg, bits, n, len] {
-            sync_with(n, len);
-            a_->mov(x86::rdi, kC);
-            a_->mov(x86::esi, seg);
-            a_->mov(x86::edx, x86::r13d);
-            a_->mov(x86::ecx, x86::r14d);
-            a_->mov(x86::r8d, bits / 8);
-            call(addr(slow_write));
-            unsync_with(n, len);
-        };
-        if (is8086_) {
-            slow_call();
-            return;
+        emit_fast_lookup(seg, bits, write, slow);
+        if (write) {
+            if (bits == 32) a.mov(x86::dword_ptr(x86::rax), x86::r14d);
+            else if (bits == 16) a.mov(x86::word_ptr(x86::rax), x86::r14w);
+            else a.mov(x86::byte_ptr(x86::rax), x86::r14b);
+        } else {
+            if (bits == 32) a.mov(x86::eax, x86::dword_ptr(x86::rax));
+            else if (bits == 16) a.movzx(x86::eax, x86::word_ptr(x86::rax));
+            else a.movzx(x86::eax, x86::byte_ptr(x86::rax));
         }
-        asmjit::Label slow = a.newLabel(), done = a.newLabel();
-        emit_fast_lookup(seg, bits, true, slow);
-        if (bits == 32) a.mov(x86::dword_ptr(x86::rax), x86::r14d);
-        else if (bits == 16) a.mov(x86::word_ptr(x86::rax), x86::r14w);
-        else a.mov(x86::byte_ptr(x86::rax), x86::r14b);
         a.bind(done);
         cold_.push_back([this, slow, done, slow_call] {
             a_->bind(slow);
