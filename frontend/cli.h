@@ -52,7 +52,7 @@ struct Options {
     bool no_reboot = false;
     std::string kernel, initrd, append;  // direct Linux boot
     bool fast_boot = false;
-    std::string engine = "interp";  // interp | jit
+    std::string engine;  // interp | jit; empty: jit where available (x86-64), else interp
     bool stats = false;                // --stats
     std::vector<uint32_t> dump_blocks;  // --dump-block physical addresses
     bool help = false;

@@ -270,8 +270,11 @@ int run(int argc, char** argv) {
     vx86::core::RunResult result{};
     try {
         vx86::core::Machine machine(std::move(cfg));
-        if (!vx86::jit::set_engine(machine.cpu(), *vx86::jit::parse_engine(opts->engine)))
-            return fail("--engine=" + opts->engine + " is not available on this host");
+        // The JIT where this host has one (x86-64), else the interpreter; --engine picks.
+        const std::string engine =
+            !opts->engine.empty() ? opts->engine : vx86::jit::available() ? "jit" : "interp";
+        if (!vx86::jit::set_engine(machine.cpu(), *vx86::jit::parse_engine(engine)))
+            return fail("--engine=" + engine + " is not available on this host");
         result = machine.run();
         std::fflush(stdout);
         if (opts->stats) {

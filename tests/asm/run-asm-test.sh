@@ -14,7 +14,7 @@ if [ $# -lt 2 ]; then
 fi
 vx86=$1
 rom=$2
-shift 2  # the rest are extra vx86 options (e.g. --engine=jit)
+shift 2  # the rest are extra vx86 options (e.g. --engine=interp)
 timeout_s=${VX86_ASM_TIMEOUT:-120}
 
 out=$(mktemp)

@@ -13,8 +13,8 @@ set -uo pipefail
 
 vx86="$1" program="$2" medium="$3"
 shift 3
-# Extra vx86 options (e.g. --engine=jit) apply to the second run: in deterministic mode it must
-# still match the first run (plain vx86, the interpreter) byte for byte.
+# Extra vx86 options (e.g. --engine=interp) apply to the second run: in deterministic mode it
+# must still match the first run (plain vx86: the default engine) byte for byte.
 extra=("$@")
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 tmp="$(mktemp -d)"
