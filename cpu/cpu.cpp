@@ -519,7 +519,7 @@ Cpu::Block* Cpu::build_block(uint32_t phys, uint32_t mode) {
     blk->valid = true;
     uint32_t span = 0;
     bool cacheable = true;
-    while (blk->insns.size() < kMaxBlockInsns) {
+    while (blk->insns.size() < block_limit_) {
         uint8_t bytes[16];
         uint32_t cur = eip + span;
         if (!c32) cur &= 0xFFFF;
@@ -654,6 +654,11 @@ void Cpu::execute_block(Block& b, uint64_t limit) {
         if (stop_) break;
     }
     current_block_ = nullptr;
+}
+
+void Cpu::set_block_limit(unsigned n) {
+    block_limit_ = std::clamp(n, 1u, kMaxBlockInsns);
+    flush_code_cache();
 }
 
 Exit Cpu::run(uint64_t max_insns) {

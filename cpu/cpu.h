@@ -387,6 +387,10 @@ public:
     }
     // Drops every decoded block (tests that rewrite memory behind the CPU's back use it).
     void flush_code_cache();
+    // At most `n` instructions per decoded block (1..64; default 64), for tests: with 1, every
+    // instruction is its own block, so a one-instruction run (the conformance vectors) goes
+    // through the block engine (the JIT) rather than being cut short. Flushes the code cache.
+    void set_block_limit(unsigned n);
 
     // Fetches up to `n` instruction bytes at CS:EIP+`off` the way the CPU would (wrapping IP in
     // 16-bit code). Used by the decoder, the tracer and the debugger.
@@ -570,6 +574,7 @@ private:
     // Decoded-block cache.
     static constexpr unsigned kFastSize = 4096;
     Block* fast_[kFastSize] = {};
+    unsigned block_limit_ = 64;  // set_block_limit
     std::unordered_map<uint64_t, std::unique_ptr<Block>> blocks_;
     std::unordered_map<uint32_t, std::vector<Block*>> page_blocks_;
     std::vector<std::unique_ptr<Block>> graveyard_;  // invalidated blocks, freed between blocks

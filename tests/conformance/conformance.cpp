@@ -41,6 +41,7 @@
 #include <zlib.h>
 
 #include "cpu/cpu.h"
+#include "jit/jit.h"
 #include "tests/conformance/json.h"
 
 namespace fs = std::filesystem;
@@ -61,6 +62,7 @@ struct Options {
     std::string emit_file;
     bool verbose = false;
     unsigned jobs = 0;
+    bool jit = false;  // --engine jit: each instruction translated by the JIT (one-instruction blocks)
 };
 
 struct SetConfig {
@@ -618,6 +620,15 @@ void process_file(Shared& sh, Machine& m, size_t fi) {
 
 void worker(Shared& sh) {
     auto m = std::make_unique<Machine>(sh.cfg);
+    if (sh.opt.jit) {
+        // Every instruction its own block, so that each vector's single instruction runs as
+        // translated code rather than being cut short into the interpreter.
+        if (!jit::set_engine(m->cpu, cpu::Engine::kJit)) {
+            std::fprintf(stderr, "conformance: the JIT is not available on this host\n");
+            std::exit(77);
+        }
+        m->cpu.set_block_limit(1);
+    }
     for (;;) {
         size_t fi = sh.next.fetch_add(1);
         if (fi >= sh.files.size()) break;
@@ -663,6 +674,11 @@ Options parse_args(int argc, char** argv) {
         else if (a == "--expected-failures") o.expected_file = val();
         else if (a == "--emit-failures") o.emit_file = val();
         else if (a == "--verbose" || a == "-v") o.verbose = true;
+        else if (a == "--engine") {
+            std::string e = val();
+            if (e != "interp" && e != "jit") usage("--engine must be interp or jit");
+            o.jit = e == "jit";
+        }
         else if (a == "--jobs" || a == "-j") o.jobs = unsigned(std::max(1, std::atoi(val().c_str())));
         else if (a == "--help" || a == "-h") usage(nullptr);
         else usage(("unknown argument " + a).c_str());
