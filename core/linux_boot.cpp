@@ -1,7 +1,6 @@
 #include "core/linux_boot.h"
 
 #include <algorithm>
-#include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <stdexcept>
@@ -47,29 +46,6 @@ std::string hex(uint32_t v) {
 }
 
 }  // namespace
-
-std::vector<uint8_t> read_whole_file(const std::string& path, const char* what,
-                                     uint64_t max_bytes) {
-    auto fail = [&](const std::string& why) {
-        return std::runtime_error(std::string("cannot read ") + what + " '" + path + "': " + why);
-    };
-    std::FILE* f = std::fopen(path.c_str(), "rb");
-    if (!f) throw fail(std::strerror(errno));
-    std::vector<uint8_t> data;
-    uint8_t chunk[1 << 16];
-    size_t n;
-    while ((n = std::fread(chunk, 1, sizeof chunk, f)) > 0) {
-        if (data.size() + n > max_bytes) {
-            std::fclose(f);
-            throw fail("larger than the guest's RAM");
-        }
-        data.insert(data.end(), chunk, chunk + n);
-    }
-    int err = std::ferror(f) ? errno : 0;
-    std::fclose(f);
-    if (err) throw fail(std::strerror(err));
-    return data;
-}
 
 BzImage parse_bzimage(std::vector<uint8_t> image, const std::string& what) {
     auto bad = [&](const std::string& why) {

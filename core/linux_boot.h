@@ -67,8 +67,4 @@ LinuxLoad plan_linux_load(const BzImage& k, uint32_t ram_bytes, const std::strin
 // sizes, and the RSDP address.
 std::vector<uint8_t> build_zero_page(const LinuxLoad& load, uint32_t ram_bytes, uint32_t rsdp_addr);
 
-// Reads a whole file (kernel, initrd); throws with `what` in the message.
-std::vector<uint8_t> read_whole_file(const std::string& path, const char* what,
-                                     uint64_t max_bytes);
-
 }  // namespace vx86::core

@@ -11,6 +11,7 @@
 
 #include <ctime>
 
+#include "core/host_file.h"
 #include "core/screen_dump.h"
 #include "cpu/flags.h"
 
@@ -54,28 +55,8 @@ void Machine::check_bios_size(size_t size, const std::string& what) {
             "; a BIOS image must be 64, 128, 192 or 256 KiB");
 }
 
-// Reads a firmware file, at most one byte past `cap` (enough to reject a huge file quickly).
-// `what` names it in the error ("BIOS image", "VGA BIOS").
-static std::vector<uint8_t> read_firmware(const std::string& path, size_t cap, const char* what) {
-    auto fail = [&](int err) {
-        return std::runtime_error(std::string("cannot read ") + what + " '" + path +
-                                  "': " + std::strerror(err));
-    };
-    std::FILE* f = std::fopen(path.c_str(), "rb");
-    if (!f) throw fail(errno);
-    std::vector<uint8_t> data;
-    uint8_t chunk[64 * 1024];
-    size_t n;
-    while (data.size() <= cap && (n = std::fread(chunk, 1, sizeof chunk, f)) > 0)
-        data.insert(data.end(), chunk, chunk + n);
-    int err = std::ferror(f) ? errno : 0;
-    std::fclose(f);
-    if (err) throw fail(err);
-    return data;
-}
-
 std::vector<uint8_t> Machine::load_bios(const std::string& path) {
-    std::vector<uint8_t> data = read_firmware(path, 256 * kKiB, "BIOS image");
+    std::vector<uint8_t> data = read_host_file(path, "BIOS image", 256 * kKiB);
     check_bios_size(data.size(), "BIOS image '" + path + "'");
     return data;
 }
@@ -88,7 +69,7 @@ constexpr int64_t kDeterministicEpoch = 946684800;  // 2000-01-01 00:00:00 UTC
 constexpr uint32_t kVgaLegacyBase = 0xA0000, kVgaLegacySize = 0x20000;
 
 std::vector<uint8_t> read_option_rom(const std::string& path) {
-    std::vector<uint8_t> data = read_firmware(path, 256 * kKiB, "VGA BIOS");
+    std::vector<uint8_t> data = read_host_file(path, "VGA BIOS", 256 * kKiB);
     if (data.size() < 512 || data.size() > 256 * kKiB || data[0] != 0x55 || data[1] != 0xAA)
         throw std::runtime_error("VGA BIOS '" + path + "' is not an option ROM (no 55 AA "
                                  "signature, or larger than 256 KiB)");
@@ -350,10 +331,16 @@ void Machine::prepare_linux_boot() {
         return;
     }
     const uint32_t ram = uint32_t(config_.ram_bytes);
-    BzImage k = parse_bzimage(read_whole_file(config_.kernel_path, "kernel", ram),
-                              config_.kernel_path);
+    auto read = [ram](const std::string& path, const char* what) {
+        std::vector<uint8_t> data = read_host_file(path, what, ram);
+        if (data.size() > ram)
+            throw std::runtime_error(std::string("cannot read ") + what + " '" + path +
+                                     "': larger than the guest's RAM");
+        return data;
+    };
+    BzImage k = parse_bzimage(read(config_.kernel_path, "kernel"), config_.kernel_path);
     std::vector<uint8_t> initrd;
-    if (!config_.initrd_path.empty()) initrd = read_whole_file(config_.initrd_path, "initrd", ram);
+    if (!config_.initrd_path.empty()) initrd = read(config_.initrd_path, "initrd");
     LinuxLoad l = plan_linux_load(k, ram, config_.kernel_cmdline, uint32_t(initrd.size()));
     if (config_.fast_boot) {
         linux_load_ = std::move(l);
@@ -365,9 +352,8 @@ void Machine::prepare_linux_boot() {
     if (rom.size() < 512 || rom.size() % 512 != 0 || rom[0] != 0x55 || rom[1] != 0xAA)
         throw std::runtime_error("the linuxboot option ROM is missing or not an option ROM; "
                                  "build roms/linuxboot.bin, or use --fast-boot");
-    uint8_t sum = 0;
-    for (size_t i = 0; i + 1 < rom.size(); ++i) sum = uint8_t(sum + rom[i]);
-    rom.back() = uint8_t(-sum);  // the option ROM checksum: all bytes add up to 0
+    rom.back() = 0;  // the option ROM checksum: all bytes add up to 0
+    rom.back() = devices::checksum_fix(rom.data(), rom.size());
     fw_cfg_.add_file("genroms/linuxboot.bin", std::move(rom));
     using namespace devices;
     fw_cfg_.add_u32(kFwCfgSetupAddr, l.setup_addr);
@@ -412,15 +398,7 @@ void Machine::enter_linux_directly() {
     const std::vector<uint8_t>* sma = fw_cfg_.file_data("etc/smbios/smbios-anchor");
     if (smt && sma && sma->size() == 0x1F && smt->size() <= 0xFF00) {
         std::vector<uint8_t> anchor = *sma;
-        std::memcpy(&anchor[0x18], &kSmbiosTables, 4);  // structure table address
-        auto fix = [&](size_t at, size_t from, size_t n) {
-            uint8_t sum = 0;
-            anchor[at] = 0;
-            for (size_t i = from; i < from + n; ++i) sum = uint8_t(sum + anchor[i]);
-            anchor[at] = uint8_t(-sum);
-        };
-        fix(0x15, 0x10, 0x0F);  // intermediate checksum ("_DMI_" part)
-        fix(0x04, 0, 0x1F);     // entry point checksum
+        devices::set_smbios_table_address(anchor, kSmbiosTables);
         mem_.copy_to(kSmbiosTables, smt->data(), smt->size());
         mem_.copy_to(kSmbiosAnchor, anchor.data(), anchor.size());
     }

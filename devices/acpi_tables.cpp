@@ -17,6 +17,7 @@
 //   DWord Address 0x87 (type, general flags, type-specific flags, granularity, min, max,
 //   translation, length).
 #include "devices/acpi_tables.h"
+#include "devices/fw_cfg.h"
 
 #include <initializer_list>
 #include <string>
@@ -43,11 +44,6 @@ void poke32(Bytes& b, size_t off, uint32_t v) {
 void append(Bytes& b, const Bytes& more) { b.insert(b.end(), more.begin(), more.end()); }
 void put_chars(Bytes& b, std::string_view s, size_t n) {  // padded with spaces
     for (size_t i = 0; i < n; ++i) b.push_back(uint8_t(i < s.size() ? s[i] : ' '));
-}
-uint8_t sum8(const Bytes& b, size_t off, size_t len) {
-    uint8_t s = 0;
-    for (size_t i = 0; i < len; ++i) s = uint8_t(s + b[off + i]);
-    return s;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -221,7 +217,7 @@ public:
     Bytes done() {
         Bytes b = b_;
         b.push_back(0x79);
-        b.push_back(uint8_t(-sum8(b, 0, b.size())));
+        b.push_back(checksum_fix(b.data(), b.size()));
         return b;
     }
 
@@ -321,7 +317,7 @@ void header(Bytes& b, const char* sig, uint32_t len, uint8_t rev) {
 
 void fix_checksum(Bytes& b, size_t table, size_t len, size_t field) {
     b[field] = 0;
-    b[field] = uint8_t(-sum8(b, table, len));
+    b[field] = checksum_fix(b.data() + table, len);
 }
 
 void align_to(Bytes& b, size_t a) {

@@ -270,13 +270,21 @@ std::vector<uint8_t> header(uint8_t type, uint16_t handle) {
     return v;
 }
 
+}  // namespace
+
 uint8_t checksum_fix(const uint8_t* p, size_t n) {
     uint8_t s = 0;
     for (size_t i = 0; i < n; ++i) s = uint8_t(s + p[i]);
     return uint8_t(-s);
 }
 
-}  // namespace
+void set_smbios_table_address(std::vector<uint8_t>& anchor, uint32_t addr) {
+    for (unsigned i = 0; i < 4; ++i) anchor[0x18 + i] = uint8_t(addr >> (8 * i));
+    anchor[0x15] = 0;
+    anchor[0x15] = checksum_fix(anchor.data() + 0x10, 0x0F);  // the "_DMI_" part
+    anchor[0x04] = 0;
+    anchor[0x04] = checksum_fix(anchor.data(), 0x1F);
+}
 
 void build_pc_smbios(const PcFwCfg& cfg, std::vector<uint8_t>& tables,
                      std::vector<uint8_t>& anchor) {

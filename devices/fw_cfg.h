@@ -156,6 +156,12 @@ std::string pc_boot_path_ide(unsigned channel, unsigned unit);
 // SeaBIOS adds its own BIOS information (its name, version and date) when the tables lack one.
 void build_pc_smbios(const PcFwCfg& cfg, std::vector<uint8_t>& tables,
                      std::vector<uint8_t>& anchor);
+// The byte that makes the 8-bit sum of `p[0..n)` zero (with the checksum byte itself still 0
+// among them): the checksum of option ROMs, SMBIOS entry points and ACPI tables.
+uint8_t checksum_fix(const uint8_t* p, size_t n);
+// Points an entry point from build_pc_smbios at its structure table at `addr` and fixes its two
+// checksums: what a BIOS does when it installs the tables.
+void set_smbios_table_address(std::vector<uint8_t>& anchor, uint32_t addr);
 // Sets RAM size, CPU counts, NUMA (none), boot menu, "etc/e820", "bootorder",
 // "etc/boot-fail-wait" and the SMBIOS files.
 void fill_pc_fw_cfg(FwCfg& fw, const PcFwCfg& cfg);

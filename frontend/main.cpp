@@ -33,6 +33,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/host_file.h"
 #include "core/machine.h"
 #include "frontend/cli.h"
 #include "frontend/console.h"
@@ -234,7 +235,7 @@ int run(int argc, char** argv) {
         std::string rom = find_own_rom("linuxboot.bin", error);
         if (rom.empty()) return fail(error);
         try {
-            cfg.linuxboot_rom = vx86::core::read_whole_file(rom, "option ROM", 1 << 20);
+            cfg.linuxboot_rom = vx86::core::read_host_file(rom, "option ROM", 1 << 20);
         } catch (const std::exception& e) {
             return fail(e.what());
         }

@@ -272,6 +272,17 @@ TEST_CASE("fw_cfg: SMBIOS anchor and tables are what SeaBIOS accepts") {
     CHECK(isum == 0);
     CHECK(le(&a[0x16], 2) == t.size());  // structure table length must equal the file size
 
+    // Installed at an address (the --fast-boot path does what the BIOS does): the address is
+    // in the entry point and both checksums still hold.
+    std::vector<uint8_t> placed = a;
+    set_smbios_table_address(placed, 0xF0100);
+    CHECK(le(&placed[0x18], 4) == 0xF0100);
+    uint8_t psum = 0, pisum = 0;
+    for (size_t i = 0; i < 0x1F; ++i) psum = uint8_t(psum + placed[i]);
+    for (size_t i = 0x10; i < 0x1F; ++i) pisum = uint8_t(pisum + placed[i]);
+    CHECK(psum == 0);
+    CHECK(pisum == 0);
+
     // Walk the structures: formatted area, then strings up to a double NUL.
     std::vector<int> types;
     size_t p = 0, max = 0;
