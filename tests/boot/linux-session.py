@@ -16,9 +16,9 @@ line (each offending line is printed); Ctrl-C interrupts a foreground job (so th
 controlling terminal and job control); /proc/uptime; and `poweroff -f` makes the emulator exit
 with code 0. Boot and session times are printed as figures (host seconds), never asserted.
 
-Every command line ends with `echo __EN''D<n>:$?__`: the terminal's echo of what we type shows
-the quotes, only the shell's output shows `__END<n>:<status>__`, so we never mistake the echo
-for the answer.
+Every command line is wrapped in `echo __BEG''IN<n>__; ...; echo __EN''D<n>:$?__`: the
+terminal's echo of what we type shows the quotes, only the shell's output shows the markers, so
+the output is what lies between them, whatever the line editor does to the echo.
 
 --qemu: EMULATOR is qemu-system-i386 (TCG, -M pc), to validate this script without vx86; mode
 fast then boots like kernel (QEMU has no --fast-boot).
@@ -132,15 +132,16 @@ class Session:
         """Runs cmd at the prompt: (output text with \\r removed, exit status)."""
         self.n += 1
         start = self.c.mark()
-        tail = f"echo __EN''D{self.n}:$?__"
-        self.c.type(f"{cmd}; {tail}\r")
-        m = self.c.wait_for(re.compile(rb"__END%d:(\d+)__" % self.n), start, timeout,
+        # Markers the shell prints around the output; the quotes keep the terminal's echo of
+        # what we type from matching them, however the line editor redraws that echo. `cmd`
+        # still sees the previous command's $? (saved, then restored by a subshell's exit).
+        self.c.type(f"__st=$?; echo __BEG''IN{self.n}__; (exit $__st); {cmd}; "
+                    f"echo __EN''D{self.n}:$?__\r")
+        b = self.c.wait_for(re.compile(rb"__BEGIN%d__\r?\n" % self.n), start, timeout,
+                            f"the start of {cmd!r}")
+        m = self.c.wait_for(re.compile(rb"__END%d:(\d+)__" % self.n), b.end(), timeout,
                             f"output of {cmd!r}")
-        raw = self.c.text(start, m.start())
-        # The output starts on the line after the echo of what we typed.
-        echo = raw.find(tail)
-        nl = raw.find("\n", echo) if echo >= 0 else -1
-        out = raw[nl + 1:] if nl >= 0 else ""
+        out = self.c.text(b.end(), m.start())
         # Wait for the next prompt, so the next command is typed at it.
         self.c.wait_for(PROMPT, m.end(), timeout, f"the prompt after {cmd!r}")
         return out.replace("\r", ""), int(m.group(1))
