@@ -490,11 +490,11 @@ unsigned Cpu::fetch_code(uint32_t eip, uint8_t* out, unsigned n) {
 }
 
 Cpu::Block* Cpu::find_block(uint32_t phys, uint32_t mode) {
-    Block* b = fast_[(phys ^ (phys >> 12)) & (kFastSize - 1)];
+    Block* b = fast_[fast_index(phys)];
     if (b && b->phys == phys && b->mode == mode) return b;
     auto it = blocks_.find((uint64_t(mode) << 32) | phys);
     if (it == blocks_.end()) return nullptr;
-    fast_[(phys ^ (phys >> 12)) & (kFastSize - 1)] = it->second.get();
+    fast_[fast_index(phys)] = it->second.get();
     return it->second.get();
 }
 
@@ -571,26 +571,30 @@ Cpu::Block* Cpu::build_block(uint32_t phys, uint32_t mode) {
     // Watch the pages this block was decoded from.
     uint32_t page1 = phys >> mmu::kPageBits;
     mem_.mark_code(phys);
+    bool fresh = page_blocks_[page1].empty();
     page_blocks_[page1].push_back(blk.get());
     if (blk->page2 != ~0u) {
         mem_.mark_code(blk->page2 << mmu::kPageBits);
+        fresh |= page_blocks_[blk->page2].empty();
         page_blocks_[blk->page2].push_back(blk.get());
     }
-    // Stores to those pages must now take the slow path: drop write permission in the TLB.
-    for (auto& t : tlb_)
-        for (auto& e : t) {
-            if (e.write_tag == kTlbInvalid) continue;
-            uint32_t p = e.ppage >> mmu::kPageBits;
-            if (p == page1 || p == blk->page2) e.write_tag = kTlbInvalid;
-        }
+    // Stores to a page that just became a code page must now take the slow path: drop write
+    // permission in the TLB (fills never grant it on code pages, so once is enough).
+    if (fresh)
+        for (auto& t : tlb_)
+            for (auto& e : t) {
+                if (e.write_tag == kTlbInvalid) continue;
+                uint32_t p = e.ppage >> mmu::kPageBits;
+                if (p == page1 || p == blk->page2) e.write_tag = kTlbInvalid;
+            }
     Block* raw = blk.get();
     auto& slot = blocks_[(uint64_t(mode) << 32) | phys];
     if (slot) {
-        slot->valid = false;
+        invalidate(*slot);
         graveyard_.push_back(std::move(slot));
     }
     slot = std::move(blk);
-    fast_[(phys ^ (phys >> 12)) & (kFastSize - 1)] = raw;
+    fast_[fast_index(phys)] = raw;
     return raw;
 }
 
@@ -599,11 +603,11 @@ void Cpu::code_page_written(uint32_t page_index) {
     if (it != page_blocks_.end()) {
         for (Block* b : it->second) {
             if (!b->valid) continue;
-            b->valid = false;
+            invalidate(*b);
             ++stats_.blocks_invalidated;
             if (b == current_block_) stop_ = true;
-            for (auto& f : fast_)
-                if (f == b) f = nullptr;
+            Block*& f = fast_[fast_index(b->phys)];
+            if (f == b) f = nullptr;
             auto bit = blocks_.find((uint64_t(b->mode) << 32) | b->phys);
             if (bit != blocks_.end() && bit->second.get() == b) {
                 graveyard_.push_back(std::move(bit->second));
@@ -627,7 +631,7 @@ void Cpu::set_engine(std::unique_ptr<BlockEngine> engine) {
 
 void Cpu::flush_code_cache() {
     for (auto& [k, b] : blocks_) {
-        b->valid = false;
+        invalidate(*b);
         graveyard_.push_back(std::move(b));
     }
     blocks_.clear();
@@ -745,7 +749,7 @@ Exit Cpu::run_until(uint64_t end) {
         // so that the next boundary (inside what may be one decoded block, e.g. SeaBIOS's
         // `sti; nop; rep nop; cli` window) is an interrupt point, as on the CPU.
         const bool shadow = s.inhibit_irq;
-        if (irq_ && (s.eflags & kIF) && !shadow && irq_->irq_pending()) take_irq();
+        if ((s.eflags & kIF) && !shadow && irq_line()) take_irq();
         s.inhibit_irq = 0;
         if (s.halted) return Exit::kHalted;
         if (stop_requested_) return Exit::kStop;

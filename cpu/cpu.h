@@ -58,6 +58,9 @@ public:
     virtual ~InterruptSource() = default;
     virtual bool irq_pending() = 0;
     virtual uint8_t irq_acknowledge() = 0;
+    // A byte that always equals irq_pending(), for readers that cannot afford a call (the JIT
+    // tests it between chained blocks), or nullptr when the source has none.
+    virtual const bool* pending_flag() const { return nullptr; }
 };
 
 // Sees every retired instruction when attached (--trace, the differential tester).
@@ -106,6 +109,9 @@ struct EngineStats {
 class NativeCode {
 public:
     virtual ~NativeCode() = default;
+    // The block was invalidated (its code was written, it was replaced or flushed): it must not
+    // be entered again, although it lives on (in the graveyard) until the run loop frees it.
+    virtual void invalidated() {}
 };
 
 }  // namespace vx86::cpu
@@ -158,7 +164,10 @@ public:
     // Virtual time for the TSC (nullptr: count instructions).
     void set_clock(const devices::Clock* clock) { clock_ = clock; }
 
-    void set_interrupt_source(InterruptSource* src) { irq_ = src; }
+    void set_interrupt_source(InterruptSource* src) {
+        irq_ = src;
+        irq_flag_ = src ? src->pending_flag() : &kNoIrq;
+    }
     void set_observer(InsnObserver* obs) { observer_ = obs; }
     const CpuStats& stats() const { return stats_; }
     // Installs a block engine (nullptr: the interpreter). Drops every decoded block so no block
@@ -398,7 +407,8 @@ public:
 
 private:
     // One soft-TLB entry: a translated linear page. The fast paths compare read_tag/write_tag
-    // with the page and add `addend` to get a host pointer; they are only set for RAM/ROM
+    // with the page of the access's last byte (so an access crossing into the next page never
+    // matches) and add `addend` to get a host pointer; they are only set for RAM/ROM
     // (writes: RAM without decoded code, writable and already dirty). `vpage`/`ppage`/`perm`
     // keep the translation itself for the slow paths (MMIO, code pages, fetches).
     struct TlbEntry {
@@ -445,14 +455,14 @@ private:
     template <int B>
     uint32_t read_lin_t(TlbEntry* tlb, uint32_t lin) {
         const TlbEntry& e = tlb[(lin >> mmu::kPageBits) & (kTlbSize - 1)];
-        if (e.read_tag == (lin & ~mmu::kPageMask) && (lin & mmu::kPageMask) <= mmu::kPageSize - B / 8) [[likely]]
+        if (e.read_tag == ((lin + (B / 8 - 1)) & ~mmu::kPageMask)) [[likely]]
             return load<B>(reinterpret_cast<const uint8_t*>(e.addend + lin));
         return read_lin_slow(tlb, lin, B / 8);
     }
     template <int B>
     void write_lin_t(TlbEntry* tlb, uint32_t lin, uint32_t v) {
         const TlbEntry& e = tlb[(lin >> mmu::kPageBits) & (kTlbSize - 1)];
-        if (e.write_tag == (lin & ~mmu::kPageMask) && (lin & mmu::kPageMask) <= mmu::kPageSize - B / 8) [[likely]]
+        if (e.write_tag == ((lin + (B / 8 - 1)) & ~mmu::kPageMask)) [[likely]]
             return store<B>(reinterpret_cast<uint8_t*>(e.addend + lin), v);
         write_lin_slow(tlb, lin, B / 8, v);
     }
@@ -539,6 +549,11 @@ private:
     devices::IoBus& io_;
     const ModelTraits* m_;
     InterruptSource* irq_ = nullptr;
+    // irq_->pending_flag(); &kNoIrq without a source; nullptr when the source has no flag.
+    static constexpr bool kNoIrq = false;
+    const bool* irq_flag_ = &kNoIrq;
+    // The interrupt source's request line (no call when it has a flag).
+    bool irq_line() { return irq_flag_ ? *irq_flag_ : irq_->irq_pending(); }
     InsnObserver* observer_ = nullptr;
     std::function<void(bool)> ferr_cb_;
     CpuStats stats_;
@@ -573,6 +588,11 @@ private:
 
     // Decoded-block cache.
     static constexpr unsigned kFastSize = 4096;
+    static unsigned fast_index(uint32_t phys) { return (phys ^ (phys >> 12)) & (kFastSize - 1); }
+    void invalidate(Block& b) {
+        b.valid = false;
+        if (b.native) b.native->invalidated();
+    }
     Block* fast_[kFastSize] = {};
     unsigned block_limit_ = 64;  // set_block_limit
     std::unordered_map<uint64_t, std::unique_ptr<Block>> blocks_;

@@ -57,6 +57,8 @@ public:
 
     // The master's INT pin: true when the CPU should run an INTA cycle (if IF allows).
     bool int_output() const { return int_out_; }
+    // Where int_output() lives, for readers that test it without a call (the JIT's block links).
+    const bool* int_output_flag() const { return &int_out_; }
     // The INTA cycle: returns the vector and updates IRR/ISR across the cascade.
     uint8_t acknowledge();
     // Called with the new level whenever int_output() changes.

@@ -1,6 +1,9 @@
 // vx86-jit-bench: interpreter versus JIT throughput on the tools/bench guests.
 //
-//   build/jit/vx86-jit-bench [--insns N] build/tools/bench/alu.bin ...
+//   build/jit/vx86-jit-bench [--insns N] [--jit-only] [--dump PHYS] build/tools/bench/alu.bin ...
+//
+// --jit-only skips the timed interpreter run (for profiling the JIT alone); --dump PHYS (repeatable)
+// prints that translated block's guest and host code after the JIT run (the guest is at 0x10000).
 //
 // A benchmark, not a test: prints MIPS per engine, the guest's checksum (EAX, which must match
 // between engines) and the JIT's counters. Guests are loaded like tools/bench does it: flat image
@@ -30,7 +33,8 @@ struct Result {
     cpu::EngineStats st{};
 };
 
-Result run(const std::vector<uint8_t>& image0, uint32_t iters, cpu::Engine engine) {
+Result run(const std::vector<uint8_t>& image0, uint32_t iters, cpu::Engine engine,
+           const std::vector<uint32_t>& dump = {}) {
     std::vector<uint8_t> image = image0;
     std::memcpy(image.data() + 4, &iters, 4);
     mmu::PhysMemory mem(16u << 20);
@@ -51,6 +55,7 @@ Result run(const std::vector<uint8_t>& image0, uint32_t iters, cpu::Engine engin
     r.insns = c.s.icount;
     r.seconds = std::chrono::duration<double>(t1 - t0).count();
     r.eax = c.r32(cpu::EAX);
+    for (uint32_t phys : dump) std::printf("%s", jit::disassemble_block(c, phys).c_str());
     if (const cpu::EngineStats* st = c.engine_stats()) r.st = *st;
     return r;
 }
@@ -60,12 +65,17 @@ Result run(const std::vector<uint8_t>& image0, uint32_t iters, cpu::Engine engin
 int main(int argc, char** argv) {
     uint64_t target = 200'000'000;
     std::vector<std::string> guests;
+    bool jit_only = false;
+    std::vector<uint32_t> dump;
     for (int i = 1; i < argc; ++i) {
         if (!std::strcmp(argv[i], "--insns") && i + 1 < argc) target = std::strtoull(argv[++i], nullptr, 0);
+        else if (!std::strcmp(argv[i], "--jit-only")) jit_only = true;
+        else if (!std::strcmp(argv[i], "--dump") && i + 1 < argc)
+            dump.push_back(uint32_t(std::strtoul(argv[++i], nullptr, 0)));
         else guests.emplace_back(argv[i]);
     }
     if (guests.empty()) {
-        std::printf("usage: %s [--insns N] guest.bin ...\n", argv[0]);
+        std::printf("usage: %s [--insns N] [--jit-only] [--dump PHYS] guest.bin ...\n", argv[0]);
         return 2;
     }
     std::printf("%-14s %10s %10s %8s  %s\n", "guest", "interp", "jit", "speedup",
@@ -79,14 +89,14 @@ int main(int argc, char** argv) {
         }
         Result cal = run(image, 1, cpu::Engine::kInterp);
         uint32_t iters = uint32_t(std::max<uint64_t>(1, target / std::max<uint64_t>(1, cal.insns)));
-        Result a = run(image, iters, cpu::Engine::kInterp);
-        Result b = run(image, iters, cpu::Engine::kJit);
-        double ma = a.insns / a.seconds / 1e6, mb = b.insns / b.seconds / 1e6;
+        Result b = run(image, iters, cpu::Engine::kJit, dump);
+        Result a = jit_only ? b : run(image, iters, cpu::Engine::kInterp);
+        double ma = jit_only ? 0 : a.insns / a.seconds / 1e6, mb = b.insns / b.seconds / 1e6;
         std::string name = path.substr(path.find_last_of('/') + 1);
         const uint64_t chained = b.st.blocks_chained + b.st.blocks_looked_up;
         std::printf("%-14s %8.1f M %8.1f M %7.2fx  %08x/%08x%s %.0f%% %" PRIu64 " %" PRIu64
                     " %" PRIu64 "\n",
-                    name.c_str(), ma, mb, mb / ma, a.eax, b.eax,
+                    name.c_str(), ma, mb, jit_only ? 0 : mb / ma, a.eax, b.eax,
                     (a.eax == b.eax && a.insns == b.insns && a.halted && b.halted) ? "" : " MISMATCH",
                     b.st.insns_translated ? 100.0 * b.st.insns_inline / b.st.insns_translated : 0.0,
                     b.st.blocks_run_native + b.st.blocks_run_interp, chained,

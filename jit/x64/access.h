@@ -34,12 +34,13 @@ struct CpuAccess {
     static int32_t off_current_block(const Cpu& c) { return rel(c, &c.current_block_); }
     static int32_t off_dbg_exec(const Cpu& c) { return rel(c, &c.dbg_exec_); }
     static int32_t off_dbg_data(const Cpu& c) { return rel(c, &c.dbg_data_); }
+    static int32_t off_irq_flag(const Cpu& c) { return rel(c, &c.irq_flag_); }
     static constexpr uint8_t kPermExec = Cpu::kPermExec, kPermVoid = Cpu::kPermVoid;
 
     // What run_until() decides before a block, for generated code that wants to enter the next
     // block itself: true when the run loop would take an external interrupt now.
     static bool irq_wanted(Cpu& c) {
-        return c.irq_ && (c.s.eflags & cpu::kIF) && !c.s.inhibit_irq && c.irq_->irq_pending();
+        return (c.s.eflags & cpu::kIF) && !c.s.inhibit_irq && c.irq_line();
     }
     // The block run_until() would hand to the engine next, when it would do nothing else first:
     // no stop, halt, interrupt shadow, single-step or breakpoint, a TLB hit for the fetch, the
@@ -58,7 +59,7 @@ struct CpuAccess {
             (e.perm & (Cpu::kPermExec | Cpu::kPermVoid)) != Cpu::kPermExec)
             return nullptr;
         const uint32_t phys = e.ppage | (lin & mmu::kPageMask);
-        Block* b = c.fast_[(phys ^ (phys >> 12)) & (Cpu::kFastSize - 1)];
+        Block* b = c.fast_[Cpu::fast_index(phys)];
         if (!b || b->phys != phys || b->mode != (c.code32() ? 1u : 0u) || !b->valid ||
             b->page2 != ~0u || !b->native)
             return nullptr;

@@ -32,16 +32,17 @@
 //   does not store them (flag liveness; see flag_use()).
 // - Chaining: a block's exits do not return to run_until() when it would just run the next
 //   block. Static exits (taken branch/jump/call target, fall-through) go through a Link the
-//   engine patches once the exit has been seen to lead to a translated block; dynamic exits
-//   (RET, helper-called branches) call a lookup. Both check, before entering the next block,
+//   engine patches once the exit has been seen to lead to a translated block; the dynamic exit
+//   (RET, indirect and helper-ended blocks) has a Link too, used when EIP is the one it was
+//   made for (an inline cache of the last target), else a lookup that relinks it. Both check,
+//   before entering the next block,
 //   everything run_until() would decide at that boundary (CpuAccess::next_block): stop_ (end
 //   of slice, stop request, SMC in the current block), halt, interrupt shadow, TF and
 //   breakpoints, the budget (the whole block must fit, else it is interpreted cut short), the
 //   CS limit over the block's span, the code-size bit, CS:EIP -> physical through the TLB fast
-//   path (a miss returns to the run loop, so TLB statistics match), the target's valid flag,
-//   and last a pending external interrupt (IRQ latency identical in instructions). A link
-//   therefore never enters an invalidated block; the translation's destructor unlinks every
-//   link into it before its code is released. The chained blocks share the frame of the first
+//   path (a miss returns to the run loop, so TLB statistics match), and last a pending
+//   external interrupt (IRQ latency identical in instructions). Invalidating a block unlinks
+//   every link into it (NativeCode::invalidated), so a link never enters an invalidated block. The chained blocks share the frame of the first
 //   one entered; any exit pops it.
 // - Code cache: the engine flushes every block (Cpu::flush_code_cache) before running one when
 //   the generated code held exceeds EngineOptions::cache_bytes; the blocks are rebuilt on use.
@@ -226,18 +227,20 @@ uint64_t addr(F* f) { return reinterpret_cast<uint64_t>(reinterpret_cast<void*>(
 class X64Engine;
 class X64Code;
 
-// One static exit of a translated block (a taken branch, or the fall-through). Generated code
+// One exit of a translated block: a taken branch, the fall-through, or the dynamic exit (RET,
+// indirect and helper-ended), whose link is an inline cache of the last target. Generated code
 // reads it through its fixed address: `entry` is the chained entry of the target's translation
-// (nullptr while unlinked); the rest is what the shared guard needs to check at run time that
-// run_until() would pick exactly that block (see X64Engine::emit_stubs).
+// (nullptr while unlinked; invalidating the target unlinks it); the rest is what the shared
+// guard needs to check at run time that run_until() would pick exactly that block (see
+// X64Engine::emit_stubs).
 struct Link {
-    void* entry = nullptr;      // +0
-    CpuAccess::Block* target = nullptr;  // +8
-    const bool* valid = nullptr;         // +16: &target->valid
-    uint64_t ninsns = 0;                 // +24
-    uint64_t span_m1 = 0;                // +32: eip_span - 1 (CS limit check)
-    uint32_t phys = 0;                   // +40: the target's physical address
-    uint32_t mode = 0;                   // +44: the target's code-size bit
+    void* entry = nullptr;
+    CpuAccess::Block* target = nullptr;
+    uint64_t ninsns = 0;
+    uint64_t span_m1 = 0;  // eip_span - 1 (CS limit check)
+    uint32_t phys = 0;     // the target's physical address
+    uint32_t mode = 0;     // the target's code-size bit
+    uint32_t eip = 0;      // the target's EIP (compared by the dynamic exit only)
     X64Code* owner = nullptr;
 };
 
@@ -252,11 +255,12 @@ class X64Code final : public cpu::NativeCode {
 public:
     explicit X64Code(X64Engine& e) : engine_(e) {}
     ~X64Code() override;
+    void invalidated() override;
     Fn fn() const { return fn_; }
     void* entry() const { return entry_; }
     size_t size() const { return size_; }
     void set_code(Fn fn, void* entry, size_t size) { fn_ = fn, entry_ = entry, size_ = size; }
-    Link links[2];                // [0] taken branch / jump target, [1] fall-through
+    Link links[3];  // [0] taken branch / jump target, [1] fall-through, [2] dynamic exit
     std::vector<Link*> incoming;  // links of other blocks (or this one) that jump here
 
 private:
@@ -269,7 +273,7 @@ private:
 // Addresses the translator embeds: the engine's shared exit stubs and counters.
 struct Stubs {
     uint64_t chain = 0;    // static exit: rcx = &Link, eax = target EIP (state retired)
-    uint64_t lookup = 0;   // dynamic exit: state retired; finds the next block by EIP
+    uint64_t dynamic = 0;  // dynamic exit: rcx = &Link (state retired); the link if EIP matches
     uint64_t mem_slow = 0;  // &stats.mem_slow
 };
 
@@ -460,7 +464,8 @@ private:
         ended_ = true;
     }
     void exit_dynamic() {
-        a_->mov(x86::rdx, stubs_.lookup);
+        a_->mov(x86::rcx, reinterpret_cast<uint64_t>(&code_.links[2]));
+        a_->mov(x86::rdx, stubs_.dynamic);
         a_->jmp(x86::rdx);
         ended_ = true;
     }
@@ -504,17 +509,13 @@ private:
         static_assert(sizeof(CpuAccess::TlbEntry) == 32);
         a.shl(x86::ecx, 5);
         a.add(x86::rcx, x86::qword_ptr(kC, CpuAccess::off_tlb_cur(c_)));
-        a.mov(x86::edx, x86::eax);
+        // The tag is compared with the page of the access's last byte: an access that crosses
+        // into the next page never matches (the slow path splits it).
+        a.lea(x86::edx, x86::ptr(x86::eax, bits / 8 - 1));
         a.and_(x86::edx, ~uint32_t(0xFFF));
         a.cmp(x86::edx, x86::dword_ptr(x86::rcx, int32_t(write ? offsetof(CpuAccess::TlbEntry, write_tag)
                                                               : offsetof(CpuAccess::TlbEntry, read_tag))));
         a.jne(slow);
-        if (bits > 8) {
-            a.mov(x86::edx, x86::eax);
-            a.and_(x86::edx, 0xFFF);
-            a.cmp(x86::edx, 4096 - bits / 8);
-            a.ja(slow);
-        }
         a.add(x86::rax, x86::qword_ptr(x86::rcx, int32_t(offsetof(CpuAccess::TlbEntry, addend))));
     }
     // read<bits>(seg, r13d) into eax (zero-extended), or write<bits>(seg, r13d, r14d).
@@ -580,6 +581,7 @@ private:
                 }
                 zext(x86::edx, bits);
                 a.mov(x86::r14d, x86::edx);
+                if (flags_dead_) return;
                 // cv = (a & b) | ((a | b) & ~r)
                 a.mov(x86::esi, x86::eax);
                 a.and_(x86::esi, x86::ecx);
@@ -588,7 +590,7 @@ private:
                 a.not_(x86::edx);
                 a.and_(x86::edi, x86::edx);
                 a.or_(x86::esi, x86::edi);
-                if (!flags_dead_) pack_aux(bits);
+                pack_aux(bits);
                 return;
             case kSub: case kSbb: case kCmp:
                 a.mov(x86::edx, x86::eax);
@@ -600,6 +602,7 @@ private:
                 }
                 zext(x86::edx, bits);
                 a.mov(x86::r14d, x86::edx);
+                if (flags_dead_) return;
                 // bv = (~a & b) | ((~a | b) & r)
                 a.mov(x86::esi, x86::eax);
                 a.not_(x86::esi);
@@ -608,7 +611,7 @@ private:
                 a.or_(x86::edi, x86::ecx);
                 a.and_(x86::edi, x86::edx);
                 a.or_(x86::esi, x86::edi);
-                if (!flags_dead_) pack_aux(bits);
+                pack_aux(bits);
                 return;
             case kAnd: case kTest:
                 a.mov(x86::r14d, x86::eax);
@@ -1205,10 +1208,22 @@ private:
         else store_reg(x86::r14d, i.rm, bits);
     }
     // Shift/rotate of eax (zero-extended `bits`) by a constant 1 <= count (< bits for shifts):
-    // result to r14d, and the CF/PO bits of lazy aux to r15d (shift_op's flags).
+    // result to r14d, and the CF/PO bits of lazy aux to r15d (shift_op's flags) unless they are
+    // dead.
     void emit_shift(ShiftOp op, int bits, unsigned count) {
         auto& a = *a_;
         const x86::Gp r = bits == 32 ? x86::Gp(x86::r14d) : bits == 16 ? x86::Gp(x86::r14w) : x86::Gp(x86::r14b);
+        if (flags_dead_) {
+            if (op == kSar && bits == 8) a.movsx(x86::eax, x86::al);
+            else if (op == kSar && bits == 16) a.movsx(x86::eax, x86::ax);
+            a.mov(x86::r14d, x86::eax);
+            if (op == kShl) a.shl(x86::r14d, count);
+            else if (op == kShr) a.shr(x86::r14d, count);
+            else if (op == kSar) a.sar(x86::r14d, count);
+            else if (unsigned n = count % bits) op == kRol ? a.rol(r, n) : a.ror(r, n);
+            zext(x86::r14d, bits);
+            return;
+        }
         switch (op) {
             case kShl:  // CF = last bit out; OF = msb(r) ^ CF, so CF^OF = msb(r)
                 a.mov(x86::edx, x86::eax);
@@ -1314,7 +1329,7 @@ public:
         if (!b.native && !scratch && limit >= b.insns.size()) b.native = translate(c, b);
         if (pending_.link) {
             if (b.native && b.page2 == ~0u && !scratch && uint32_t(c.s.eip) == pending_.eip)
-                link(*pending_.link, b);
+                link(*pending_.link, b, pending_.eip);
             pending_ = {};
         }
         if (limit < b.insns.size() || !b.native) {
@@ -1330,17 +1345,20 @@ public:
     cpu::Engine kind() const override { return cpu::Engine::kJit; }
     const cpu::EngineStats& stats() const override { return stats_; }
 
+    // A translation's block was invalidated: nothing may jump to it any more.
+    void unlink_incoming(X64Code& code) {
+        for (Link* l : code.incoming) *l = Link{.owner = l->owner};
+        code.incoming.clear();
+    }
     // A translation is going away (its block was invalidated, replaced or flushed): nothing may
     // jump to it any more, and its own links leave their targets' lists.
     void dropped(X64Code& code) {
         ++stats_.blocks_dropped;
         stats_.code_bytes_live -= code.size();
-        for (Link* l : code.incoming) *l = Link{nullptr, nullptr, nullptr, 0, 0, 0, 0, l->owner};
+        unlink_incoming(code);
         for (Link& l : code.links) {
             if (pending_.link == &l) pending_ = {};
-            if (!l.target) continue;
-            auto& in = static_cast<X64Code&>(*l.target->native).incoming;
-            std::erase(in, &l);
+            unlink(l);
         }
         if (code.fn()) rt_.release(code.fn());
     }
@@ -1349,11 +1367,18 @@ public:
     }
 
 private:
-    void link(Link& l, CpuAccess::Block& b) {
+    void unlink(Link& l) {
+        if (!l.target) return;
+        std::erase(static_cast<X64Code&>(*l.target->native).incoming, &l);
+        l = Link{.owner = l.owner};
+    }
+    // Points `l` at block `b`, which starts at `eip`.
+    void link(Link& l, CpuAccess::Block& b, uint32_t eip) {
+        unlink(l);
         auto& target = static_cast<X64Code&>(*b.native);
         l.entry = target.entry();
         l.target = &b;
-        l.valid = &b.valid;
+        l.eip = eip;
         l.ninsns = b.insns.size();
         l.span_m1 = b.eip_span - 1;
         l.phys = b.phys;
@@ -1362,35 +1387,42 @@ private:
         ++stats_.links_made;
     }
 
-    // The indirect exit: the next block's chained entry, or nullptr for the run loop.
-    static void* lookup(Cpu* c, X64Engine* e) {
+    // The dynamic exit when its link missed: the next block's chained entry (and the link now
+    // caches it), or nullptr for the run loop.
+    static void* lookup(Cpu* c, X64Engine* e, Link* l) {
         CpuAccess::Block* b = CpuAccess::next_block(*c);
         if (!b) return nullptr;
         ++e->stats_.blocks_looked_up;
+        e->link(*l, *b, uint32_t(c->s.eip));
         return static_cast<X64Code&>(*b->native).entry();
     }
     static bool irq_wanted(Cpu* c) { return CpuAccess::irq_wanted(*c); }
 
     // Two shared exits, in the frame every block sets up (5 pushes):
-    //   chain:  rcx = &Link, eax = target EIP; EIP/icount retired. Enters the linked block when
-    //           run_until() would run exactly it next (the checks of CpuAccess::next_block, in
-    //           host code), records an unlinked exit for execute() to patch, else returns.
-    //   lookup: calls lookup() and enters what it returns, else returns.
+    //   chain:   rcx = &Link, eax = target EIP; EIP/icount retired. Enters the linked block when
+    //            run_until() would run exactly it next (the checks of CpuAccess::next_block, in
+    //            host code), records an unlinked exit for execute() to patch, else returns.
+    //   dynamic: rcx = &Link (the block's dynamic exit); EIP/icount retired. Goes on as chain
+    //            when EIP is the one the link was made for, else calls lookup() and enters what
+    //            it returns, else returns.
     void emit_stubs(Cpu& c) {
         asmjit::CodeHolder code;
         if (code.init(rt_.environment()) != asmjit::kErrorOk) return;
         x86::Assembler a(&code);
         asmjit::Label chain = a.newLabel(), lookup_l = a.newLabel(), out = a.newLabel(),
-                      unlinked = a.newLabel(), go = a.newLabel();
+                      unlinked = a.newLabel(), go = a.newLabel(), ask = a.newLabel(),
+                      dynamic = a.newLabel();
         const auto st = [](size_t off) { return int32_t(off); };
         const size_t seg_cs = offsetof(CpuState, seg) + cpu::CS * sizeof(cpu::Segment);
+        const auto link = [](size_t off) { return x86::ptr(x86::rcx, int32_t(off)); };
+        a.bind(dynamic);
+        a.mov(x86::eax, x86::dword_ptr(kS, st(offsetof(CpuState, eip))));
+        a.cmp(x86::eax, link(offsetof(Link, eip)));
+        a.jne(lookup_l);
         a.bind(chain);
-        a.mov(x86::rdx, x86::qword_ptr(x86::rcx, 0));
+        a.mov(x86::rdx, link(offsetof(Link, entry)));
         a.test(x86::rdx, x86::rdx);
         a.jz(unlinked);
-        a.mov(x86::r8, x86::qword_ptr(x86::rcx, 16));
-        a.cmp(x86::byte_ptr(x86::r8), 0);
-        a.je(out);  // target invalidated (not yet freed)
         a.cmp(x86::byte_ptr(kC, CpuAccess::off_stop(c)), 0);
         a.jne(out);
         a.cmp(x86::word_ptr(kS, st(offsetof(CpuState, halted))), 0);  // halted, inhibit_irq
@@ -1404,12 +1436,12 @@ private:
         a.jne(out);
         // Budget: the whole target block must fit (else execute() interprets it cut short).
         a.mov(x86::r8, x86::qword_ptr(kS, st(offsetof(CpuState, icount))));
-        a.add(x86::r8, x86::qword_ptr(x86::rcx, 24));
+        a.add(x86::r8, link(offsetof(Link, ninsns)));
         a.cmp(x86::r8, x86::qword_ptr(kC, CpuAccess::off_run_end(c)));
         a.ja(out);
         // CS limit over the target's span.
         a.mov(x86::r8d, x86::eax);
-        a.add(x86::r8, x86::qword_ptr(x86::rcx, 32));
+        a.add(x86::r8, link(offsetof(Link, span_m1)));
         a.mov(x86::r9d, x86::dword_ptr(kS, st(seg_cs + offsetof(cpu::Segment, limit))));
         a.cmp(x86::r8, x86::r9);
         a.ja(out);
@@ -1417,7 +1449,7 @@ private:
         a.xor_(x86::r8d, x86::r8d);
         a.test(x86::word_ptr(kS, st(seg_cs + offsetof(cpu::Segment, attr))), cpu::kAttrDB);
         a.setnz(x86::r8b);
-        a.cmp(x86::r8d, x86::dword_ptr(x86::rcx, 44));
+        a.cmp(x86::r8d, link(offsetof(Link, mode)));
         a.jne(out);
         // code_phys(CS.base + EIP) through the TLB fast path must be the target's address.
         a.mov(x86::r9d, x86::eax);
@@ -1437,11 +1469,19 @@ private:
         a.jne(out);
         a.and_(x86::r9d, 0xFFF);
         a.or_(x86::r9d, x86::dword_ptr(x86::r10, st(offsetof(CpuAccess::TlbEntry, ppage))));
-        a.cmp(x86::r9d, x86::dword_ptr(x86::rcx, 40));
+        a.cmp(x86::r9d, link(offsetof(Link, phys)));
         a.jne(out);
-        // External interrupt: only asked when IF is set (the run loop's order of tests).
+        // External interrupt: only asked when IF is set (the run loop's order of tests), from
+        // the source's flag when it has one, else by a call.
         a.test(x86::dword_ptr(kS, st(offsetof(CpuState, eflags))), cpu::kIF);
         a.jz(go);
+        a.mov(x86::r8, x86::qword_ptr(kC, CpuAccess::off_irq_flag(c)));
+        a.test(x86::r8, x86::r8);
+        a.jz(ask);
+        a.cmp(x86::byte_ptr(x86::r8), 0);
+        a.jne(out);
+        a.jmp(go);
+        a.bind(ask);
         a.push(x86::rcx);
         a.push(x86::rdx);
         a.mov(x86::rdi, kC);
@@ -1452,7 +1492,7 @@ private:
         a.test(x86::al, x86::al);
         a.jnz(out);
         a.bind(go);
-        a.mov(x86::r8, x86::qword_ptr(x86::rcx, 8));
+        a.mov(x86::r8, link(offsetof(Link, target)));
         a.mov(x86::qword_ptr(kC, CpuAccess::off_current_block(c)), x86::r8);
         a.mov(x86::r8, reinterpret_cast<uint64_t>(&stats_.blocks_chained));
         a.inc(x86::qword_ptr(x86::r8));
@@ -1472,6 +1512,7 @@ private:
         a.bind(lookup_l);
         a.mov(x86::rdi, kC);
         a.mov(x86::rsi, reinterpret_cast<uint64_t>(this));
+        a.mov(x86::rdx, x86::rcx);
         a.mov(x86::rax, addr(lookup));
         a.call(x86::rax);
         a.test(x86::rax, x86::rax);
@@ -1483,7 +1524,7 @@ private:
         stub_fn_ = fn;
         const uint64_t base = reinterpret_cast<uint64_t>(fn);
         stubs_.chain = base + code.labelOffsetFromBase(chain);
-        stubs_.lookup = base + code.labelOffsetFromBase(lookup_l);
+        stubs_.dynamic = base + code.labelOffsetFromBase(dynamic);
         stubs_.mem_slow = reinterpret_cast<uint64_t>(&stats_.mem_slow);
     }
 
@@ -1516,6 +1557,7 @@ private:
 };
 
 X64Code::~X64Code() { engine_.dropped(*this); }
+void X64Code::invalidated() { engine_.unlink_incoming(*this); }
 
 }  // namespace
 

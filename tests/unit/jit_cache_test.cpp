@@ -51,6 +51,27 @@ void load_patcher(Machine& m) {
     m.start();
 }
 
+// A subroutine f (page 11000h: add dx, imm16; ret) called in a loop of CX = 100 iterations.
+// `sites` = 1: one call per iteration, so f's RET always returns to the same block; 2: two call
+// sites, so RET alternates between two targets. `patch`: each iteration first stores CL into
+// f's immediate (self-modifying code on f's page).
+std::vector<uint8_t> call_loop(unsigned sites, bool patch) {
+    std::vector<uint8_t> code = {0xB9, 0x64, 0x00,  // mov cx, 100
+                                 0x31, 0xD2};       // xor dx, dx
+    const size_t loop = code.size();
+    if (patch) code.insert(code.end(), {0x88, 0x0E, 0x02, 0x10});  // mov [1002h], cl
+    else code.insert(code.end(), {0x88, 0x0E, 0x02, 0x20});        // mov [2002h], cl (data)
+    for (unsigned k = 0; k < sites; ++k) {
+        const uint16_t rel = uint16_t(0x1000 - (code.size() + 3));
+        code.insert(code.end(), {0xE8, uint8_t(rel), uint8_t(rel >> 8),  // call f
+                                 0x83, 0xC2, 0x01});                     // add dx, 1
+    }
+    code.push_back(0x49);  // dec cx
+    code.insert(code.end(), {0x75, uint8_t(loop - (code.size() + 2))});  // jnz loop
+    code.push_back(0xF4);  // hlt
+    return code;
+}
+
 }  // namespace
 
 TEST_CASE("JIT: a direct link never enters a block whose code was rewritten") {
@@ -115,6 +136,38 @@ TEST_CASE("JIT: a full code cache is flushed and execution stays exact") {
     CHECK(big.c.engine_stats()->flushes == 0);
     CHECK(big.c.engine_stats()->blocks_translated <= kBlocks + 4);
     CHECK(big.c.r16(cpu::EAX) == ref.c.r16(cpu::EAX));
+}
+
+TEST_CASE("JIT: the dynamic exit's cached target follows RET and never enters stale code") {
+    for (unsigned sites : {1u, 2u})
+        for (bool patch : {false, true}) {
+            CAPTURE(sites);
+            CAPTURE(patch);
+            const std::vector<uint8_t> code = call_loop(sites, patch);
+            const std::vector<uint8_t> f = {0x81, 0xC2, 0x07, 0x00, 0xC3};  // add dx, 7; ret
+            Machine ref(false), m(true);
+            for (Machine* x : {&ref, &m}) {
+                x->load(0, code);
+                x->load(0x1000, f);
+                x->start();
+                REQUIRE(x->c.run(100000) == cpu::Exit::kHalted);
+            }
+            // Each call adds f's immediate (CL when patched, else 7) plus 1 after it.
+            const unsigned per_site = (patch ? 5050 : 700) + 100;
+            CHECK(ref.c.r16(cpu::EDX) == sites * per_site);
+            CHECK(m.c.r16(cpu::EDX) == ref.c.r16(cpu::EDX));
+            CHECK(m.c.s.icount == ref.c.s.icount);
+            CHECK(m.c.s.eip == ref.c.s.eip);
+            const cpu::EngineStats* st = m.c.engine_stats();
+            REQUIRE(st != nullptr);
+            if (!patch && sites == 1) {
+                // The RET's link keeps its one target: looked up once, then chained.
+                CHECK(st->blocks_looked_up <= 2);
+                CHECK(st->blocks_chained >= 3 * 100 - 10);
+            }
+            if (!patch && sites == 2) CHECK(st->blocks_looked_up >= 2 * 100 - 10);  // alternates
+            if (patch) CHECK(m.c.stats().blocks_invalidated >= 99);
+        }
 }
 
 TEST_CASE("JIT: stats text and block dump") {
