@@ -24,7 +24,7 @@ constexpr OptionSpec kOptions[] = {
     {"cdrom", true},    {"boot", true},      {"snapshot", false}, {"screen-dump", true},
     {"bios-log", true}, {"vga-bios", true},  {"deterministic", false}, {"rtc", true},
     {"kernel", true},   {"initrd", true},    {"append", true}, {"fast-boot", false},
-    {"engine", true},   {"stats", false},    {"dump-block", true},
+    {"engine", true},   {"stats", false},    {"dump-block", true},  {"perf-map", false},
 };
 
 const OptionSpec* find_option(std::string_view name) {
@@ -298,6 +298,8 @@ std::optional<Options> parse_cli(std::span<const std::string_view> args, std::st
             o.engine = std::string(value);
         } else if (name == "stats") {
             o.stats = true;
+        } else if (name == "perf-map") {
+            o.perf_map = true;
         } else if (name == "dump-block") {
             // Hexadecimal with 0x, else decimal.
             std::optional<uint64_t> n;
@@ -373,6 +375,8 @@ std::string usage_text() {
            "  --stats              at exit, print the CPU's and the JIT's counters on stderr\n"
            "  --dump-block PHYS    at exit, print the block at this physical address: guest\n"
            "                       code and (with --engine=jit) its host code (repeatable)\n"
+           "  --perf-map           write /tmp/perf-PID.map naming each translated block\n"
+           "                       (vx86:PHYS.16|32) for `perf report` (JIT only)\n"
            "  --max-insns N        stop after N instructions (0 = unlimited, the default)\n"
            "  -no-reboot           exit on a guest triple fault instead of resetting the machine\n"
            "\n"

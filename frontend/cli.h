@@ -54,6 +54,7 @@ struct Options {
     bool fast_boot = false;
     std::string engine;  // interp | jit; empty: jit where available (x86-64), else interp
     bool stats = false;                // --stats
+    bool perf_map = false;             // --perf-map
     std::vector<uint32_t> dump_blocks;  // --dump-block physical addresses
     bool help = false;
     bool version = false;

@@ -274,7 +274,9 @@ int run(int argc, char** argv) {
         // The JIT where this host has one (x86-64), else the interpreter; --engine picks.
         const std::string engine =
             !opts->engine.empty() ? opts->engine : vx86::jit::available() ? "jit" : "interp";
-        if (!vx86::jit::set_engine(machine.cpu(), *vx86::jit::parse_engine(engine)))
+        vx86::jit::EngineOptions jit_opt;
+        if (opts->perf_map) jit_opt.perf_map = "/tmp/perf-" + std::to_string(getpid()) + ".map";
+        if (!vx86::jit::set_engine(machine.cpu(), *vx86::jit::parse_engine(engine), jit_opt))
             return fail("--engine=" + engine + " is not available on this host");
         result = machine.run();
         std::fflush(stdout);

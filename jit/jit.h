@@ -25,6 +25,9 @@ bool available();
 struct EngineOptions {
     // Generated code held at most (about): past it the whole cache is flushed and refilled.
     size_t cache_bytes = size_t(64) << 20;
+    // When set: a file to append one "ADDR SIZE vx86:PHYS.BITS" line per translation to (the
+    // perf-PID.map format, so `perf report` names generated code by its guest block).
+    std::string perf_map;
 };
 
 // A new x86-64 block engine for `cpu` (one engine per Cpu: generated code embeds its addresses).

@@ -1,6 +1,7 @@
 #include "mmu/memory.h"
 
 #include <algorithm>
+#include <cstring>
 #include <stdexcept>
 
 namespace vx86::mmu {
@@ -126,6 +127,11 @@ void PhysMemory::notify_write(uint32_t phys, size_t n) {
 
 uint32_t PhysMemory::read(uint32_t phys, unsigned size) {
     uint32_t v = 0;
+    if (size <= 4 && (phys & kPageMask) + size <= kPageSize && kind(phys) == PageKind::kRam) [[likely]] {
+        // Within one RAM page (page-table walks, descriptor reads): one copy.
+        std::memcpy(&v, &ram_[phys], size);  // little-endian host (x86-64, AArch64)
+        return v;
+    }
     for (unsigned i = 0; i < size; ++i) {
         uint32_t a = phys + i;
         uint8_t b = 0xFF;

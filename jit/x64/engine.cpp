@@ -50,6 +50,7 @@
 #include <asmjit/x86.h>
 #include <capstone/capstone.h>
 
+#include <cinttypes>
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -728,6 +729,39 @@ private:
         if (cc & 1) a.xor_(x86::eax, 1);
     }
 
+    // Jumps to `not_taken` unless condition `cc` holds (keeps eax). ZF, CF and CF|ZF are single
+    // tests of the lazy result/aux words; the rest goes through emit_cond().
+    void emit_jcc_not_taken(unsigned cc, asmjit::Label not_taken) {
+        auto& a = *a_;
+        const bool neg = cc & 1;
+        switch (cc >> 1) {
+            case 1:  // B / AE: CF is aux bit 31
+                a.test(st32(kLfAux), 0x80000000u);
+                neg ? a.jnz(not_taken) : a.jz(not_taken);
+                return;
+            case 2:  // Z / NZ: ZF is res == 0
+                a.cmp(st32(kLfRes), 0);
+                neg ? a.je(not_taken) : a.jne(not_taken);
+                return;
+            case 3: {  // BE / A: CF | ZF
+                asmjit::Label taken = a.newLabel();
+                a.cmp(st32(kLfRes), 0);
+                a.je(neg ? not_taken : taken);
+                a.test(st32(kLfAux), 0x80000000u);
+                neg ? a.jnz(not_taken) : a.jz(not_taken);
+                a.bind(taken);
+                return;
+            }
+            default:
+                a.mov(x86::r14d, x86::eax);
+                emit_cond(cc);
+                a.test(x86::eax, x86::eax);
+                a.mov(x86::eax, x86::r14d);
+                a.jz(not_taken);
+                return;
+        }
+    }
+
     // eax = target & mask(bits); #GP(0) unless 8086 or within the CS limit. Faults with the
     // state of the instruction (pending retirements synced in the cold path).
     void near_jump_check(int bits) {
@@ -905,13 +939,7 @@ private:
                 if (!last_) return false;
                 next_eip_to_eax(i);
                 asmjit::Label not_taken = a.newLabel();
-                if (d->kind == Kind::kJcc) {
-                    a.mov(x86::r14d, x86::eax);
-                    emit_cond(i.opcode & 15);
-                    a.test(x86::eax, x86::eax);
-                    a.mov(x86::eax, x86::r14d);
-                    a.jz(not_taken);
-                }
+                if (d->kind == Kind::kJcc) emit_jcc_not_taken(i.opcode & 15, not_taken);
                 a.add(x86::eax, i.imm);
                 near_jump_check(B);
                 finish_branch(x86::eax, 0);
@@ -1311,9 +1339,16 @@ class X64Engine final : public Cpu::BlockEngine {
 public:
     X64Engine(Cpu& c, const EngineOptions& opt) : hm_(c.traits().model), opt_(opt) {
         emit_stubs(c);
+        if (!opt.perf_map.empty()) {
+            perf_map_ = std::fopen(opt.perf_map.c_str(), "a");
+            if (perf_map_ && stub_fn_)
+                std::fprintf(perf_map_, "%" PRIxPTR " %zx vx86:stubs\n",
+                             reinterpret_cast<uintptr_t>(stub_fn_), stub_size_);
+        }
     }
     ~X64Engine() override {
         if (stub_fn_) rt_.release(stub_fn_);
+        if (perf_map_) std::fclose(perf_map_);
     }
 
     void execute(Cpu& c, CpuAccess::Block& b, uint64_t limit) override {
@@ -1522,6 +1557,7 @@ private:
         void* fn = nullptr;
         if (rt_.add(&fn, &code) != asmjit::kErrorOk) return;
         stub_fn_ = fn;
+        stub_size_ = code.codeSize();
         const uint64_t base = reinterpret_cast<uint64_t>(fn);
         stubs_.chain = base + code.labelOffsetFromBase(chain);
         stubs_.dynamic = base + code.labelOffsetFromBase(dynamic);
@@ -1542,6 +1578,9 @@ private:
         const size_t size = code.codeSize();
         native->set_code(fn, reinterpret_cast<char*>(fn) + code.labelOffsetFromBase(body), size);
         ++stats_.blocks_translated;
+        if (perf_map_)
+            std::fprintf(perf_map_, "%" PRIxPTR " %zx vx86:%08x.%u\n",
+                         reinterpret_cast<uintptr_t>(fn), size, b.phys, (b.mode & 1) ? 32u : 16u);
         stats_.code_bytes += size;
         stats_.code_bytes_live += size;
         return native;
@@ -1553,7 +1592,9 @@ private:
     cpu::EngineStats stats_;
     Stubs stubs_;
     void* stub_fn_ = nullptr;
+    size_t stub_size_ = 0;
     Pending pending_;
+    std::FILE* perf_map_ = nullptr;  // EngineOptions::perf_map, open for appending
 };
 
 X64Code::~X64Code() { engine_.dropped(*this); }
