@@ -125,6 +125,11 @@ bool Cpu::page_has_data_bp(uint32_t page) const {
 }
 
 void Cpu::refresh_seg(unsigned seg) {
+    compute_segchk(seg);
+    refresh_span(seg);
+}
+
+void Cpu::compute_segchk(unsigned seg) {
     SegCheck& k = segchk_[seg];
     const Segment& sg = s.seg[seg];
     if (m_->is_8086) {
@@ -155,6 +160,20 @@ void Cpu::refresh_seg(unsigned seg) {
     }
     k = SegCheck{lo, hi, 1, 0};
     if (sg.attr & kAttrRW) k.wlo = lo, k.whi = hi;
+}
+
+void Cpu::refresh_span(unsigned seg) {
+    const SegCheck& k = segchk_[seg];
+    const uint32_t lo[2] = {k.rlo, k.wlo}, hi[2] = {k.rhi, k.whi};
+    for (unsigned w = 0; w < 2; ++w) {
+        SegSpan& sp = segspan_[seg][w];
+        sp.lo = lo[w];
+        for (unsigned z = 0; z < 3; ++z) {
+            const unsigned bytes = 1u << z;
+            const bool ok = lo[w] <= hi[w] && hi[w] - lo[w] >= bytes - 1 && !(ac_check_ && bytes > 1);
+            sp.span[z] = ok ? uint64_t(hi[w] - lo[w]) - (bytes - 1) + 1 : 0;
+        }
+    }
 }
 
 void Cpu::segment_fault(unsigned seg) {

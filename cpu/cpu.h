@@ -471,15 +471,20 @@ private:
         if (lin & (bytes - 1)) fault(kAlignCheck, 0);
     }
     void update_ac() {
-        ac_check_ = (s.cr[0] & kCr0AM) && (s.eflags & kAC) && s.cpl == 3 && protected_mode();
+        const bool ac = (s.cr[0] & kCr0AM) && (s.eflags & kAC) && s.cpl == 3 && protected_mode();
+        if (ac == ac_check_) return;
+        ac_check_ = ac;
+        for (unsigned seg = 0; seg < 6; ++seg) refresh_span(seg);
     }
     void set_cpl(unsigned cpl) {
         s.cpl = uint8_t(cpl);
         tlb_cur_ = tlb_[cpl == 3 ? 1 : 0];
         update_ac();
     }
-    // Recomputes segchk_[seg] from the descriptor cache and the mode.
+    // Recomputes segchk_[seg] (and segspan_[seg]) from the descriptor cache and the mode.
     void refresh_seg(unsigned seg);
+    void refresh_span(unsigned seg);
+    void compute_segchk(unsigned seg);
     void check_io_bitmap(uint16_t port, unsigned size);
     // Debug registers (SDM vol. 3A, 17.2): which breakpoints are armed, and the data-breakpoint
     // check the TLB slow paths make (pages holding a data breakpoint never get fast tags).
@@ -561,6 +566,16 @@ private:
     TlbEntry tlb_[2][kTlbSize];  // [0] supervisor accesses, [1] user (CPL 3) accesses
     TlbEntry* tlb_cur_ = tlb_[0];
     SegCheck segchk_[6] = {};
+    // segchk_ in the form generated code tests with one compare: per segment, for reads [0] and
+    // writes [1], an access of 1, 2 or 4 bytes at offset `off` passes the segment check and
+    // needs no alignment check when uint64(uint32(off - lo)) < span[size index]. A span is 0
+    // when no access can pass (unusable segment, or AC checking on for 2- and 4-byte accesses):
+    // the slow path then raises the fault.
+    struct SegSpan {
+        uint32_t lo = 1, pad = 0;
+        uint64_t span[3] = {};
+    };
+    SegSpan segspan_[6][2] = {};
     bool ac_check_ = false;
     // The event being delivered when a delivery faults (-1: none): decides #DF vs serial.
     int delivering_ = -1;

@@ -27,8 +27,10 @@ struct CpuAccess {
     static int32_t off_stop(const Cpu& c) { return rel(c, &c.stop_); }
     static int32_t off_next_eip(const Cpu& c) { return rel(c, &c.next_eip); }
     static int32_t off_tlb_cur(const Cpu& c) { return rel(c, &c.tlb_cur_); }
-    static int32_t off_segchk(const Cpu& c) { return rel(c, &c.segchk_[0]); }
-    static int32_t off_ac_check(const Cpu& c) { return rel(c, &c.ac_check_); }
+    static int32_t off_segspan(const Cpu& c, unsigned seg, bool write) {
+        return rel(c, &c.segspan_[seg][write ? 1 : 0]);
+    }
+    using SegSpan = Cpu::SegSpan;
     static int32_t off_state(const Cpu& c) { return rel(c, &c.s); }
     static int32_t off_run_end(const Cpu& c) { return rel(c, &c.run_end_); }
     static int32_t off_current_block(const Cpu& c) { return rel(c, &c.current_block_); }

@@ -20,8 +20,8 @@
 //   instruction (and a device behind MMIO reads the right icount); the generated frame is simply
 //   abandoned (it has no unwind data and owns nothing; callee-saved registers are restored by
 //   longjmp from setjmp's copy).
-// - Memory operands use the soft TLB inline (segment limit compare against segchk_, alignment
-//   check flag, tag compare, add addend). Any miss goes to a slow path that calls Cpu::read/write
+// - Memory operands use the soft TLB inline (one compare against Cpu::segspan_, which folds
+//   the segment's limits, type and the alignment check, then the tag compare and the addend). Any miss goes to a slow path that calls Cpu::read/write
 //   in full, which repeats the checks and raises the fault or does the MMIO/SMC work. Stores to
 //   code pages never hit the fast path (their write tags are cleared), so self-modifying code
 //   always reaches code_page_written, which sets stop_; stop_ is tested after every instruction
@@ -474,41 +474,35 @@ private:
     // ---- effective address and memory ----
     // ea(i) into r13d.
     void emit_ea(const DecodedInsn& i) {
-        a_->mov(x86::r13d, i.disp);
-        if (i.base != cpu::kRegNone) a_->add(x86::r13d, gpr32(i.base));
-        if (i.index != cpu::kRegNone) {
-            a_->mov(x86::eax, gpr32(i.index));
-            if (i.scale) a_->shl(x86::eax, i.scale);
-            a_->add(x86::r13d, x86::eax);
-        }
-        if (!(i.flags & cpu::kfAddr32)) a_->and_(x86::r13d, 0xFFFF);
+        auto& a = *a_;
+        const bool base = i.base != cpu::kRegNone, index = i.index != cpu::kRegNone;
+        const int32_t disp = int32_t(i.disp);
+        if (index) a.mov(x86::eax, gpr32(i.index));
+        if (base) a.mov(x86::r13d, gpr32(i.base));
+        else a.mov(x86::r13d, disp);
+        // A 32-bit LEA wraps modulo 2^32 like the address computation.
+        if (index) a.lea(x86::r13d, x86::ptr(x86::r13, x86::rax, i.scale, base ? disp : 0));
+        else if (base && disp) a.add(x86::r13d, disp);
+        if (!(i.flags & cpu::kfAddr32)) a.and_(x86::r13d, 0xFFFF);
     }
     // Inline segment check + TLB lookup for an access of `bits` at seg:r13d. Leaves the host
     // pointer in rax on the fast path, jumps to `slow` otherwise. `write` picks the tag.
     void emit_fast_lookup(unsigned seg, int bits, bool write, asmjit::Label slow) {
         auto& a = *a_;
-        const int32_t chk = CpuAccess::off_segchk(c_) + int32_t(seg * sizeof(CpuAccess::SegCheck));
-        const int32_t lo = chk + int32_t(write ? offsetof(CpuAccess::SegCheck, wlo)
-                                               : offsetof(CpuAccess::SegCheck, rlo));
-        const int32_t hi = chk + int32_t(write ? offsetof(CpuAccess::SegCheck, whi)
-                                               : offsetof(CpuAccess::SegCheck, rhi));
+        // Segment limit, type and alignment check in one compare (Cpu::segspan_).
+        const int32_t sp = CpuAccess::off_segspan(c_, seg, write);
+        const int z = bits == 8 ? 0 : bits == 16 ? 1 : 2;
+        a.mov(x86::ecx, x86::r13d);
+        a.sub(x86::ecx, cpu32(sp + int32_t(offsetof(CpuAccess::SegSpan, lo))));
+        a.cmp(x86::rcx, x86::qword_ptr(kC, sp + int32_t(offsetof(CpuAccess::SegSpan, span) + 8 * z)));
+        a.jae(slow);
         a.mov(x86::eax, x86::r13d);
-        a.cmp(x86::eax, cpu32(lo));
-        a.jb(slow);
-        a.lea(x86::rcx, x86::ptr(x86::rax, bits / 8 - 1));
-        a.mov(x86::edx, cpu32(hi));
-        a.cmp(x86::rcx, x86::rdx);
-        a.ja(slow);
-        if (bits > 8) {
-            a.cmp(cpu8(CpuAccess::off_ac_check(c_)), 0);
-            a.jne(slow);
-        }
         a.add(x86::eax, st32(seg_base(seg)));  // linear address (wraps at 4 GiB)
-        a.mov(x86::ecx, x86::eax);
-        a.shr(x86::ecx, 12);
-        a.and_(x86::ecx, CpuAccess::kTlbSize - 1);
+        // &tlb_cur_[(lin >> 12) & (kTlbSize - 1)]: entries are 32 bytes.
         static_assert(sizeof(CpuAccess::TlbEntry) == 32);
-        a.shl(x86::ecx, 5);
+        a.mov(x86::ecx, x86::eax);
+        a.shr(x86::ecx, 12 - 5);
+        a.and_(x86::ecx, (CpuAccess::kTlbSize - 1) << 5);
         a.add(x86::rcx, x86::qword_ptr(kC, CpuAccess::off_tlb_cur(c_)));
         // The tag is compared with the page of the access's last byte: an access that crosses
         // into the next page never matches (the slow path splits it).

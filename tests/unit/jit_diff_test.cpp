@@ -582,3 +582,57 @@ TEST_CASE("JIT: flags of a store that rewrites the next instructions are kept") 
         CHECK((a.mem.read(0x30010 + 0x8000 - 2, 2) & cpu::kCF) != 0);  // D101 + BF9B carries
     }
 }
+
+TEST_CASE("JIT: inline accesses at every offset around a segment's limits fault as interpreted") {
+    // One load or store of 1, 2 or 4 bytes through ES at offsets around the segment's valid
+    // range, in paged protected mode: expand-up with a byte-granular limit in mid-page,
+    // expand-down (valid above the limit), and read-only (stores fault). Bases off page
+    // boundaries, so the TLB's page-crossing test cannot hide a wrong limit compare.
+    struct Seg {
+        uint32_t base, limit;
+        uint16_t attr;
+        uint32_t edge;  // offsets edge-6 .. edge+2 are tried
+    };
+    const Seg segs[] = {
+        {0x10, 0x21C3D, 0x4093, 0x21C3D},   // expand-up, limit in mid-page
+        {0x30, 0x21403, 0x4097, 0x21404},   // expand-down: valid from 21404h up
+        {0x50, 0x21C3D, 0x4091, 0x21C3D},   // read-only expand-up
+    };
+    unsigned faults = 0, runs = 0;
+    for (const Seg& sg : segs)
+        for (unsigned size : {1u, 2u, 4u})
+            for (bool store : {false, true})
+                for (uint32_t off = sg.edge - 6; off <= sg.edge + 2; ++off) {
+                    // First a store through the flat DS to the same linear page, so that the
+                    // TLB holds it and the ES access is decided by the inline limit compare.
+                    const uint32_t warm = (sg.base + sg.edge) & ~3u;
+                    std::vector<uint8_t> code = {0x89, 0x0D};  // mov [warm], ecx
+                    for (int k = 0; k < 4; ++k) code.push_back(uint8_t(warm >> (8 * k)));
+                    if (size == 2) code.push_back(0x66);
+                    code.push_back(0x26);  // es:
+                    code.push_back(size == 1 ? (store ? 0x88 : 0x8A) : (store ? 0x89 : 0x8B));
+                    code.push_back(0x05);  // modrm: eax/al, [disp32]
+                    for (int k = 0; k < 4; ++k) code.push_back(uint8_t(off >> (8 * k)));
+                    code.push_back(0xF4);
+                    Machine a(cpu::CpuModel::kP6, false), b(cpu::CpuModel::kP6, true);
+                    for (auto* m : {&a, &b}) {
+                        Gen gg(5, true, true);
+                        setup_pm(*m, code, gg);
+                        m->c.s.seg[cpu::ES] = cpu::Segment{sg.base, sg.limit, 0x10, sg.attr};
+                        m->c.s.gpr[cpu::ESP] = kPmStack;
+                        m->c.s.gpr[cpu::EAX] = 0x11223344;
+                    }
+                    CAPTURE(sg.attr);
+                    CAPTURE(size);
+                    CAPTURE(store);
+                    CAPTURE(off);
+                    CHECK(a.c.run(100) == cpu::Exit::kHalted);
+                    CHECK(b.c.run(100) == cpu::Exit::kHalted);
+                    CHECK(compare(a, b) == 0);
+                    faults += a.c.stats().exceptions != 0;
+                    ++runs;
+                }
+    // Both outcomes occur for every kind of segment (the interpreter is the reference).
+    CHECK(faults > 20);
+    CHECK(faults < runs - 20);
+}
