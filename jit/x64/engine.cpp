@@ -341,7 +341,6 @@ public:
 private:
     // ---- CpuState / Cpu addressing ----
     static x86::Mem gpr32(unsigned r) { return x86::dword_ptr(kS, int32_t(8 * r)); }
-    static x86::Mem gpr64(unsigned r) { return x86::qword_ptr(kS, int32_t(8 * r)); }
     static x86::Mem gpr16(unsigned r) { return x86::word_ptr(kS, int32_t(8 * r)); }
     static x86::Mem gpr8(unsigned r) {
         return x86::byte_ptr(kS, int32_t(r < 4 ? 8 * r : 8 * (r - 4) + 1));
@@ -370,12 +369,12 @@ private:
         else if (bits == 16) a_->movzx(dst, gpr16(r));
         else a_->movzx(dst, gpr8(r));
     }
-    // Stores `src` (32-bit view, upper bits of the 64-bit register zero for bits == 32) as
-    // set_reg<bits> does: 32-bit writes clear the upper half of the 64-bit register.
+    // Stores `src` (32-bit view) as set_reg<bits> does. A 32-bit write clears the upper half of
+    // the 64-bit register there; here it stores the low half only, as no code of a 32-bit CPU
+    // ever sets an upper half (they stay zero).
     void store_reg(const x86::Gp& src32, unsigned r, int bits) {
         if (bits == 32) {
-            a_->mov(src32, src32);  // zero-extend to 64
-            a_->mov(gpr64(r), src32.r64());
+            a_->mov(gpr32(r), src32);
         } else if (bits == 16) {
             a_->mov(gpr16(r), src32.r16());
         } else {
@@ -824,8 +823,7 @@ private:
         a.mov(gpr16(cpu::ESP), x86::ax);
         a.jmp(done);
         a.bind(big);
-        a.mov(x86::eax, x86::eax);
-        a.mov(gpr64(cpu::ESP), x86::rax);
+        a.mov(gpr32(cpu::ESP), x86::eax);  // the upper half stays zero (see store_reg)
         a.bind(done);
     }
     // push<bits>(r14d): writes first, then ESP (a faulting write leaves ESP).
