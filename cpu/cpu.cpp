@@ -174,6 +174,11 @@ void Cpu::refresh_span(unsigned seg) {
             sp.span[z] = ok ? uint64_t(hi[w] - lo[w]) - (bytes - 1) + 1 : 0;
         }
     }
+    // Flat: every 4-byte read and write at offsets 0..FFFFFFFCh passes, at base 0.
+    flat_bit_ = 2;
+    for (unsigned k : {ES, SS, DS})
+        for (const SegSpan& sp : segspan_[k])
+            if (s.seg[k].base != 0 || sp.lo != 0 || sp.span[2] != 0xFFFFFFFDu) flat_bit_ = 0;
 }
 
 void Cpu::segment_fault(unsigned seg) {
@@ -776,7 +781,7 @@ Exit Cpu::run_until(uint64_t end) {
         const uint32_t eip = uint32_t(s.eip);
         const uint32_t lin = s.seg[CS].base + eip;
         uint32_t phys = code_phys(lin);
-        uint32_t mode = code32() ? 1 : 0;
+        uint32_t mode = block_mode();
         Block* b = find_block(phys, mode);
         // A cached block is reused only if it still lies within the CS limit and, when its one
         // instruction crosses into a second page, that page still maps to the same frame.

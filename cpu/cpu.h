@@ -197,6 +197,10 @@ public:
     void sync_state();
     void load_seg_real(unsigned seg, uint16_t sel);
     bool code32() const { return s.seg[CS].attr & kAttrDB; }
+    // What a decoded block's meaning depends on besides its bytes: bit 0 the code size, bit 1
+    // set when DS, ES and SS are flat (base 0, 4 GiB, writable, no alignment checking), which
+    // lets translated code skip their segment checks until something could change them.
+    uint32_t block_mode() const { return (code32() ? 1u : 0u) | flat_bit_; }
     bool protected_mode() const { return s.cr[0] & kCr0PE; }
     bool v86() const { return s.eflags & kVM; }
     // Protected mode proper (not real, not virtual-8086).
@@ -576,6 +580,7 @@ private:
         uint64_t span[3] = {};
     };
     SegSpan segspan_[6][2] = {};
+    uint32_t flat_bit_ = 0;  // 2 when DS, ES and SS are flat (see block_mode())
     bool ac_check_ = false;
     // The event being delivered when a delivery faults (-1: none): decides #DF vs serial.
     int delivering_ = -1;

@@ -27,6 +27,7 @@ struct CpuAccess {
     static int32_t off_stop(const Cpu& c) { return rel(c, &c.stop_); }
     static int32_t off_next_eip(const Cpu& c) { return rel(c, &c.next_eip); }
     static int32_t off_tlb_cur(const Cpu& c) { return rel(c, &c.tlb_cur_); }
+    static int32_t off_flat_bit(const Cpu& c) { return rel(c, &c.flat_bit_); }
     static int32_t off_segspan(const Cpu& c, unsigned seg, bool write) {
         return rel(c, &c.segspan_[seg][write ? 1 : 0]);
     }
@@ -62,7 +63,7 @@ struct CpuAccess {
             return nullptr;
         const uint32_t phys = e.ppage | (lin & mmu::kPageMask);
         Block* b = c.fast_[Cpu::fast_index(phys)];
-        if (!b || b->phys != phys || b->mode != (c.code32() ? 1u : 0u) || !b->valid ||
+        if (!b || b->phys != phys || b->mode != c.block_mode() || !b->valid ||
             b->page2 != ~0u || !b->native)
             return nullptr;
         if (uint64_t(eip) + b->eip_span - 1 > s.seg[cpu::CS].limit) return nullptr;

@@ -285,9 +285,9 @@ const x86::Gp kS = x86::rbx, kC = x86::r12;
 
 class Translator {
 public:
-    Translator(Cpu& c, const HandlerMap& hm, cpu::EngineStats& st, bool c32, X64Code& code,
+    Translator(Cpu& c, const HandlerMap& hm, cpu::EngineStats& st, uint32_t mode, X64Code& code,
                const Stubs& stubs)
-        : c_(c), hm_(hm), st_(st), c32_(c32), is8086_(c.traits().is_8086),
+        : c_(c), hm_(hm), st_(st), c32_(mode & 1), flat_(mode & 2), is8086_(c.traits().is_8086),
           push_sp_new_(c.traits().push_sp_new), shift_masked_(c.traits().shift_count_masked),
           code_(code), stubs_(stubs) {}
 
@@ -436,6 +436,7 @@ private:
 
     // The interpreter's step, around a call of the handler.
     void emit_helper(const DecodedInsn& i) {
+        flat_ = false;
         sync();
         const int32_t next = CpuAccess::off_next_eip(c_);
         a_->mov(x86::eax, st32(kEip));
@@ -488,15 +489,21 @@ private:
     // pointer in rax on the fast path, jumps to `slow` otherwise. `write` picks the tag.
     void emit_fast_lookup(unsigned seg, int bits, bool write, asmjit::Label slow) {
         auto& a = *a_;
-        // Segment limit, type and alignment check in one compare (Cpu::segspan_).
-        const int32_t sp = CpuAccess::off_segspan(c_, seg, write);
-        const int z = bits == 8 ? 0 : bits == 16 ? 1 : 2;
-        a.mov(x86::ecx, x86::r13d);
-        a.sub(x86::ecx, cpu32(sp + int32_t(offsetof(CpuAccess::SegSpan, lo))));
-        a.cmp(x86::rcx, x86::qword_ptr(kC, sp + int32_t(offsetof(CpuAccess::SegSpan, span) + 8 * z)));
-        a.jae(slow);
-        a.mov(x86::eax, x86::r13d);
-        a.add(x86::eax, st32(seg_base(seg)));  // linear address (wraps at 4 GiB)
+        if (flat_ && (seg == cpu::DS || seg == cpu::ES || seg == cpu::SS)) {
+            // Base 0, 4 GiB, writable, no AC: the linear address is the offset, and an access
+            // that wraps past 4 GiB (the only one the limit refuses) fails the tag compare below.
+            a.mov(x86::eax, x86::r13d);
+        } else {
+            // Segment limit, type and alignment check in one compare (Cpu::segspan_).
+            const int32_t sp = CpuAccess::off_segspan(c_, seg, write);
+            const int z = bits == 8 ? 0 : bits == 16 ? 1 : 2;
+            a.mov(x86::ecx, x86::r13d);
+            a.sub(x86::ecx, cpu32(sp + int32_t(offsetof(CpuAccess::SegSpan, lo))));
+            a.cmp(x86::rcx, x86::qword_ptr(kC, sp + int32_t(offsetof(CpuAccess::SegSpan, span) + 8 * z)));
+            a.jae(slow);
+            a.mov(x86::eax, x86::r13d);
+            a.add(x86::eax, st32(seg_base(seg)));  // linear address (wraps at 4 GiB)
+        }
         // &tlb_cur_[(lin >> 12) & (kTlbSize - 1)]: entries are 32 bytes.
         static_assert(sizeof(CpuAccess::TlbEntry) == 32);
         a.mov(x86::ecx, x86::eax);
@@ -1314,7 +1321,11 @@ private:
     Cpu& c_;
     const HandlerMap& hm_;
     cpu::EngineStats& st_;
-    const bool c32_, is8086_, push_sp_new_, shift_masked_;
+    const bool c32_;
+    // DS, ES and SS are flat (block_mode() bit 1) until the first helper call, which might
+    // load one of them or change EFLAGS.AC or CPL.
+    bool flat_;
+    const bool is8086_, push_sp_new_, shift_masked_;
     X64Code& code_;
     const Stubs& stubs_;
     x86::Assembler* a_ = nullptr;
@@ -1472,10 +1483,12 @@ private:
         a.mov(x86::r9d, x86::dword_ptr(kS, st(seg_cs + offsetof(cpu::Segment, limit))));
         a.cmp(x86::r8, x86::r9);
         a.ja(out);
-        // Code size bit.
-        a.xor_(x86::r8d, x86::r8d);
-        a.test(x86::word_ptr(kS, st(seg_cs + offsetof(cpu::Segment, attr))), cpu::kAttrDB);
-        a.setnz(x86::r8b);
+        // Cpu::block_mode(): the code-size bit and the flat-data bit.
+        static_assert(cpu::kAttrDB == 1u << 14);
+        a.movzx(x86::r8d, x86::word_ptr(kS, st(seg_cs + offsetof(cpu::Segment, attr))));
+        a.shr(x86::r8d, 14);
+        a.and_(x86::r8d, 1);
+        a.or_(x86::r8d, x86::dword_ptr(kC, CpuAccess::off_flat_bit(c)));
         a.cmp(x86::r8d, link(offsetof(Link, mode)));
         a.jne(out);
         // code_phys(CS.base + EIP) through the TLB fast path must be the target's address.
@@ -1562,7 +1575,7 @@ private:
         if (code.init(rt_.environment()) != asmjit::kErrorOk) return nullptr;
         auto native = std::make_unique<X64Code>(*this);
         for (Link& l : native->links) l.owner = native.get();
-        Translator t(c, hm_, stats_, b.mode & 1, *native, stubs_);
+        Translator t(c, hm_, stats_, b.mode, *native, stubs_);
         asmjit::Label body;
         t.run(code, b.insns, body);
         Fn fn = nullptr;
@@ -1689,19 +1702,19 @@ std::string disassemble_block(Cpu& c, uint32_t phys) {
     std::string out;
     char line[256];
     bool any = false;
-    for (uint32_t mode : {0u, 1u}) {
+    for (uint32_t mode : {0u, 1u, 2u, 3u}) {
         const CpuAccess::Block* b = CpuAccess::find_block(c, phys, mode);
         if (!b) continue;
         any = true;
-        std::snprintf(line, sizeof line, "block phys %08x %s-bit: %zu insns, %u bytes%s%s\n", phys,
-                      mode ? "32" : "16", b->insns.size(), b->eip_span,
+        std::snprintf(line, sizeof line, "block phys %08x %s-bit%s: %zu insns, %u bytes%s%s\n", phys,
+                      (mode & 1) ? "32" : "16", (mode & 2) ? " flat" : "", b->insns.size(), b->eip_span,
                       b->valid ? "" : " (invalid)", b->page2 != ~0u ? " (crosses a page)" : "");
         out += line;
         std::vector<uint8_t> bytes(b->eip_span);
         for (uint32_t k = 0; k < b->eip_span; ++k)
             bytes[k] = uint8_t(c.memory().read(phys + k, 1));
         out += "  guest:\n";
-        disasm(out, mode ? CS_MODE_32 : CS_MODE_16, bytes.data(), bytes.size(), phys, "    ");
+        disasm(out, (mode & 1) ? CS_MODE_32 : CS_MODE_16, bytes.data(), bytes.size(), phys, "    ");
         const auto* code = static_cast<const X64Code*>(b->native.get());
         if (!code || !code->fn()) {
             out += "  host: (not translated)\n";

@@ -268,8 +268,9 @@ void setup_pm(Machine& m, const std::vector<uint8_t>& code, Gen& g) {
     c.s.seg[cpu::CS] = cpu::Segment{0, 0xFFFFFFFFu, 0x08, 0xC09B};
     for (unsigned k : {cpu::ES, cpu::SS, cpu::DS, cpu::FS, cpu::GS})
         c.s.seg[k] = cpu::Segment{0, 0xFFFFFFFFu, 0x10, 0xC093};
-    // ES ends just below a page end (byte-granular limit): the limit check must catch it.
-    c.s.seg[cpu::ES] = cpu::Segment{0, 0x21FFD, 0x10, 0x4093};
+    // Half the time ES ends just below a page end (byte-granular limit): the limit check must
+    // catch it. Otherwise DS, ES and SS may all be flat, which the JIT specialises for.
+    if (g.p(50)) c.s.seg[cpu::ES] = cpu::Segment{0, 0x21FFD, 0x10, 0x4093};
     if (g.p(15)) c.s.seg[cpu::SS] = cpu::Segment{0, 0xFFFFFu, 0x18, 0x0093};  // 16-bit stack
     REQUIRE(m.mem.copy_to(kPmCode, code.data(), code.size()));
     c.s.eip = kPmCode;
@@ -635,4 +636,40 @@ TEST_CASE("JIT: inline accesses at every offset around a segment's limits fault 
     // Both outcomes occur for every kind of segment (the interpreter is the reference).
     CHECK(faults > 20);
     CHECK(faults < runs - 20);
+}
+
+TEST_CASE("JIT: the flat-segment specialisation ends where segments can change") {
+    // With DS, ES and SS flat the JIT skips their segment checks; a store through CS (not
+    // writable) must still fault, and so must a load through DS after a POP DS in the same
+    // block loads a data segment whose limit (21000h) the load is past. The TLB is warmed by a
+    // flat store to the same page first, so only the segment check can catch either.
+    // (POP DS is used because it does not end the decoded block, unlike MOV DS.)
+    const uint8_t warm[] = {0x89, 0x0D, 0x00, 0x18, 0x02, 0x00};  // mov [21800h], ecx
+    const std::vector<std::vector<uint8_t>> tails = {
+        {0x2E, 0x89, 0x0D, 0x00, 0x18, 0x02, 0x00},  // mov cs:[21800h], ecx
+        {0x6A, 0x20,                                 // push 20h
+         0x1F,                                       // pop ds (does not end the block)
+         0x8B, 0x05, 0x00, 0x18, 0x02, 0x00},        // mov eax, [21800h]
+    };
+    for (const auto& tail : tails) {
+        std::vector<uint8_t> code(std::begin(warm), std::end(warm));
+        code.insert(code.end(), tail.begin(), tail.end());
+        code.push_back(0xF4);
+        Machine a(cpu::CpuModel::kP6, false), b(cpu::CpuModel::kP6, true);
+        for (auto* m : {&a, &b}) {
+            Gen gg(3, true, true);
+            setup_pm(*m, code, gg);
+            m->c.s.seg[cpu::ES] = cpu::Segment{0, 0xFFFFFFFFu, 0x10, 0xC093};
+            m->c.s.seg[cpu::SS] = cpu::Segment{0, 0xFFFFFFFFu, 0x10, 0xC093};
+            m->c.s.gpr[cpu::ESP] = kPmStack;
+            m->mem.write(kGdt + 32, 4, 0x00001000u);  // base 0, limit 21000h, 32-bit
+            m->mem.write(kGdt + 36, 4, 0x00429300u);
+            m->c.s.gdtr.limit = 5 * 8 - 1;
+        }
+        CHECK(a.c.run(100) == cpu::Exit::kHalted);
+        CHECK(b.c.run(100) == cpu::Exit::kHalted);
+        CHECK(a.c.last_exception() == cpu::kGP);
+        CHECK(compare(a, b) == 0);
+        CHECK(b.c.engine_stats()->insns_inline >= 2);
+    }
 }
