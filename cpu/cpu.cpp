@@ -127,6 +127,7 @@ bool Cpu::page_has_data_bp(uint32_t page) const {
 void Cpu::refresh_seg(unsigned seg) {
     compute_segchk(seg);
     refresh_span(seg);
+    if (seg == CS) ++code_epoch_;
 }
 
 void Cpu::compute_segchk(unsigned seg) {
@@ -175,10 +176,12 @@ void Cpu::refresh_span(unsigned seg) {
         }
     }
     // Flat: every 4-byte read and write at offsets 0..FFFFFFFCh passes, at base 0.
-    flat_bit_ = 2;
+    uint32_t flat = 2;
     for (unsigned k : {ES, SS, DS})
         for (const SegSpan& sp : segspan_[k])
-            if (s.seg[k].base != 0 || sp.lo != 0 || sp.span[2] != 0xFFFFFFFDu) flat_bit_ = 0;
+            if (s.seg[k].base != 0 || sp.lo != 0 || sp.span[2] != 0xFFFFFFFDu) flat = 0;
+    if (flat != flat_bit_) ++code_epoch_;
+    flat_bit_ = flat;
 }
 
 void Cpu::segment_fault(unsigned seg) {
@@ -206,6 +209,7 @@ void Cpu::load_seg_real(unsigned seg, uint16_t sel) {
 // TLB and paging
 
 void Cpu::flush_tlb(bool keep_global) {
+    ++code_epoch_;
     for (auto& t : tlb_)
         for (auto& e : t) {
             if (keep_global && (e.perm & kPermGlobal) && e.vpage != kTlbInvalid) continue;
@@ -214,6 +218,7 @@ void Cpu::flush_tlb(bool keep_global) {
 }
 
 void Cpu::invlpg(uint32_t lin) {
+    ++code_epoch_;
     for (auto& t : tlb_)
         for (auto& e : t)
             if (e.vpage != kTlbInvalid && ((e.vpage ^ lin) & e.size_mask) == 0)
@@ -248,6 +253,7 @@ Cpu::TlbEntry* Cpu::tlb_fill(TlbEntry* tlb, uint32_t lin, uint8_t acc, bool prob
     }
     if (phys > 0xFFFFFFFFull) perm |= kPermVoid;  // beyond the 32-bit physical space: no memory
     uint32_t p32 = uint32_t(phys) & mem_.a20_mask();
+    if (e.vpage != page || e.ppage != p32 || e.perm != perm) ++code_epoch_;
     e.vpage = page;
     e.ppage = p32;
     e.perm = perm;

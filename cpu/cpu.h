@@ -482,7 +482,9 @@ private:
     }
     void set_cpl(unsigned cpl) {
         s.cpl = uint8_t(cpl);
-        tlb_cur_ = tlb_[cpl == 3 ? 1 : 0];
+        TlbEntry* t = tlb_[cpl == 3 ? 1 : 0];
+        if (t != tlb_cur_) ++code_epoch_;
+        tlb_cur_ = t;
         update_ac();
     }
     // Recomputes segchk_[seg] (and segspan_[seg]) from the descriptor cache and the mode.
@@ -581,6 +583,10 @@ private:
     };
     SegSpan segspan_[6][2] = {};
     uint32_t flat_bit_ = 0;  // 2 when DS, ES and SS are flat (see block_mode())
+    // Changes whenever something that decides which block CS:EIP names may have changed: CS,
+    // block_mode(), the current TLB (CPL) or any TLB entry's translation. A JIT link checked
+    // at one epoch stays valid while the epoch is unchanged.
+    uint64_t code_epoch_ = 1;  // 64 bits: never wraps back to a value a link holds
     bool ac_check_ = false;
     // The event being delivered when a delivery faults (-1: none): decides #DF vs serial.
     int delivering_ = -1;

@@ -28,6 +28,7 @@ struct CpuAccess {
     static int32_t off_next_eip(const Cpu& c) { return rel(c, &c.next_eip); }
     static int32_t off_tlb_cur(const Cpu& c) { return rel(c, &c.tlb_cur_); }
     static int32_t off_flat_bit(const Cpu& c) { return rel(c, &c.flat_bit_); }
+    static int32_t off_code_epoch(const Cpu& c) { return rel(c, &c.code_epoch_); }
     static int32_t off_segspan(const Cpu& c, unsigned seg, bool write) {
         return rel(c, &c.segspan_[seg][write ? 1 : 0]);
     }

@@ -242,6 +242,7 @@ struct Link {
     uint32_t phys = 0;     // the target's physical address
     uint32_t mode = 0;     // the target's code-size bit
     uint32_t eip = 0;      // the target's EIP (compared by the dynamic exit only)
+    uint64_t epoch = 0;    // Cpu::code_epoch_ when the checks of CS:EIP last passed (0: never)
     X64Code* owner = nullptr;
 };
 
@@ -1449,7 +1450,7 @@ private:
         x86::Assembler a(&code);
         asmjit::Label chain = a.newLabel(), lookup_l = a.newLabel(), out = a.newLabel(),
                       unlinked = a.newLabel(), go = a.newLabel(), ask = a.newLabel(),
-                      dynamic = a.newLabel();
+                      dynamic = a.newLabel(), checked = a.newLabel();
         const auto st = [](size_t off) { return int32_t(off); };
         const size_t seg_cs = offsetof(CpuState, seg) + cpu::CS * sizeof(cpu::Segment);
         const auto link = [](size_t off) { return x86::ptr(x86::rcx, int32_t(off)); };
@@ -1477,6 +1478,11 @@ private:
         a.add(x86::r8, link(offsetof(Link, ninsns)));
         a.cmp(x86::r8, x86::qword_ptr(kC, CpuAccess::off_run_end(c)));
         a.ja(out);
+        // CS:EIP names the target block: known when nothing it depends on changed since the
+        // checks below last passed for this link (the epoch), else checked again.
+        a.mov(x86::r8, x86::qword_ptr(kC, CpuAccess::off_code_epoch(c)));
+        a.cmp(x86::r8, link(offsetof(Link, epoch)));
+        a.je(checked);
         // CS limit over the target's span.
         a.mov(x86::r8d, x86::eax);
         a.add(x86::r8, link(offsetof(Link, span_m1)));
@@ -1511,6 +1517,9 @@ private:
         a.or_(x86::r9d, x86::dword_ptr(x86::r10, st(offsetof(CpuAccess::TlbEntry, ppage))));
         a.cmp(x86::r9d, link(offsetof(Link, phys)));
         a.jne(out);
+        a.mov(x86::r8, x86::qword_ptr(kC, CpuAccess::off_code_epoch(c)));
+        a.mov(link(offsetof(Link, epoch)), x86::r8);
+        a.bind(checked);
         // External interrupt: only asked when IF is set (the run loop's order of tests), from
         // the source's flag when it has one, else by a call.
         a.test(x86::dword_ptr(kS, st(offsetof(CpuState, eflags))), cpu::kIF);

@@ -196,3 +196,37 @@ TEST_CASE("JIT: stats text and block dump") {
     CHECK(d.find("push     rbx") != std::string::npos);  // the host prologue
     CHECK(jit::disassemble_block(m.c, kCode + 0x800) == "no decoded block at phys 00010800\n");
 }
+
+TEST_CASE("JIT: a cached dynamic target is not reused after CS changes") {
+    // One RETF (1000:0080) returns alternately to 1000:0100 and 2000:0100: the same EIP in two
+    // code segments, so its dynamic exit's link (made for 1000:0100) must not be taken for
+    // 2000:0100.
+    const std::vector<uint8_t> main = {
+        0xB9, 0x0A, 0x00,  // mov cx, 10
+        0x31, 0xC0,        // xor ax, ax
+        0x68, 0x00, 0x10,  // L: push 1000h
+        0x68, 0x00, 0x01,  //    push 0100h
+        0xEB, 0x73};       //    jmp 0080h (retf)
+    Machine ref(false), m(true);
+    for (Machine* x : {&ref, &m}) {
+        x->load(0, main);
+        x->load(0x40, {0x68, 0x00, 0x20,   // back: push 2000h
+                       0x68, 0x00, 0x01,   //       push 0100h
+                       0xEB, 0x38});       //       jmp 0080h
+        x->load(0x60, {0x49,               // back2: dec cx
+                       0x75, 0xA2,         //        jnz L
+                       0xF4});             //        hlt
+        x->load(0x80, {0xCB});             // retf
+        x->load(0x100, {0x40,              // 1000:0100 inc ax
+                        0xE9, 0x3C, 0xFF});  //         jmp back
+        REQUIRE(x->mem.copy_to(0x20100, std::vector<uint8_t>{0x05, 0x00, 0x01,  // add ax, 100h
+                                                             0xEA, 0x60, 0x00, 0x00, 0x10}  // jmp 1000:0060
+                                            .data(), 8));
+        x->start();
+        REQUIRE(x->c.run(100000) == cpu::Exit::kHalted);
+    }
+    CHECK(ref.c.r16(cpu::EAX) == 10 * 0x101);
+    CHECK(m.c.r16(cpu::EAX) == ref.c.r16(cpu::EAX));
+    CHECK(m.c.s.icount == ref.c.s.icount);
+    CHECK(m.c.engine_stats()->blocks_chained > 20);
+}

@@ -673,3 +673,96 @@ TEST_CASE("JIT: the flat-segment specialisation ends where segments can change")
         CHECK(b.c.engine_stats()->insns_inline >= 2);
     }
 }
+
+namespace {
+
+// Runs `code` at kPmCode in paged protected mode on both engines (with `extra` bytes placed at
+// physical addresses first), and checks they agree. Returns the JIT machine's EAX.
+uint32_t run_pm_pair(const std::vector<uint8_t>& code,
+                     const std::vector<std::pair<uint32_t, std::vector<uint8_t>>>& extra,
+                     bool limited_gdt_entry = false, uint64_t min_chained = 5) {
+    Machine a(cpu::CpuModel::kP6, false), b(cpu::CpuModel::kP6, true);
+    for (auto* m : {&a, &b}) {
+        Gen gg(3, true, true);
+        setup_pm(*m, code, gg);
+        m->c.s.seg[cpu::ES] = cpu::Segment{0, 0xFFFFFFFFu, 0x10, 0xC093};
+        m->c.s.seg[cpu::SS] = cpu::Segment{0, 0xFFFFFFFFu, 0x10, 0xC093};
+        m->c.s.gpr[cpu::ESP] = kPmStack;
+        for (const auto& [addr, bytes] : extra) REQUIRE(m->mem.copy_to(addr, bytes.data(), bytes.size()));
+        if (limited_gdt_entry) {
+            m->mem.write(kGdt + 32, 4, 0x00001000u);  // 20h: base 0, limit 21000h, 32-bit data
+            m->mem.write(kGdt + 36, 4, 0x00429300u);
+            m->c.s.gdtr.limit = 5 * 8 - 1;
+        }
+    }
+    CHECK(a.c.run(10000) == cpu::Exit::kHalted);
+    CHECK(b.c.run(10000) == cpu::Exit::kHalted);
+    CHECK(compare(a, b) == 0);
+    CHECK(b.c.engine_stats()->blocks_chained >= min_chained);
+    return b.c.r32(cpu::EAX);
+}
+
+}  // namespace
+
+TEST_CASE("JIT: a link is not taken once its target's page is mapped elsewhere") {
+    // A loop jumps from L to virtual 26000h ("inc eax", physical 26000h) three times, so the
+    // link is made and checked; then it flips the page table entry to physical 27000h ("add eax,
+    // 100h") and jumps again. The new mapping reaches the TLB either by INVLPG or by evicting
+    // the entry (a load from 126000h shares its TLB slot); the link checked under the old
+    // mapping must not be reused.
+    const uint32_t pte26 = kPt + 0x26 * 4;
+    for (bool evict : {false, true}) {
+        CAPTURE(evict);
+        // First a store to the page table entry, so the flip below needs no TLB fill (a fill
+        // would make the JIT check its links again, hiding a missing check after INVLPG).
+        std::vector<uint8_t> code = {0x83, 0x0D};                   // or dword [pte26], 0
+        for (int k = 0; k < 4; ++k) code.push_back(uint8_t(pte26 >> (8 * k)));
+        code.insert(code.end(), {0x00,
+                                 0xB9, 0x04, 0x00, 0x00, 0x00,  // mov ecx, 4
+                                 0x31, 0xC0,                    // xor eax, eax
+                                 0xE9, 0xED, 0x5F, 0x00, 0x00,  // L: jmp 26000h
+                                 0x49,                          // back: dec ecx
+                                 0x74, 0x18,                    //   jz done
+                                 0x83, 0xF9, 0x01,              //   cmp ecx, 1
+                                 0x75, 0xF3,                    //   jne L
+                                 0x81, 0x35});                  //   xor [pte26], 1000h
+        for (int k = 0; k < 4; ++k) code.push_back(uint8_t(pte26 >> (8 * k)));
+        code.insert(code.end(), {0x00, 0x10, 0x00, 0x00});
+        if (evict) code.insert(code.end(), {0x8B, 0x1D, 0x00, 0x60, 0x12, 0x00,  // mov ebx, [126000h]
+                                            0x90});
+        else code.insert(code.end(), {0x0F, 0x01, 0x3D, 0x00, 0x60, 0x02, 0x00});  // invlpg [26000h]
+        code.insert(code.end(), {0xEB, 0xE0,   //   jmp L
+                                 0xF4});       // done: hlt
+        const std::vector<std::pair<uint32_t, std::vector<uint8_t>>> extra = {
+            {0x26000, {0x40, 0xE9, 0x0D, 0xA0, 0xFF, 0xFF}},              // inc eax; jmp back
+            {0x27000, {0x05, 0x00, 0x01, 0x00, 0x00, 0xE9, 0x09, 0xA0, 0xFF, 0xFF}},  // add; jmp back
+            {kPt + 0x126 * 4, {0x03, 0x80, 0x02, 0x00}},                   // 126000h -> 28000h
+        };
+        // (Both run at virtual 26000h: their jumps back are relative to it.)
+        CHECK(run_pm_pair(code, extra, false, 3) == 3 + 0x100);
+    }
+}
+
+TEST_CASE("JIT: a link is not taken into code translated for flat segments once they are not") {
+    // The loop L -> M -> L runs with flat segments, so its two links are made and checked then.
+    // M ends with POP DS of 10h (flat) until the last round, where it pops 20h: a data segment
+    // with limit 21000h. The links must then not enter L and M as translated for flat segments
+    // (which skip the DS check): M's load from 21800h must raise #GP (the handler halts).
+    // The GDT and stack pages are touched first: their TLB fills in the last round would make
+    // the JIT check its links again, hiding a missing check after the segment change.
+    const std::vector<uint8_t> code = {
+        0x8B, 0x15, 0x00, 0x40, 0x00, 0x00,  // mov edx, [4000h]
+        0x50, 0x58,                          // push eax; pop eax
+        0xB9, 0x04, 0x00, 0x00, 0x00,        // mov ecx, 4
+        0xEB, 0x00,                          // L: jmp M
+        0x8B, 0x05, 0x00, 0x18, 0x02, 0x00,  // M: mov eax, [21800h]
+        0x49,                                //    dec ecx
+        0x83, 0xF9, 0x02,                    //    cmp ecx, 2
+        0x19, 0xDB,                          //    sbb ebx, ebx
+        0x83, 0xE3, 0x10,                    //    and ebx, 10h
+        0x83, 0xC3, 0x10,                    //    add ebx, 10h (20h when ECX < 2)
+        0x53,                                //    push ebx
+        0x1F,                                //    pop ds
+        0xEB, 0xE8};                         //    jmp L
+    run_pm_pair(code, {}, true, 2);
+}
