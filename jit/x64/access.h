@@ -19,6 +19,9 @@ struct CpuAccess {
 
     static void execute_block(Cpu& c, Block& b, uint64_t limit) { c.execute_block(b, limit); }
     static bool is_scratch(const Cpu& c, const Block& b) { return &b == &c.scratch_; }
+    // Set on entry when the run loop has just delivered an interrupt: the interpreter then
+    // retires one instruction before the next interrupt check.
+    static bool stop_pending(const Cpu& c) { return c.stop_; }
     static void set_current_block(Cpu& c, Block* b) { c.current_block_ = b; }
 
     static int32_t rel(const Cpu& c, const void* member) {

@@ -1371,7 +1371,9 @@ public:
                 link(*pending_.link, b, pending_.eip);
             pending_ = {};
         }
-        if (limit < b.insns.size() || !b.native) {
+        // Just after an interrupt was delivered (stop_ already set) the interpreter retires one
+        // instruction and returns to the run loop's interrupt check: do the same.
+        if (limit < b.insns.size() || !b.native || CpuAccess::stop_pending(c)) {
             ++stats_.blocks_run_interp;
             CpuAccess::execute_block(c, b, limit);
             return;

@@ -766,3 +766,53 @@ TEST_CASE("JIT: a link is not taken into code translated for flat segments once 
         0xEB, 0xE8};                         //    jmp L
     run_pm_pair(code, {}, true, 2);
 }
+
+namespace {
+// Raises IRQ 0x40 twice, from icount `at` on.
+struct TwiceIrq : cpu::InterruptSource {
+    const Cpu* c = nullptr;
+    uint64_t at = 0;
+    unsigned taken = 0;
+    bool irq_pending() override { return taken < 2 && c->s.icount >= at; }
+    uint8_t irq_acknowledge() override {
+        ++taken;
+        return 0x40;
+    }
+};
+}  // namespace
+
+TEST_CASE("JIT: after an interrupt through a trap gate the next one waits one instruction") {
+    // Vector 40h is a trap gate (IF stays set), and the IRQ is raised twice back to back: the
+    // interpreter runs the handler's first instruction before the run loop takes the second
+    // one, which the nested frame's return address shows. The JIT must not run more of the
+    // handler's block first.
+    const std::vector<uint8_t> code = {0x40, 0xEB, 0xFD,              // L: inc eax; jmp L
+                                       0x90, 0x90, 0x90, 0x90, 0x90,  // (padding)
+                                       0x46, 0x46, 0x46, 0xCF};       // handler: inc esi x3; iretd
+    for (uint64_t at : {2u, 7u}) {
+        Machine a(cpu::CpuModel::kP6, false), b(cpu::CpuModel::kP6, true);
+        TwiceIrq ia, ib;
+        for (auto* m : {&a, &b}) {
+            Gen gg(5, true, true);
+            setup_pm(*m, code, gg);
+            m->c.s.seg[cpu::SS] = cpu::Segment{0, 0xFFFFFFFFu, 0x10, 0xC093};
+            m->c.s.gpr[cpu::ESP] = kPmStack;
+            const uint32_t h = kPmCode + 8;
+            m->mem.write(kIdt + 8 * 0x40, 4, (0x08u << 16) | (h & 0xFFFF));
+            m->mem.write(kIdt + 8 * 0x40 + 4, 4, (h & 0xFFFF0000u) | 0x8F00u);  // trap gate
+            m->c.s.idtr.limit = 0x41 * 8 - 1;
+            m->c.set_eflags(m->c.eflags() | cpu::kIF);
+        }
+        ia.c = &a.c, ia.at = at;
+        ib.c = &b.c, ib.at = at;
+        a.c.set_interrupt_source(&ia);
+        b.c.set_interrupt_source(&ib);
+        a.c.run(200);
+        b.c.run(200);
+        CAPTURE(at);
+        CHECK(ia.taken == 2);
+        CHECK(compare(a, b) == 0);
+        // The second frame's return address (below the first frame) is handler + 1.
+        CHECK(a.mem.read(kPmStack - 24, 4) == kPmCode + 9);
+    }
+}
