@@ -210,6 +210,7 @@ void Cpu::load_seg_real(unsigned seg, uint16_t sel) {
 
 void Cpu::flush_tlb(bool keep_global) {
     ++code_epoch_;
+    if (journal_) [[unlikely]] journal_tlb();
     for (auto& t : tlb_)
         for (auto& e : t) {
             if (keep_global && (e.perm & kPermGlobal) && e.vpage != kTlbInvalid) continue;
@@ -219,6 +220,7 @@ void Cpu::flush_tlb(bool keep_global) {
 
 void Cpu::invlpg(uint32_t lin) {
     ++code_epoch_;
+    if (journal_) [[unlikely]] journal_tlb();
     for (auto& t : tlb_)
         for (auto& e : t)
             if (e.vpage != kTlbInvalid && ((e.vpage ^ lin) & e.size_mask) == 0)
@@ -227,6 +229,7 @@ void Cpu::invlpg(uint32_t lin) {
 
 Cpu::TlbEntry* Cpu::tlb_fill(TlbEntry* tlb, uint32_t lin, uint8_t acc, bool probe) {
     ++stats_.tlb_misses;
+    if (journal_) [[unlikely]] journal_tlb();
     const uint32_t page = lin & ~mmu::kPageMask;
     TlbEntry& e = tlb_entry(tlb, lin);
     uint64_t phys;
@@ -265,7 +268,7 @@ Cpu::TlbEntry* Cpu::tlb_fill(TlbEntry* tlb, uint32_t lin, uint8_t acc, bool prob
         if (r) {
             e.read_tag = page;
             e.addend = reinterpret_cast<uintptr_t>(r) - page;
-            if (w && (perm & kPermWrite)) e.write_tag = page;
+            if (w && (perm & kPermWrite) && !journal_) e.write_tag = page;
         }
     }
     return &e;
@@ -284,6 +287,7 @@ uint32_t Cpu::read_lin_slow(TlbEntry* tlb, uint32_t lin, unsigned size) {
             return v;
         }
         if (e->perm & kPermVoid) return size == 4 ? 0xFFFFFFFFu : (1u << (8 * size)) - 1;
+        if (journal_) [[unlikely]] journal_->unreplayable = true;
         return mem_.read(e->ppage | off, size);  // MMIO or unmapped
     }
     uint32_t v = 0;
@@ -299,19 +303,51 @@ void Cpu::write_lin_slow(TlbEntry* tlb, uint32_t lin, unsigned size, uint32_t v)
         if (e->vpage != (lin & ~mmu::kPageMask) || !(e->perm & kPermWrite))
             e = tlb_fill(tlb, lin, uint8_t(mmu::Access::kWrite));
         if (e->perm & kPermVoid) return;
+        if (journal_) [[unlikely]] journal_store(e->ppage | off, size);
         // The general path notifies the code watcher before the store lands (SMC); then a
         // code-free RAM page gets its fast write tag back.
         mem_.write(e->ppage | off, size, v);
         // (Only where the entry has a fast read tag, i.e. a valid addend: pages with data
         // breakpoints and MMIO never get one.)
         if (e->vpage == (lin & ~mmu::kPageMask) && e->read_tag == e->vpage &&
-            (e->perm & kPermWrite) && mem_.write_page(e->ppage))
+            (e->perm & kPermWrite) && mem_.write_page(e->ppage) && !journal_)
             e->write_tag = e->vpage;
         return;
     }
     // A store crossing a page boundary: both pages must be writable before either byte lands.
     probe_write(tlb, lin, size);
     for (unsigned k = 0; k < size; ++k) write_lin_t<8>(tlb, lin + k, (v >> (8 * k)) & 0xFF);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The lockstep checker's journal (WriteJournal). Page-walk A/D bit updates (mmu::walk) are not
+// journaled: the checker's first run sets them, its second finds them set, and the interpreter
+// alone would have left them exactly so.
+
+void Cpu::set_journal(WriteJournal* j) {
+    journal_ = j;
+    if (j)  // from now on every store takes the slow path
+        for (auto& t : tlb_)
+            for (auto& e : t) e.write_tag = kTlbInvalid;
+}
+
+void Cpu::journal_store(uint32_t phys, unsigned size) {
+    if (mem_.kind(phys) == mmu::PageKind::kMmio) {
+        journal_->unreplayable = true;
+        return;
+    }
+    WriteJournal::Write w{phys, size, {}};
+    const uint32_t ram = mem_.ram_size();
+    for (unsigned k = 0; k < size && k < sizeof w.old; ++k)
+        if (phys + k < ram) w.old[k] = mem_.ram()[phys + k];
+    journal_->writes.push_back(w);
+}
+
+void Cpu::journal_tlb() {
+    if (journal_->tlb_saved) return;
+    journal_->tlb_backup.resize(sizeof tlb_);
+    std::memcpy(journal_->tlb_backup.data(), tlb_, sizeof tlb_);
+    journal_->tlb_saved = true;
 }
 
 void Cpu::probe_write_lin(uint32_t lin, unsigned bytes, bool sys) {
@@ -629,6 +665,7 @@ Cpu::Block* Cpu::build_block(uint32_t phys, uint32_t mode) {
 }
 
 void Cpu::code_page_written(uint32_t page_index) {
+    if (journal_) [[unlikely]] journal_->unreplayable = true;
     auto it = page_blocks_.find(page_index);
     if (it != page_blocks_.end()) {
         for (Block* b : it->second) {

@@ -19,6 +19,11 @@
 // - Decoded blocks are cached by physical address plus the code-size bit; a store to a page
 //   holding a block invalidates that page's blocks before the next instruction (see
 //   code_page_written), so self-modifying code is always seen.
+// - Lockstep checking (--engine=diff) needs to take a block's run back: with a WriteJournal
+//   attached the TLB grants no fast write tags, write_lin_slow records the bytes each store
+//   overwrites, and the few exits to the outside world (ports, MMIO, code-page stores, FERR#,
+//   the clock) mark the run unreplayable. Every hook is on a slow path behind one test of a
+//   pointer that is null otherwise.
 #pragma once
 
 #include <bit>
@@ -82,9 +87,34 @@ struct CpuStats {
 
 struct ProtMode;
 
+// What a block did to guest memory, and whether it did anything that cannot be replayed, while a
+// lockstep checker (jit/diff_engine.cpp, --engine=diff) has one attached (Cpu via CpuAccess).
+// Attached, the soft TLB never grants fast write tags, so every store reaches write_lin_slow,
+// which records the RAM bytes it is about to overwrite; the checker undoes a run with them.
+struct WriteJournal {
+    struct Write {
+        uint32_t phys;
+        uint32_t size;   // 1..4 bytes, within one page
+        uint8_t old[4];  // RAM bytes before the store (bytes past the end of RAM are not kept)
+    };
+    std::vector<Write> writes;
+    // An I/O port, an MMIO page, a store to a page holding decoded code, FERR# or the clock was
+    // touched: the effects reached outside CpuState and RAM, so the run must not be repeated.
+    bool unreplayable = false;
+    // The soft TLB as it was before its first change since `tlb_saved` was cleared (the checker
+    // puts it back before the second run, so both runs see the same, possibly stale, entries).
+    bool tlb_saved = false;
+    std::vector<unsigned char> tlb_backup;
+    void clear() {
+        writes.clear();
+        unreplayable = tlb_saved = false;
+    }
+};
+
 // Which engine runs decoded blocks. The interpreter is the default and the reference; the JIT
 // (jit/) plugs in through BlockEngine, so cpu/ never links the code generator.
-enum class Engine : uint8_t { kInterp, kJit };
+// kDiff (jit/diff_engine.cpp) runs every block in both and stops at the first divergence.
+enum class Engine : uint8_t { kInterp, kJit, kDiff };
 
 // Counters an alternative engine keeps (the interpreter keeps none).
 struct EngineStats {
@@ -180,6 +210,7 @@ public:
     // assertion, not only on edges, so a machine that cleared its latch (port F0h) sees it again.
     void set_ferr_callback(std::function<void(bool)> cb) { ferr_cb_ = std::move(cb); }
     void set_ferr(bool active) {
+        if (journal_) [[unlikely]] journal_->unreplayable = true;
         if (ferr_cb_) ferr_cb_(active);
     }
     // Vector of the last exception delivered (or -1): tests check faults with it.
@@ -380,13 +411,22 @@ public:
     bool write_msr(uint32_t idx, uint64_t v);
     // The TSC counts virtual nanoseconds (a 1 GHz TSC) when the machine gives the CPU its clock,
     // else retired instructions (bare CPUs in tests); WRMSR 0x10 sets the offset.
-    uint64_t tsc_base() const { return clock_ ? clock_->now_ns() : s.icount; }
+    uint64_t tsc_base() const {
+        if (clock_ && journal_) [[unlikely]] journal_->unreplayable = true;  // host time may move
+        return clock_ ? clock_->now_ns() : s.icount;
+    }
     uint64_t tsc() const { return tsc_base() + s.msr.tsc_offset; }
     bool paging() const { return s.cr[0] & kCr0PG; }
 
     // ---- I/O ----
-    uint32_t io_read(uint16_t port, unsigned size) { return io_.read(port, size); }
-    void io_write(uint16_t port, unsigned size, uint32_t v) { io_.write(port, size, v); }
+    uint32_t io_read(uint16_t port, unsigned size) {
+        if (journal_) [[unlikely]] journal_->unreplayable = true;
+        return io_.read(port, size);
+    }
+    void io_write(uint16_t port, unsigned size, uint32_t v) {
+        if (journal_) [[unlikely]] journal_->unreplayable = true;
+        io_.write(port, size, v);
+    }
 
     mmu::PhysMemory& memory() { return mem_; }
     const mmu::PhysMemory& memory() const { return mem_; }
@@ -395,6 +435,7 @@ public:
     void code_page_written(uint32_t page_index) override;
     // The physical memory map changed: drop every cached translation now and end the block.
     void memory_map_changed() override {
+        if (journal_) [[unlikely]] journal_->unreplayable = true;
         flush_tlb();
         if (current_block_) stop_ = true;
     }
@@ -571,6 +612,11 @@ private:
 
     TlbEntry tlb_[2][kTlbSize];  // [0] supervisor accesses, [1] user (CPL 3) accesses
     TlbEntry* tlb_cur_ = tlb_[0];
+    // The lockstep checker's journal (nullptr normally): tested on slow paths only.
+    WriteJournal* journal_ = nullptr;
+    void set_journal(WriteJournal* j);
+    void journal_store(uint32_t phys, unsigned size);
+    void journal_tlb();
     SegCheck segchk_[6] = {};
     // segchk_ in the form generated code tests with one compare: per segment, for reads [0] and
     // writes [1], an access of 1, 2 or 4 bytes at offset `off` passes the segment check and

@@ -291,8 +291,9 @@ std::optional<Options> parse_cli(std::span<const std::string_view> args, std::st
         } else if (name == "fast-boot") {
             o.fast_boot = true;
         } else if (name == "engine") {
-            if (value != "interp" && value != "jit") {
-                error = "unknown engine '" + std::string(value) + "' for --engine (want interp or jit)";
+            if (value != "interp" && value != "jit" && value != "diff") {
+                error = "unknown engine '" + std::string(value) +
+                        "' for --engine (want interp, jit or diff)";
                 return std::nullopt;
             }
             o.engine = std::string(value);
@@ -371,7 +372,9 @@ std::string usage_text() {
            "  --trace-io PORTS     log guest accesses to I/O ports on stderr; PORTS is a list\n"
            "                       like 0x80,0x3f8-0x3ff,233 or 'all'\n"
            "  --engine ENGINE      jit (guest blocks translated to host code; the default on\n"
-           "                       x86-64 hosts) or interp (the interpreter, everywhere)\n"
+           "                       x86-64 hosts), interp (the interpreter, everywhere) or diff\n"
+           "                       (each block in both, stopping at the first divergence with\n"
+           "                       a report on stderr and exit status 5)\n"
            "  --stats              at exit, print the CPU's and the JIT's counters on stderr\n"
            "  --dump-block PHYS    at exit, print the block at this physical address: guest\n"
            "                       code and (with --engine=jit) its host code (repeatable)\n"
@@ -387,7 +390,8 @@ std::string usage_text() {
            "\n"
            "Exit status: 0 the guest halted with interrupts off; 1 the guest triple faulted\n"
            "(with -no-reboot) or waits in HLT for an interrupt no device can raise yet;\n"
-           "2 bad command line or unreadable file; 3 the --max-insns limit was reached.\n";
+           "2 bad command line or unreadable file; 3 the --max-insns limit was reached;\n"
+           "4 stopped by a signal; 5 --engine=diff found the engines diverging.\n";
 }
 
 }  // namespace vx86::frontend

@@ -280,6 +280,11 @@ int run(int argc, char** argv) {
             return fail("--engine=" + engine + " is not available on this host");
         result = machine.run();
         std::fflush(stdout);
+        if (vx86::jit::divergence(machine.cpu())) {
+            // The report is on stderr already; the machine stopped at the diverging block.
+            result.exit_code = 5;
+            result.message = "stopped: --engine=diff found the engines diverging";
+        }
         if (opts->stats) {
             const auto& st = machine.cpu().stats();
             std::fprintf(stderr,

@@ -86,11 +86,12 @@ b = bytearray(4096); b[0x1F1] = 60; b[0x1FE:0x200] = b"\x55\xaa"; b[0x202:0x206]
 b[0x206:0x208] = (0x20f).to_bytes(2, "little"); b[0x211] = 1
 open(sys.argv[1], "wb").write(b)' "$tmp/trunc.bz"
 expect_usage_error "truncated bzImage" "impossible setup size" -display none -kernel "$tmp/trunc.bz"
+expect_usage_error "bad --engine" "unknown engine 'fast' for --engine (want interp, jit or diff)" --engine fast
 
 run --help
 missing=""
 for opt in -m -bios --vga-bios -cpu -fda/-fdb -hda/-hdb -cdrom -boot -snapshot -rtc --deterministic \
-           -serial -debugcon --bios-log --screen-dump -display --trace --trace-io --max-insns --help --version; do
+           -serial -debugcon --bios-log --screen-dump -display --trace --trace-io --engine --stats --max-insns --help --version; do
     grep -q -- "^  $opt " "$tmp/out" || missing="$missing $opt"
 done
 if [ "$status" -eq 0 ] && [ -z "$missing" ] && [ ! -s "$tmp/err" ]; then pass "--help lists every option"
@@ -125,6 +126,13 @@ if [ "$status" -eq 0 ] && grep -q '^io: write port 0x00e9 size 1 value 0x76 at i
     ! grep -q 'port 0x03f' "$tmp/err"; then
     pass "--trace-io logs the selected port only"
 else fail "--trace-io logs the selected port only"; fi
+
+# Lockstep mode: the same greeting, every comparable block compared, no divergence.
+run -display none -bios hello -serial none --engine=diff --stats
+if [ "$status" -eq 0 ] && grep -qF "$greeting" "$tmp/out" && grep -q '^engine diff$' "$tmp/err" &&
+    grep -q '^diff.divergences *0$' "$tmp/err" && grep -q '^diff.blocks_compared *[1-9]' "$tmp/err"; then
+    pass "--engine=diff runs the hello ROM with no divergence"
+else echo "      stderr: $(tr '\n' '|' <"$tmp/err")"; fail "--engine=diff runs the hello ROM with no divergence"; fi
 
 run -display none -bios hello --max-insns 5
 if [ "$status" -eq 3 ] && grep -q 'instruction limit' "$tmp/err"; then pass "--max-insns stops with exit 3"

@@ -3,8 +3,10 @@
 // standard layout, so offsetof is not available for it).
 #pragma once
 
+#include <csetjmp>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 
 #include "cpu/cpu.h"
 
@@ -82,6 +84,81 @@ struct CpuAccess {
         return it == c.blocks_.end() ? nullptr : it->second.get();
     }
     static void flush(Cpu& c) { c.flush_code_cache(); }
+
+    // ---- lockstep checking (jit/diff_engine.cpp) ----
+    // Everything outside CpuState, guest memory and the soft TLB that running a block can change
+    // and that the run loop or the next block reads.
+    struct Side {
+        uint32_t next_eip;
+        bool stop;
+        bool ac_check;
+        bool dbg_exec, dbg_data;
+        uint32_t dbg_pending;
+        SegCheck segchk[6];
+        Cpu::SegSpan segspan[6][2];
+        uint32_t flat_bit;
+        TlbEntry* tlb_cur;
+        int delivering;
+        bool delivering_ext, delivering_exception, event_delivered;
+        uint8_t pending_vector;
+        int32_t pending_error;
+        int last_exception;
+        uint64_t run_end;
+        Block* current_block;
+    };
+    static void save_side(const Cpu& c, Side& x) {
+        x.next_eip = c.next_eip;
+        x.stop = c.stop_;
+        x.ac_check = c.ac_check_;
+        x.dbg_exec = c.dbg_exec_;
+        x.dbg_data = c.dbg_data_;
+        x.dbg_pending = c.dbg_pending_;
+        std::memcpy(x.segchk, c.segchk_, sizeof x.segchk);
+        std::memcpy(x.segspan, c.segspan_, sizeof x.segspan);
+        x.flat_bit = c.flat_bit_;
+        x.tlb_cur = c.tlb_cur_;
+        x.delivering = c.delivering_;
+        x.delivering_ext = c.delivering_ext_;
+        x.delivering_exception = c.delivering_exception_;
+        x.event_delivered = c.event_delivered_;
+        x.pending_vector = c.pending_vector_;
+        x.pending_error = c.pending_error_;
+        x.last_exception = c.last_exception_;
+        x.run_end = c.run_end_;
+        x.current_block = c.current_block_;
+    }
+    static void restore_side(Cpu& c, const Side& x) {
+        c.next_eip = x.next_eip;
+        c.stop_ = x.stop;
+        c.ac_check_ = x.ac_check;
+        c.dbg_exec_ = x.dbg_exec;
+        c.dbg_data_ = x.dbg_data;
+        c.dbg_pending_ = x.dbg_pending;
+        std::memcpy(c.segchk_, x.segchk, sizeof x.segchk);
+        std::memcpy(c.segspan_, x.segspan, sizeof x.segspan);
+        c.flat_bit_ = x.flat_bit;
+        c.tlb_cur_ = x.tlb_cur;
+        ++c.code_epoch_;  // CS, the mode or the TLB in use may differ from the run undone
+        c.delivering_ = x.delivering;
+        c.delivering_ext_ = x.delivering_ext;
+        c.delivering_exception_ = x.delivering_exception;
+        c.event_delivered_ = x.event_delivered;
+        c.pending_vector_ = x.pending_vector;
+        c.pending_error_ = x.pending_error;
+        c.last_exception_ = x.last_exception;
+        c.run_end_ = x.run_end;
+        c.current_block_ = x.current_block;
+    }
+    static void set_run_end(Cpu& c, uint64_t end) { c.run_end_ = end; }
+    // The run loop's fault landing pad: a block run under its own setjmp copies it first.
+    static std::jmp_buf& fault_jmp(Cpu& c) { return c.jmp_; }
+    static const cpu::WriteJournal* journal(const Cpu& c) { return c.journal_; }
+    static void set_journal(Cpu& c, cpu::WriteJournal* j) { c.set_journal(j); }
+    static void restore_tlb(Cpu& c, const cpu::WriteJournal& j) {
+        std::memcpy(c.tlb_, j.tlb_backup.data(), sizeof c.tlb_);
+        ++c.code_epoch_;
+    }
+    static Cpu::BlockEngine* engine(const Cpu& c) { return c.engine_.get(); }
 };
 
 }  // namespace vx86::jit

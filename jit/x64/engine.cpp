@@ -1638,6 +1638,7 @@ bool set_engine(Cpu& c, cpu::Engine engine, const EngineOptions& opt) {
     }
     auto e = make_x64_engine(c, opt);
     if (!e) return false;
+    if (engine == cpu::Engine::kDiff) e = make_diff_engine(c, std::move(e));
     c.set_engine(std::move(e));
     return true;
 }
@@ -1645,7 +1646,7 @@ bool set_engine(Cpu& c, cpu::Engine engine, const EngineOptions& opt) {
 std::string format_stats(const Cpu& c) {
     const cpu::EngineStats* st = c.engine_stats();
     if (!st) return "engine interp\n";
-    std::string out = "engine jit\n";
+    std::string out = c.engine() == cpu::Engine::kDiff ? format_diff_stats(c) : "engine jit\n";
     char line[96];
     auto put = [&](const char* name, uint64_t v) {
         std::snprintf(line, sizeof line, "jit.%-22s %llu\n", name, static_cast<unsigned long long>(v));
@@ -1756,6 +1757,7 @@ std::string disassemble_block(Cpu& c, uint32_t phys) {
 std::optional<cpu::Engine> parse_engine(std::string_view name) {
     if (name == "interp") return cpu::Engine::kInterp;
     if (name == "jit") return cpu::Engine::kJit;
+    if (name == "diff") return cpu::Engine::kDiff;
     return std::nullopt;
 }
 

@@ -11,6 +11,7 @@
 // being run (self-modifying code). Budgets are sliced at random so blocks are also cut short.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cstring>
 #include <memory>
 #include <random>
@@ -710,29 +711,29 @@ TEST_CASE("JIT: a link is not taken once its target's page is mapped elsewhere")
     // 100h") and jumps again. The new mapping reaches the TLB either by INVLPG or by evicting
     // the entry (a load from 126000h shares its TLB slot); the link checked under the old
     // mapping must not be reused.
-    const uint32_t pte26 = kPt + 0x26 * 4;
+    constexpr uint32_t pte26 = kPt + 0x26 * 4;
     for (bool evict : {false, true}) {
         CAPTURE(evict);
         // First a store to the page table entry, so the flip below needs no TLB fill (a fill
         // would make the JIT check its links again, hiding a missing check after INVLPG).
-        std::vector<uint8_t> code = {0x83, 0x0D};                   // or dword [pte26], 0
-        for (int k = 0; k < 4; ++k) code.push_back(uint8_t(pte26 >> (8 * k)));
-        code.insert(code.end(), {0x00,
-                                 0xB9, 0x04, 0x00, 0x00, 0x00,  // mov ecx, 4
-                                 0x31, 0xC0,                    // xor eax, eax
-                                 0xE9, 0xED, 0x5F, 0x00, 0x00,  // L: jmp 26000h
-                                 0x49,                          // back: dec ecx
-                                 0x74, 0x18,                    //   jz done
-                                 0x83, 0xF9, 0x01,              //   cmp ecx, 1
-                                 0x75, 0xF3,                    //   jne L
-                                 0x81, 0x35});                  //   xor [pte26], 1000h
-        for (int k = 0; k < 4; ++k) code.push_back(uint8_t(pte26 >> (8 * k)));
-        code.insert(code.end(), {0x00, 0x10, 0x00, 0x00});
-        if (evict) code.insert(code.end(), {0x8B, 0x1D, 0x00, 0x60, 0x12, 0x00,  // mov ebx, [126000h]
-                                            0x90});
-        else code.insert(code.end(), {0x0F, 0x01, 0x3D, 0x00, 0x60, 0x02, 0x00});  // invlpg [26000h]
-        code.insert(code.end(), {0xEB, 0xE0,   //   jmp L
-                                 0xF4});       // done: hlt
+        static_assert(pte26 == 0x2098);
+        std::vector<uint8_t> code = {
+            0x83, 0x0D, 0x98, 0x20, 0x00, 0x00, 0x00,                    // or dword [pte26], 0
+            0xB9, 0x04, 0x00, 0x00, 0x00,                                // mov ecx, 4
+            0x31, 0xC0,                                                  // xor eax, eax
+            0xE9, 0xED, 0x5F, 0x00, 0x00,                                // L: jmp 26000h
+            0x49,                                                        // back: dec ecx
+            0x74, 0x18,                                                  //   jz done
+            0x83, 0xF9, 0x01,                                            //   cmp ecx, 1
+            0x75, 0xF3,                                                  //   jne L
+            0x81, 0x35, 0x98, 0x20, 0x00, 0x00, 0x00, 0x10, 0x00, 0x00,  //   xor [pte26], 1000h
+            0x0F, 0x01, 0x3D, 0x00, 0x60, 0x02, 0x00,                    //   invlpg [26000h]
+            0xEB, 0xE0,                                                  //   jmp L
+            0xF4};                                                       // done: hlt
+        if (evict) {  // instead of INVLPG: mov ebx, [126000h]; nop
+            const uint8_t load[7] = {0x8B, 0x1D, 0x00, 0x60, 0x12, 0x00, 0x90};
+            std::copy(std::begin(load), std::end(load), code.begin() + 37);
+        }
         const std::vector<std::pair<uint32_t, std::vector<uint8_t>>> extra = {
             {0x26000, {0x40, 0xE9, 0x0D, 0xA0, 0xFF, 0xFF}},              // inc eax; jmp back
             {0x27000, {0x05, 0x00, 0x01, 0x00, 0x00, 0xE9, 0x09, 0xA0, 0xFF, 0xFF}},  // add; jmp back
