@@ -243,7 +243,7 @@ struct Link {
     uint32_t mode = 0;     // the target's code-size bit
     uint32_t eip = 0;      // the target's EIP (compared by the dynamic exit only)
     uint64_t epoch = 0;    // Cpu::code_epoch_ when the checks of CS:EIP last passed (0: never)
-    X64Code* owner = nullptr;
+    X64Code* owner = nullptr;  // nullptr for the engine's jump cache
 };
 
 // Where the last unlinked exit went: execute() links it to the next block when that block
@@ -1459,7 +1459,21 @@ private:
         a.bind(dynamic);
         a.mov(x86::eax, x86::dword_ptr(kS, st(offsetof(CpuState, eip))));
         a.cmp(x86::eax, link(offsetof(Link, eip)));
-        a.jne(lookup_l);
+        a.je(chain);
+        // Not the site's target: an unlinked site gets linked to this one by lookup(); else
+        // the shared jump cache, indexed by a hash of EIP, may hold a link for it.
+        a.cmp(x86::qword_ptr(x86::rcx, int32_t(offsetof(Link, target))), 0);
+        a.je(lookup_l);
+        static_assert(sizeof(Link) == 64);
+        a.mov(x86::r8d, x86::eax);
+        a.shr(x86::r8d, 10);
+        a.xor_(x86::r8d, x86::eax);
+        a.and_(x86::r8d, kJcacheSize - 1);
+        a.shl(x86::r8d, 6);
+        a.mov(x86::rcx, reinterpret_cast<uint64_t>(jcache_.get()));
+        a.add(x86::rcx, x86::r8);
+        a.cmp(x86::eax, link(offsetof(Link, eip)));
+        a.jne(lookup_l);  // lookup() relinks the slot
         a.bind(chain);
         a.mov(x86::rdx, link(offsetof(Link, entry)));
         a.test(x86::rdx, x86::rdx);
@@ -1610,6 +1624,10 @@ private:
     void* stub_fn_ = nullptr;
     size_t stub_size_ = 0;
     Pending pending_;
+    // The jump cache: links for dynamic exits whose own link holds another target, by a hash of
+    // the target EIP (see emit_stubs). Linked like any Link, so invalidation unlinks them.
+    static constexpr uint32_t kJcacheSize = 4096;
+    std::unique_ptr<Link[]> jcache_ = std::make_unique<Link[]>(kJcacheSize);
     std::FILE* perf_map_ = nullptr;  // EngineOptions::perf_map, open for appending
 };
 

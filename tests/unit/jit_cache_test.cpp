@@ -165,7 +165,12 @@ TEST_CASE("JIT: the dynamic exit's cached target follows RET and never enters st
                 CHECK(st->blocks_looked_up <= 2);
                 CHECK(st->blocks_chained >= 3 * 100 - 10);
             }
-            if (!patch && sites == 2) CHECK(st->blocks_looked_up >= 2 * 100 - 10);  // alternates
+            if (!patch && sites == 2) {
+                // RET alternates: its link keeps the first target, the engine's jump cache
+                // serves the other, so lookups stay a handful.
+                CHECK(st->blocks_looked_up <= 4);
+                CHECK(st->blocks_chained >= 5 * 100 - 10);
+            }
             if (patch) CHECK(m.c.stats().blocks_invalidated >= 99);
         }
 }
