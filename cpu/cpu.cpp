@@ -350,6 +350,17 @@ void Cpu::journal_tlb() {
     journal_->tlb_saved = true;
 }
 
+uint8_t* Cpu::host_span(unsigned seg, uint32_t off, uint32_t bytes, unsigned elem, bool write) {
+    if (m_->is_8086 || bytes == 0 || (elem > 1 && ac_check_)) return nullptr;
+    const SegSpan& sp = segspan_[seg][write ? 1 : 0];
+    if (uint64_t(uint32_t(off - sp.lo)) + bytes > sp.span[0]) return nullptr;  // byte by byte
+    const uint32_t lin = s.seg[seg].base + off;
+    if ((lin & mmu::kPageMask) + uint64_t(bytes) > mmu::kPageSize) return nullptr;
+    const TlbEntry& e = tlb_entry(tlb_cur_, lin);
+    if ((write ? e.write_tag : e.read_tag) != (lin & ~mmu::kPageMask)) return nullptr;
+    return reinterpret_cast<uint8_t*>(e.addend + lin);
+}
+
 void Cpu::probe_write_lin(uint32_t lin, unsigned bytes, bool sys) {
     probe_write(sys ? tlb_[0] : tlb_cur_, lin, bytes);
 }

@@ -283,6 +283,12 @@ public:
     }
 
     // ---- segmented memory ----
+    // A host pointer to the `bytes` bytes at seg:off, for string instructions that copy or fill
+    // a run of elements of `elem` bytes at once: when the run lies inside the segment's limits,
+    // within one page that has a fast TLB tag for the access (plain RAM, no decoded code, no
+    // data breakpoint; stores: already dirty), and no alignment check applies. nullptr
+    // otherwise (the caller then goes element by element, which faults or notifies exactly).
+    uint8_t* host_span(unsigned seg, uint32_t off, uint32_t bytes, unsigned elem, bool write);
     template <int B>
     uint32_t read(unsigned seg, uint32_t off) {
         if (m_->is_8086) [[unlikely]] return read_wrap16<B>(seg, off);

@@ -5,6 +5,15 @@
 // what a restart needs. A repeated instruction runs at most kChunk iterations per execution;
 // if work remains it re-executes itself (next_eip = eip) after ending the block, so interrupts
 // and the scheduler's deadline are honoured during a long REP MOVS, as on real hardware.
+//
+// Forward REP STOS and REP MOVS also take runs of elements at once (Op::bulk): as many as lie
+// within one page of each operand, inside the segment limits, where the soft TLB holds a fast
+// tag (Cpu::host_span) and, for MOVS, source and destination do not overlap. Anything else
+// (a fault, MMIO, a page with decoded code, an overlapping copy) is left to the
+// element-by-element path, so every guest-visible effect and the chunking are unchanged.
+#include <algorithm>
+#include <cstring>
+
 #include "cpu/ops/ops.h"
 
 namespace vx86::cpu::ops {
@@ -24,6 +33,20 @@ inline uint32_t idx(const Cpu& c, const Ctx& x, unsigned r) {
 inline void advance(Cpu& c, const Ctx& x, unsigned r) {
     if (x.a32) c.set_r32(r, c.r32(r) + uint32_t(x.delta));
     else c.set_r16(r, uint16_t(c.r16(r) + x.delta));
+}
+inline void advance_by(Cpu& c, const Ctx& x, unsigned r, uint32_t bytes) {
+    if (x.a32) c.set_r32(r, c.r32(r) + bytes);
+    else c.set_r16(r, uint16_t(c.r16(r) + bytes));
+}
+// How many whole elements of `size` bytes, at most `max`, fit from offset `off` (forward)
+// before the end of its page at linear base + off, and (16-bit addressing) before the index
+// wraps at 64 KiB.
+inline uint32_t run_fits(const Cpu& c, const Ctx& x, unsigned seg, uint32_t off, unsigned size,
+                         uint32_t max) {
+    uint32_t k = max;
+    if (!x.a32) k = std::min<uint32_t>(k, (0x10000 - off) / size);
+    const uint32_t lin = c.s.seg[seg].base + off;
+    return std::min<uint32_t>(k, (mmu::kPageSize - (lin & mmu::kPageMask)) / size);
 }
 
 // 286 only: before a word access that overruns the segment, index registers are advanced and
@@ -46,6 +69,21 @@ inline void overrun_quirk(Cpu& c, const DecodedInsn& i, const Ctx& x, unsigned s
 template <int B>
 struct Movs {
     static constexpr bool kCond = false;
+    // Up to `max` forward iterations at once (0: none could be done that way).
+    static uint32_t bulk(Cpu& c, const DecodedInsn& i, const Ctx& x, uint32_t max) {
+        constexpr unsigned kSize = B / 8;
+        const uint32_t si = idx(c, x, ESI), di = idx(c, x, EDI);
+        const uint32_t k = std::min(run_fits(c, x, i.seg, si, kSize, max),
+                                    run_fits(c, x, ES, di, kSize, max));
+        if (k == 0) return 0;
+        const uint8_t* src = c.host_span(i.seg, si, k * kSize, kSize, false);
+        uint8_t* dst = c.host_span(ES, di, k * kSize, kSize, true);
+        if (!src || !dst || (dst < src + k * kSize && src < dst + k * kSize)) return 0;
+        std::memcpy(dst, src, k * kSize);
+        advance_by(c, x, ESI, k * kSize);
+        advance_by(c, x, EDI, k * kSize);
+        return k;
+    }
     static void iter(Cpu& c, const DecodedInsn& i, const Ctx& x) {
         overrun_quirk<B>(c, i, x, i.seg, ESI, kAdvSi, 1);
         overrun_quirk<B>(c, i, x, ES, EDI, kAdvSi | kAdvDi, 1);
@@ -58,6 +96,20 @@ struct Movs {
 template <int B>
 struct Stos {
     static constexpr bool kCond = false;
+    static uint32_t bulk(Cpu& c, const DecodedInsn&, const Ctx& x, uint32_t max) {
+        constexpr unsigned kSize = B / 8;
+        const uint32_t di = idx(c, x, EDI);
+        const uint32_t k = run_fits(c, x, ES, di, kSize, max);
+        if (k == 0) return 0;
+        uint8_t* dst = c.host_span(ES, di, k * kSize, kSize, true);
+        if (!dst) return 0;
+        const uint32_t v = c.reg<B>(EAX);
+        if constexpr (B == 8) std::memset(dst, int(v), k);
+        else
+            for (uint32_t n = 0; n < k; ++n) std::memcpy(dst + n * kSize, &v, kSize);  // little-endian
+        advance_by(c, x, EDI, k * kSize);
+        return k;
+    }
     static void iter(Cpu& c, const DecodedInsn& i, const Ctx& x) {
         overrun_quirk<B>(c, i, x, ES, EDI, kAdvDi, 2);
         c.write<B>(ES, idx(c, x, EDI), c.reg<B>(EAX));
@@ -132,14 +184,25 @@ void string_op(Cpu& c, const DecodedInsn& i) {
         return;
     }
     uint32_t n = count_reg(c, i);
-    for (uint32_t done = 0; n != 0; ++done) {
+    for (uint32_t done = 0; n != 0;) {
         if (done == kChunk) {
             c.next_eip = uint32_t(c.s.eip);  // run again: the remaining count is in eCX
             c.end_block();
             return;
         }
+        if constexpr (requires { Op::bulk(c, i, x, n); }) {
+            if (x.delta > 0) {
+                if (const uint32_t k = Op::bulk(c, i, x, std::min(n, kChunk - done))) {
+                    n -= k;
+                    done += k;
+                    set_count_reg(c, i, n);
+                    continue;
+                }
+            }
+        }
         Op::iter(c, i, x);
         set_count_reg(c, i, --n);
+        ++done;
         if constexpr (Op::kCond) {
             bool zf = lf_zf(c.s.lf);
             if ((i.flags & kfRep) ? !zf : zf) break;
