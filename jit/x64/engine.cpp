@@ -79,7 +79,7 @@ enum class Kind : uint8_t {
     kMovRmR, kMovRRm, kMovRmImm, kMovRImm, kMovAccMoffs, kMovMoffsAcc,
     kIncDecRm, kIncDecR, kLea, kJcc, kJmpRel, kCallRel, kRetNear, kPushR, kPopR,
     kShift1, kShiftImm, kImulRRm, kImulRRmImm, kMovx, kSetcc, kCmov, kXchgRmR, kXchgAccR,
-    kCbw, kCwd, kLoop, kJcxz, kNot, kNeg,
+    kCbw, kCwd, kLoop, kJcxz, kNot, kNeg, kPushRm, kPushImm, kBtImm,
 };
 // Shift/rotate group (the ModRM reg field).
 enum ShiftOp : uint8_t { kRol = 0, kRor = 1, kShl = 4, kShr = 5, kSar = 7 };
@@ -142,6 +142,7 @@ public:
         probe({0xC2}, K::kRetNear, 0);
         probe({0x50}, K::kPushR, 0);
         probe({0x58}, K::kPopR, 0);
+        probe({0xFF, 0xF0}, K::kPushRm, 0);
         const cpu::ModelTraits& m = cpu::model_traits(model);
         for (uint8_t k : {kRol, kRor, kShl, kShr, kSar}) {
             const uint8_t modrm = uint8_t(0xC0 | k << 3);
@@ -165,6 +166,8 @@ public:
         if (m.has_186) {
             probe({0x69, 0xC0}, K::kImulRRmImm, 0);
             probe({0x6B, 0xC0}, K::kImulRRmImm, 0);
+            probe({0x68}, K::kPushImm, 0);
+            probe({0x6A}, K::kPushImm, 0);
         }
         // 0F xx: POP CS on the 8086, #UD on the 286.
         if (m.has_386) {
@@ -174,6 +177,7 @@ public:
             probe({0x0F, 0xBE, 0xC0}, K::kMovx, 8 | 0x80);
             probe({0x0F, 0xBF, 0xC0}, K::kMovx, 16 | 0x80);
             probe8({0x0F, 0x94, 0xC0}, {K::kSetcc, 0, 8});
+            for (uint8_t k = 4; k < 8; ++k) probe({0x0F, 0xBA, uint8_t(0xC0 | k << 3), 1}, K::kBtImm, k);
         }
         if (m.has_p6) probe({0x0F, 0x44, 0xC0}, K::kCmov, 0);
     }
@@ -988,6 +992,56 @@ private:
                 retire(i);
                 check_stop();
                 return true;
+            case Kind::kPushRm:
+                // The 8086 pushes SP as decremented: left to the handler.
+                if (!mem && i.rm == cpu::ESP && push_sp_new_) return false;
+                load_rm(i, B);  // (an ESP-based address uses ESP before the push)
+                a.mov(x86::r14d, x86::eax);
+                emit_push(B);
+                retire(i);
+                check_stop();
+                return true;
+            case Kind::kPushImm:
+                a.mov(x86::r14d, i.imm & mask(B));
+                emit_push(B);
+                retire(i);
+                check_stop();
+                return true;
+            case Kind::kBtImm: {
+                // BT/BTS/BTR/BTC r/m, imm8: CF = the bit (before BTS/BTR/BTC change it); the
+                // other flags stay as they were, OF included (lf_set_cf).
+                load_rm(i, B);
+                const unsigned bit = i.imm & unsigned(B - 1);
+                a.mov(x86::r14d, x86::eax);
+                switch (d->op) {
+                    case 4: a.bt(x86::r14d, bit); break;
+                    case 5: a.bts(x86::r14d, bit); break;
+                    case 6: a.btr(x86::r14d, bit); break;
+                    default: a.btc(x86::r14d, bit); break;
+                }
+                a.setc(x86::cl);
+                a.movzx(x86::ecx, x86::cl);
+                // New aux into r15d (callee-saved: it survives the store's slow path), stored
+                // after the store so that a faulting store leaves the flags alone:
+                // aux = (aux & ~(CF|PO)) | cf << 31 | (cf ^ of) << 30, of = aux31 ^ aux30.
+                a.mov(x86::r15d, st32(kLfAux));
+                a.mov(x86::edx, x86::r15d);
+                a.shr(x86::edx, 1);
+                a.xor_(x86::edx, x86::r15d);
+                a.and_(x86::edx, 0x40000000);
+                a.mov(x86::esi, x86::ecx);
+                a.shl(x86::esi, 31);
+                a.shl(x86::ecx, 30);
+                a.xor_(x86::edx, x86::ecx);
+                a.and_(x86::r15d, 0x3FFFFFFF);
+                a.or_(x86::r15d, x86::esi);
+                a.or_(x86::r15d, x86::edx);
+                if (d->op != 4) store_rm(i, B, mem);
+                a.mov(st32(kLfAux), x86::r15d);
+                retire(i);
+                if (mem) check_stop();
+                return true;
+            }
             case Kind::kPopR:
                 load_sp();
                 a.mov(x86::r13d, x86::eax);

@@ -3,8 +3,8 @@
 // whole architectural state (GPRs, EIP, EFLAGS through eflags(), segments, control registers,
 // icount, halt state, the exception taken) and all guest memory after every slice.
 //
-// The generator favours what the JIT inlines (MOV, ALU, INC/DEC, LEA, PUSH/POP, Jcc/JMP,
-// CALL/RET) and mixes in flag readers (Jcc, SETcc, ADC/SBB, PUSHF, LAHF), helper-called
+// The generator favours what the JIT inlines (MOV, ALU, INC/DEC, LEA, PUSH/POP (register,
+// r/m and immediate), BT/BTS/BTR/BTC with an immediate, Jcc/JMP, CALL/RET) and mixes in flag readers (Jcc, SETcc, ADC/SBB, PUSHF, LAHF), helper-called
 // instructions (shifts, MUL/DIV, string ops, CMC/STC), operand/address-size prefixes, segment
 // overrides, and operands that fault: #DE from DIV, #GP/#SS at the 64 KiB real-mode segment
 // limit, #PF on not-present and read-only pages in paged protected mode, and stores into the code
@@ -142,7 +142,7 @@ private:
         }
         if (p(10)) b(0x26);  // ES:
         const unsigned isz = op32 ? 4 : 2;
-        unsigned pick = r(114);
+        unsigned pick = r(120);
         if (pick < 22) {  // ALU r/m forms
             unsigned op = r(8), form = r(4);
             b(op * 8 + form);
@@ -219,6 +219,12 @@ private:
             b(0x0F); b(0x40 + r(16)); modrm(r(8), addr32);
         } else if (pick < 110) {  // XCHG eAX, r; CBW/CWD family
             b(p(50) ? 0x91 + r(7) : 0x98 + r(2));
+        } else if (pick >= 114 && pick < 117) {  // PUSH imm, PUSH r/m
+            if (p(50) && has186_) { bool wide = p(50); b(wide ? 0x68 : 0x6A); imm(wide ? isz : 1); }
+            else { b(0xFF); modrm(6, addr32); }
+        } else if (pick >= 117 && has386_) {  // BT/BTS/BTR/BTC r/m, imm8
+            b(0x0F); b(0xBA); modrm(4 + r(4), addr32); b(p(70) ? r(32) : r(256));
+            observe_flags();
         } else {  // LOOPNE/LOOPE/LOOP/JCXZ, small counts mostly
             if (p(50)) { b(0xB9); if (op32) d(r(5)); else w(r(5)); }
             b(0xE0 + r(4));
