@@ -175,8 +175,9 @@ void Cpu::refresh_span(unsigned seg) {
             sp.span[z] = ok ? uint64_t(hi[w] - lo[w]) - (bytes - 1) + 1 : 0;
         }
     }
-    // Flat: every 4-byte read and write at offsets 0..FFFFFFFCh passes, at base 0.
-    uint32_t flat = 2;
+    // Flat: every 4-byte read and write at offsets 0..FFFFFFFCh passes, at base 0, and the
+    // stack is 32-bit (SS.B).
+    uint32_t flat = (s.seg[SS].attr & kAttrDB) ? 2 : 0;
     for (unsigned k : {ES, SS, DS})
         for (const SegSpan& sp : segspan_[k])
             if (s.seg[k].base != 0 || sp.lo != 0 || sp.span[2] != 0xFFFFFFFDu) flat = 0;

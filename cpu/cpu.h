@@ -229,8 +229,9 @@ public:
     void load_seg_real(unsigned seg, uint16_t sel);
     bool code32() const { return s.seg[CS].attr & kAttrDB; }
     // What a decoded block's meaning depends on besides its bytes: bit 0 the code size, bit 1
-    // set when DS, ES and SS are flat (base 0, 4 GiB, writable, no alignment checking), which
-    // lets translated code skip their segment checks until something could change them.
+    // set when DS, ES and SS are flat (base 0, 4 GiB, writable, no alignment checking) and the
+    // stack is 32-bit, which lets translated code skip their segment checks and the stack-size
+    // tests until something could change them.
     uint32_t block_mode() const { return (code32() ? 1u : 0u) | flat_bit_; }
     bool protected_mode() const { return s.cr[0] & kCr0PE; }
     bool v86() const { return s.eflags & kVM; }

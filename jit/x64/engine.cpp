@@ -812,6 +812,7 @@ private:
         auto& a = *a_;
         asmjit::Label big = a.newLabel();
         a.mov(x86::eax, gpr32(cpu::ESP));
+        if (flat_) return;  // SS is 32-bit
         a.test(x86::word_ptr(kS, int32_t(seg_attr(cpu::SS))), cpu::kAttrDB);
         a.jnz(big);
         a.movzx(x86::eax, x86::ax);
@@ -820,6 +821,7 @@ private:
     // eax = eax masked like a stack offset (stack32 ? 32 : 16 bits).
     void mask_sp() {
         auto& a = *a_;
+        if (flat_) return;
         asmjit::Label big = a.newLabel();
         a.test(x86::word_ptr(kS, int32_t(seg_attr(cpu::SS))), cpu::kAttrDB);
         a.jnz(big);
@@ -829,6 +831,10 @@ private:
     // set_sp(eax).
     void store_sp() {
         auto& a = *a_;
+        if (flat_) {
+            a.mov(gpr32(cpu::ESP), x86::eax);
+            return;
+        }
         asmjit::Label big = a.newLabel(), done = a.newLabel();
         a.test(x86::word_ptr(kS, int32_t(seg_attr(cpu::SS))), cpu::kAttrDB);
         a.jnz(big);
@@ -1377,8 +1383,8 @@ private:
     const HandlerMap& hm_;
     cpu::EngineStats& st_;
     const bool c32_;
-    // DS, ES and SS are flat (block_mode() bit 1) until the first helper call, which might
-    // load one of them or change EFLAGS.AC or CPL.
+    // DS, ES and SS are flat and SS is 32-bit (block_mode() bit 1) until the first helper call,
+    // which might load one of them or change EFLAGS.AC or CPL.
     bool flat_;
     const bool is8086_, push_sp_new_, shift_masked_;
     X64Code& code_;

@@ -279,6 +279,8 @@ void setup_pm(Machine& m, const std::vector<uint8_t>& code, Gen& g) {
     // catch it. Otherwise DS, ES and SS may all be flat, which the JIT specialises for.
     if (g.p(50)) c.s.seg[cpu::ES] = cpu::Segment{0, 0x21FFD, 0x10, 0x4093};
     if (g.p(15)) c.s.seg[cpu::SS] = cpu::Segment{0, 0xFFFFFu, 0x18, 0x0093};  // 16-bit stack
+    // A 16-bit stack in a 4 GiB segment at base 0: flat, but SP-sized.
+    else if (g.p(10)) c.s.seg[cpu::SS] = cpu::Segment{0, 0xFFFFFFFFu, 0x18, 0x8093};
     REQUIRE(m.mem.copy_to(kPmCode, code.data(), code.size()));
     c.s.eip = kPmCode;
     for (unsigned k = 0; k < 8; ++k)
