@@ -238,7 +238,7 @@ class X64Code;
 // (nullptr while unlinked; invalidating the target unlinks it); the rest is what the shared
 // guard needs to check at run time that run_until() would pick exactly that block (see
 // X64Engine::emit_stubs).
-struct Link {
+struct alignas(64) Link {  // one cache line each
     void* entry = nullptr;
     CpuAccess::Block* target = nullptr;
     uint64_t ninsns = 0;
