@@ -1543,12 +1543,18 @@ private:
         a.cmp(x86::word_ptr(kS, st(offsetof(CpuState, halted))), 0);  // halted, inhibit_irq
         static_assert(offsetof(CpuState, inhibit_irq) == offsetof(CpuState, halted) + 1);
         a.jne(out);
-        a.test(x86::dword_ptr(kS, st(offsetof(CpuState, eflags))), cpu::kTF);
+        a.mov(x86::esi, x86::dword_ptr(kS, st(offsetof(CpuState, eflags))));  // (IF below)
+        a.test(x86::esi, cpu::kTF);
         a.jnz(out);
-        a.cmp(x86::byte_ptr(kC, CpuAccess::off_dbg_exec(c)), 0);
-        a.jne(out);
-        a.cmp(x86::byte_ptr(kC, CpuAccess::off_dbg_data(c)), 0);
-        a.jne(out);
+        if (CpuAccess::off_dbg_data(c) == CpuAccess::off_dbg_exec(c) + 1) {
+            a.cmp(x86::word_ptr(kC, CpuAccess::off_dbg_exec(c)), 0);  // both flags at once
+            a.jne(out);
+        } else {
+            a.cmp(x86::byte_ptr(kC, CpuAccess::off_dbg_exec(c)), 0);
+            a.jne(out);
+            a.cmp(x86::byte_ptr(kC, CpuAccess::off_dbg_data(c)), 0);
+            a.jne(out);
+        }
         // Budget: the whole target block must fit (else execute() interprets it cut short).
         a.mov(x86::r8, x86::qword_ptr(kS, st(offsetof(CpuState, icount))));
         a.add(x86::r8, link(offsetof(Link, ninsns)));
@@ -1598,7 +1604,7 @@ private:
         a.bind(checked);
         // External interrupt: only asked when IF is set (the run loop's order of tests), from
         // the source's flag when it has one, else by a call.
-        a.test(x86::dword_ptr(kS, st(offsetof(CpuState, eflags))), cpu::kIF);
+        a.test(x86::esi, cpu::kIF);
         a.jz(go);
         a.mov(x86::r8, x86::qword_ptr(kC, CpuAccess::off_irq_flag(c)));
         a.test(x86::r8, x86::r8);
