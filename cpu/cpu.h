@@ -474,7 +474,7 @@ private:
         uint8_t pad[3];
     };
     static constexpr uint8_t kPermWrite = 1, kPermExec = 2, kPermGlobal = 4, kPermVoid = 8;
-    static constexpr unsigned kTlbSize = 256;
+    static constexpr unsigned kTlbSize = 1024;
     static constexpr uint32_t kTlbInvalid = 1;  // never equals a page-aligned address
 
     // Valid offset ranges of a segment for reads and writes: [lo, hi]; empty when lo > hi.

@@ -717,8 +717,8 @@ TEST_CASE("JIT: a link is not taken once its target's page is mapped elsewhere")
     // A loop jumps from L to virtual 26000h ("inc eax", physical 26000h) three times, so the
     // link is made and checked; then it flips the page table entry to physical 27000h ("add eax,
     // 100h") and jumps again. The new mapping reaches the TLB either by INVLPG or by evicting
-    // the entry (a load from 126000h shares its TLB slot); the link checked under the old
-    // mapping must not be reused.
+    // the entry (a load from 1026000h, 16 MiB on, shares its slot in any soft TLB of up to 4096
+    // entries); the link checked under the old mapping must not be reused.
     constexpr uint32_t pte26 = kPt + 0x26 * 4;
     for (bool evict : {false, true}) {
         CAPTURE(evict);
@@ -738,14 +738,15 @@ TEST_CASE("JIT: a link is not taken once its target's page is mapped elsewhere")
             0x0F, 0x01, 0x3D, 0x00, 0x60, 0x02, 0x00,                    //   invlpg [26000h]
             0xEB, 0xE0,                                                  //   jmp L
             0xF4};                                                       // done: hlt
-        if (evict) {  // instead of INVLPG: mov ebx, [126000h]; nop
-            const uint8_t load[7] = {0x8B, 0x1D, 0x00, 0x60, 0x12, 0x00, 0x90};
+        if (evict) {  // instead of INVLPG: mov ebx, [1026000h]; nop
+            const uint8_t load[7] = {0x8B, 0x1D, 0x00, 0x60, 0x02, 0x01, 0x90};
             std::copy(std::begin(load), std::end(load), code.begin() + 37);
         }
         const std::vector<std::pair<uint32_t, std::vector<uint8_t>>> extra = {
             {0x26000, {0x40, 0xE9, 0x0D, 0xA0, 0xFF, 0xFF}},              // inc eax; jmp back
             {0x27000, {0x05, 0x00, 0x01, 0x00, 0x00, 0xE9, 0x09, 0xA0, 0xFF, 0xFF}},  // add; jmp back
-            {kPt + 0x126 * 4, {0x03, 0x80, 0x02, 0x00}},                   // 126000h -> 28000h
+            {kPd + 4 * 4, {0x03, 0xA0, 0x02, 0x00}},                       // PDE 4: table at 2A000h
+            {0x2A000 + 0x26 * 4, {0x03, 0x80, 0x02, 0x00}},                // 1026000h -> 28000h
         };
         // (Both run at virtual 26000h: their jumps back are relative to it.)
         CHECK(run_pm_pair(code, extra, false, 3) == 3 + 0x100);

@@ -386,16 +386,18 @@ TEST_CASE("diff engine: an interrupt between blocks, a store into the running bl
 
 TEST_CASE("diff engine: both runs start from the same soft TLB") {
     // mov eax, [21000h]; remap linear 21000h to 22000h in the page table (no INVLPG);
-    // mov ebx, [121000h] (same TLB slot: evicts 21000h); mov ecx, [21000h] (walks again); hlt.
+    // mov ebx, [1021000h] (16 MiB on: the same slot of any soft TLB of up to 4096 entries, so
+    // it evicts 21000h); mov ecx, [21000h] (walks again); hlt.
     // The interpreter reads the old frame first and the new one after the eviction; the inner
     // run must start with the TLB as the first run found it, not as it left it.
     const std::vector<uint8_t> code = {0xa1, 0x00, 0x10, 0x02, 0x00, 0xc7, 0x05, 0x84, 0x20, 0x00,
-                                       0x00, 0x03, 0x20, 0x02, 0x00, 0x8b, 0x1d, 0x00, 0x10, 0x12,
-                                       0x00, 0x8b, 0x0d, 0x00, 0x10, 0x02, 0x00, 0xf4};
+                                       0x00, 0x03, 0x20, 0x02, 0x00, 0x8b, 0x1d, 0x00, 0x10, 0x02,
+                                       0x01, 0x8b, 0x0d, 0x00, 0x10, 0x02, 0x00, 0xf4};
     Machine ref(Mode::kInterp), m(Mode::kDiff);
     for (Machine* x : {&ref, &m}) {
         setup_pm(*x, code);
-        x->mem.write(kPt + 4 * 0x121, 4, 0x23003);  // 121000h -> 23000h
+        x->mem.write(kPd + 4 * 4, 4, 0x2A003);      // 1000000h-13FFFFFh: page table at 2A000h
+        x->mem.write(0x2A000 + 4 * 0x21, 4, 0x23003);  // 1021000h -> 23000h
         x->mem.write(0x21000, 4, 0x11111111);
         x->mem.write(0x22000, 4, 0x22222222);
     }
