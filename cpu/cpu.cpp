@@ -217,15 +217,24 @@ void Cpu::flush_tlb(bool keep_global) {
             if (keep_global && (e.perm & kPermGlobal) && e.vpage != kTlbInvalid) continue;
             e = TlbEntry{kTlbInvalid, kTlbInvalid, 0, kTlbInvalid, 0, 0, 0, {}};
         }
+    if (!keep_global) tlb_large_ = false;
 }
 
 void Cpu::invlpg(uint32_t lin) {
     ++code_epoch_;
     if (journal_) [[unlikely]] journal_tlb();
+    constexpr TlbEntry kInvalid{kTlbInvalid, kTlbInvalid, 0, kTlbInvalid, 0, 0, 0, {}};
+    if (!tlb_large_) {
+        // Only 4 KiB translations are held: the page can only be in its own slot.
+        for (auto& t : tlb_) {
+            TlbEntry& e = tlb_entry(t, lin);
+            if (e.vpage == (lin & ~mmu::kPageMask)) e = kInvalid;
+        }
+        return;
+    }
     for (auto& t : tlb_)
         for (auto& e : t)
-            if (e.vpage != kTlbInvalid && ((e.vpage ^ lin) & e.size_mask) == 0)
-                e = TlbEntry{kTlbInvalid, kTlbInvalid, 0, kTlbInvalid, 0, 0, 0, {}};
+            if (e.vpage != kTlbInvalid && ((e.vpage ^ lin) & e.size_mask) == 0) e = kInvalid;
 }
 
 Cpu::TlbEntry* Cpu::tlb_fill(TlbEntry* tlb, uint32_t lin, uint8_t acc, bool probe) {
@@ -262,6 +271,7 @@ Cpu::TlbEntry* Cpu::tlb_fill(TlbEntry* tlb, uint32_t lin, uint8_t acc, bool prob
     e.ppage = p32;
     e.perm = perm;
     e.size_mask = size_mask;
+    if (size_mask != ~mmu::kPageMask) tlb_large_ = true;
     e.read_tag = e.write_tag = kTlbInvalid;
     if (!(perm & kPermVoid) && !page_has_data_bp(page)) {
         uint8_t* r = mem_.read_page(p32);

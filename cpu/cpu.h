@@ -619,6 +619,7 @@ private:
 
     TlbEntry tlb_[2][kTlbSize];  // [0] supervisor accesses, [1] user (CPL 3) accesses
     TlbEntry* tlb_cur_ = tlb_[0];
+    bool tlb_large_ = false;  // some entry may come from a large page (INVLPG must scan all)
     // The lockstep checker's journal (nullptr normally): tested on slow paths only.
     WriteJournal* journal_ = nullptr;
     void set_journal(WriteJournal* j);

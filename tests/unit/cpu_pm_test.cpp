@@ -282,3 +282,22 @@ TEST_CASE("a task switch to a TSS with the T bit set traps with DR6.BT before th
     CHECK(f.stack_dword(0) == 0x22000);  // the new task's first instruction, not yet run
     CHECK(f.c.r32(cpu::ESP) == 0x37000 - 12);
 }
+
+TEST_CASE("INVLPG of any address in a 4 MiB page drops the page's translations") {
+    PmFixture f;
+    // CR4.PSE; PDE 1 maps linear 400000h-7FFFFFh as one 4 MiB page at physical 0. The code
+    // reads 523000h, remaps the page to 400000h (no memory there: reads give all ones), INVLPGs
+    // an address of the page in another TLB slot than 523000h's, and reads 523000h again.
+    static_assert(kPd + 4 == 0x10004);
+    f.c.s.cr[4] |= 0x10;
+    f.mem.write(kPd + 4, 4, 0x00000083);  // P | RW | PS, frame 0
+    f.mem.write(0x123000, 4, 0x12345678);
+    f.code({0xA1, 0x00, 0x30, 0x52, 0x00,                                // mov eax, [523000h]
+            0xC7, 0x05, 0x04, 0x00, 0x01, 0x00, 0x83, 0x00, 0x40, 0x00,  // mov [kPd+4], 400083h
+            0x0F, 0x01, 0x3D, 0x00, 0x50, 0x40, 0x00,                    // invlpg [405000h]
+            0x8B, 0x1D, 0x00, 0x30, 0x52, 0x00,                          // mov ebx, [523000h]
+            0xF4});
+    CHECK(f.run() == -1);
+    CHECK(f.c.r32(cpu::EAX) == 0x12345678);
+    CHECK(f.c.r32(cpu::EBX) == 0xFFFFFFFFu);
+}
