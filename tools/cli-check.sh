@@ -91,7 +91,8 @@ expect_usage_error "bad --engine" "unknown engine 'fast' for --engine (want inte
 run --help
 missing=""
 for opt in -m -bios --vga-bios -cpu -fda/-fdb -hda/-hdb -cdrom -boot -snapshot -rtc --deterministic \
-           -serial -debugcon --bios-log --screen-dump -display --trace --trace-io --engine --stats --max-insns --help --version; do
+           -serial -debugcon --bios-log --screen-dump -display --trace --trace-io --engine --stats \
+           --dump-block --perf-map --max-insns --help --version; do
     grep -q -- "^  $opt " "$tmp/out" || missing="$missing $opt"
 done
 if [ "$status" -eq 0 ] && [ -z "$missing" ] && [ ! -s "$tmp/err" ]; then pass "--help lists every option"
@@ -133,6 +134,19 @@ if [ "$status" -eq 0 ] && grep -qF "$greeting" "$tmp/out" && grep -q '^engine di
     grep -q '^diff.divergences *0$' "$tmp/err" && grep -q '^diff.blocks_compared *[1-9]' "$tmp/err"; then
     pass "--engine=diff runs the hello ROM with no divergence"
 else echo "      stderr: $(tr '\n' '|' <"$tmp/err")"; fail "--engine=diff runs the hello ROM with no divergence"; fi
+
+# --perf-map: /tmp/perf-PID.map names the translated blocks (the PID is the shell's, kept by exec).
+if "$vx86" --help | grep -q -- '--engine ENGINE *jit'; then
+    timeout 60 sh -c 'echo $$ >"$1/pid"; shift; exec "$@"' sh "$tmp" "$vx86" -display none -bios hello \
+        -serial none --engine=jit --perf-map >"$tmp/out" 2>"$tmp/err"
+    status=$?
+    map="/tmp/perf-$(cat "$tmp/pid").map"
+    if [ "$status" -eq 0 ] && grep -q '^[0-9a-f]* [0-9a-f]* vx86:stubs$' "$map" &&
+        grep -q '^[0-9a-f]* [0-9a-f]* vx86:000f[0-9a-f]\{4\}\.16$' "$map"; then
+        pass "--perf-map names the generated code by guest block"
+    else echo "      map head: $(head -n 3 "$map" 2>/dev/null | tr '\n' '|')"; fail "--perf-map names the generated code by guest block"; fi
+    rm -f "$map"
+fi
 
 run -display none -bios hello --max-insns 5
 if [ "$status" -eq 3 ] && grep -q 'instruction limit' "$tmp/err"; then pass "--max-insns stops with exit 3"
