@@ -645,23 +645,28 @@ private:
         a.and_(x86::esi, 8);
         a.or_(x86::r15d, x86::esi);
     }
-    // INC/DEC keep CF: aux = (aux & ~(CF|PO)) | cf_old << 31 | (cf_old ^ of_new) << 30.
+    // INC/DEC keep CF: the new aux (r15d) gets the old CF.
     void keep_cf() {
+        a_->mov(x86::esi, st32(kLfAux));
+        a_->shr(x86::esi, 31);
+        replace_cf(x86::esi);
+    }
+    // r15d (packed aux) with CF replaced by `cf` (0 or 1; clobbered) and the CF^OF bit redone
+    // for r15d's OF: r15d = (r15d & ~(CF|PO)) | cf << 31 | (cf ^ OF) << 30. Uses edx, edi.
+    void replace_cf(const x86::Gp& cf) {
         auto& a = *a_;
-        a.mov(x86::esi, st32(kLfAux));
-        a.shr(x86::esi, 31);
-        a.mov(x86::edi, x86::r15d);
+        a.mov(x86::edi, x86::r15d);  // OF = bit 31 ^ bit 30
         a.shr(x86::edi, 1);
         a.xor_(x86::edi, x86::r15d);
         a.shr(x86::edi, 30);
         a.and_(x86::edi, 1);
         a.and_(x86::r15d, 0x3FFFFFFF);
-        a.mov(x86::edx, x86::esi);
+        a.mov(x86::edx, cf);
         a.shl(x86::edx, 31);
         a.or_(x86::r15d, x86::edx);
-        a.xor_(x86::esi, x86::edi);
-        a.shl(x86::esi, 30);
-        a.or_(x86::r15d, x86::esi);
+        a.xor_(cf, x86::edi);
+        a.shl(cf, 30);
+        a.or_(x86::r15d, cf);
     }
     // s.lf = {sext(r14d), r15d}; nothing when a later instruction of the block overwrites them.
     void commit_flags(int bits) {
@@ -1027,21 +1032,10 @@ private:
                 }
                 a.setc(x86::cl);
                 a.movzx(x86::ecx, x86::cl);
-                // New aux into r15d (callee-saved: it survives the store's slow path), stored
-                // after the store so that a faulting store leaves the flags alone:
-                // aux = (aux & ~(CF|PO)) | cf << 31 | (cf ^ of) << 30, of = aux31 ^ aux30.
+                // The new aux in r15d (callee-saved: it survives the store's slow path), stored
+                // after the store so that a faulting store leaves the flags alone.
                 a.mov(x86::r15d, st32(kLfAux));
-                a.mov(x86::edx, x86::r15d);
-                a.shr(x86::edx, 1);
-                a.xor_(x86::edx, x86::r15d);
-                a.and_(x86::edx, 0x40000000);
-                a.mov(x86::esi, x86::ecx);
-                a.shl(x86::esi, 31);
-                a.shl(x86::ecx, 30);
-                a.xor_(x86::edx, x86::ecx);
-                a.and_(x86::r15d, 0x3FFFFFFF);
-                a.or_(x86::r15d, x86::esi);
-                a.or_(x86::r15d, x86::edx);
+                replace_cf(x86::ecx);
                 if (d->op != 4) store_rm(i, B, mem);
                 a.mov(st32(kLfAux), x86::r15d);
                 retire(i);

@@ -20,6 +20,7 @@
 
 #include "cpu/cpu.h"
 #include "jit/jit.h"
+#include "tests/unit/test_irq.h"
 #include "tests/unit/test_util.h"
 
 using namespace vx86;
@@ -444,26 +445,12 @@ TEST_CASE("JIT matches the interpreter on random sequences (differential)") {
     CHECK(t.faults > 100);                 // and the faults were exercised
 }
 
-namespace {
-// Raises IRQ 0x40 once icount reaches `at`.
-struct TimedIrq : cpu::InterruptSource {
-    const Cpu* c = nullptr;
-    uint64_t at = 0;
-    bool taken = false;
-    bool irq_pending() override { return !taken && c->s.icount >= at; }
-    uint8_t irq_acknowledge() override {
-        taken = true;
-        return 0x40;
-    }
-};
-}  // namespace
-
 TEST_CASE("JIT takes external interrupts at the interpreter's instruction") {
     for (uint64_t at : {1u, 5u, 17u, 40u, 77u}) {
         std::vector<uint8_t> loop;  // a loop of inlined instructions: inc ax; add bx, ax; jmp back
         loop = {0x40, 0x01, 0xC3, 0x42, 0xEB, 0xFA};
         Machine a(cpu::CpuModel::kP6, false), b(cpu::CpuModel::kP6, true);
-        TimedIrq ia, ib;
+        test::TimedIrq ia, ib;
         for (auto* m : {&a, &b}) {
             Gen gg(5, false, true);
             setup_real(*m, loop, gg);
@@ -777,20 +764,6 @@ TEST_CASE("JIT: a link is not taken into code translated for flat segments once 
     run_pm_pair(code, {}, true, 2);
 }
 
-namespace {
-// Raises IRQ 0x40 twice, from icount `at` on.
-struct TwiceIrq : cpu::InterruptSource {
-    const Cpu* c = nullptr;
-    uint64_t at = 0;
-    unsigned taken = 0;
-    bool irq_pending() override { return taken < 2 && c->s.icount >= at; }
-    uint8_t irq_acknowledge() override {
-        ++taken;
-        return 0x40;
-    }
-};
-}  // namespace
-
 TEST_CASE("JIT: after an interrupt through a trap gate the next one waits one instruction") {
     // Vector 40h is a trap gate (IF stays set), and the IRQ is raised twice back to back: the
     // interpreter runs the handler's first instruction before the run loop takes the second
@@ -801,7 +774,8 @@ TEST_CASE("JIT: after an interrupt through a trap gate the next one waits one in
                                        0x46, 0x46, 0x46, 0xCF};       // handler: inc esi x3; iretd
     for (uint64_t at : {2u, 7u}) {
         Machine a(cpu::CpuModel::kP6, false), b(cpu::CpuModel::kP6, true);
-        TwiceIrq ia, ib;
+        test::TimedIrq ia, ib;
+        ia.times = ib.times = 2;
         for (auto* m : {&a, &b}) {
             Gen gg(5, true, true);
             setup_pm(*m, code, gg);

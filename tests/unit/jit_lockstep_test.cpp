@@ -15,6 +15,7 @@
 #include "cpu/cpu.h"
 #include "jit/jit.h"
 #include "jit/x64/access.h"
+#include "tests/unit/test_irq.h"
 #include "tests/unit/test_util.h"
 
 using namespace vx86;
@@ -327,27 +328,13 @@ TEST_CASE("diff engine: blocks that fault are compared and the fault is delivere
     }
 }
 
-namespace {
-// Raises IRQ 0x40 once icount reaches `at`.
-struct TimedIrq : cpu::InterruptSource {
-    const Cpu* c = nullptr;
-    uint64_t at = 0;
-    bool taken = false;
-    bool irq_pending() override { return !taken && c->s.icount >= at; }
-    uint8_t irq_acknowledge() override {
-        taken = true;
-        return 0x40;
-    }
-};
-}  // namespace
-
 TEST_CASE("diff engine: an interrupt between blocks, a store into the running block") {
     SUBCASE("external interrupt") {
         // inc ax; add bx, ax; inc dx; jmp back — the IRQ handler (0000:0500) is a HLT.
         const std::vector<uint8_t> loop = {0x40, 0x01, 0xC3, 0x42, 0xEB, 0xFA};
         for (uint64_t at : {3u, 17u}) {
             Machine ref(Mode::kInterp), m(Mode::kDiff);
-            TimedIrq ia, ib;
+            test::TimedIrq ia, ib;
             ia.c = &ref.c, ia.at = at;
             ib.c = &m.c, ib.at = at;
             for (Machine* x : {&ref, &m}) {
