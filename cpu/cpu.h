@@ -16,9 +16,9 @@
 // - Real-mode segment checks are model traits: the 8086 wraps every byte of an access inside
 //   the 64 KiB segment; the 286 and later raise #GP/#SS when an access passes the limit (which
 //   is how unreal mode, with a larger cached limit, falls out for free).
-// - Decoded blocks are cached by physical address plus the code-size bit; a store to a page
-//   holding a block invalidates that page's blocks before the next instruction (see
-//   code_page_written), so self-modifying code is always seen.
+// - Decoded blocks are cached by physical address plus block_mode() (the code-size bit and the
+//   flat-segments bit); a store to a page holding a block invalidates that page's blocks before
+//   the next instruction (see code_page_written), so self-modifying code is always seen.
 // - Lockstep checking (--engine=diff) needs to take a block's run back: with a WriteJournal
 //   attached the TLB grants no fast write tags, write_lin_slow records the bytes each store
 //   overwrites, and the few exits to the outside world (ports, MMIO, code-page stores, FERR#,
