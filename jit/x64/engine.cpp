@@ -739,12 +739,51 @@ private:
         if (cc & 1) a.xor_(x86::eax, 1);
     }
 
-    // Jumps to `not_taken` unless condition `cc` holds (keeps eax). ZF, CF and CF|ZF are single
-    // tests of the lazy result/aux words; the rest goes through emit_cond().
+    // Jumps to `not_taken` unless condition `cc` holds (keeps eax). Conditions are read from
+    // the lazy words (flags.h): ZF is res == 0, CF is aux bit 31, OF is aux bit 31 ^ bit 30,
+    // SF is res bit 31 ^ aux bit 2; each is brought to bit 31 of edx and tested with SF. Parity
+    // goes through emit_cond().
     void emit_jcc_not_taken(unsigned cc, asmjit::Label not_taken) {
         auto& a = *a_;
         const bool neg = cc & 1;
+        // edx bit 31 = OF (aux ^ aux << 1), optionally ^ SF.
+        auto of_to_edx = [&] {
+            a.mov(x86::ecx, st32(kLfAux));
+            a.lea(x86::edx, x86::ptr(x86::rcx, x86::rcx));
+            a.xor_(x86::edx, x86::ecx);
+        };
+        auto xor_sf_into_edx = [&] {
+            a.shl(x86::ecx, 29);  // aux bit 2 (SF adjust) to bit 31
+            a.xor_(x86::edx, x86::ecx);
+            a.xor_(x86::edx, st32(kLfRes));
+        };
         switch (cc >> 1) {
+            case 0:  // O / NO
+                of_to_edx();
+                a.test(x86::edx, x86::edx);
+                neg ? a.js(not_taken) : a.jns(not_taken);
+                return;
+            case 4:  // S / NS
+                a.mov(x86::edx, st32(kLfAux));
+                a.shl(x86::edx, 29);
+                a.xor_(x86::edx, st32(kLfRes));
+                neg ? a.js(not_taken) : a.jns(not_taken);
+                return;
+            case 6:  // L / GE: SF ^ OF
+                of_to_edx();
+                xor_sf_into_edx();
+                neg ? a.js(not_taken) : a.jns(not_taken);
+                return;
+            case 7: {  // LE / G: (SF ^ OF) | ZF
+                asmjit::Label taken = a.newLabel();
+                a.cmp(st32(kLfRes), 0);
+                a.je(neg ? not_taken : taken);
+                of_to_edx();
+                xor_sf_into_edx();
+                neg ? a.js(not_taken) : a.jns(not_taken);
+                a.bind(taken);
+                return;
+            }
             case 1:  // B / AE: CF is aux bit 31
                 a.test(st32(kLfAux), 0x80000000u);
                 neg ? a.jnz(not_taken) : a.jz(not_taken);
