@@ -679,116 +679,79 @@ private:
         a.mov(st32(kLfAux), x86::r15d);
     }
 
-    // eval_cond(s.lf, cc) into eax (0/1).
+    // The lazy flags (flags.h) give ZF as res == 0, CF as aux bit 31, OF as aux bit 31 ^ bit 30
+    // and SF as res bit 31 ^ aux bit 2. These bring OF, or SF ^ OF, to bit 31 of edx (ecx:
+    // scratch); the last instruction sets the host's SF from it.
+    void of_to_edx() {
+        a_->mov(x86::ecx, st32(kLfAux));
+        a_->lea(x86::edx, x86::ptr(x86::rcx, x86::rcx));
+        a_->xor_(x86::edx, x86::ecx);
+    }
+    void sf_xor_of_to_edx() {
+        of_to_edx();
+        a_->shl(x86::ecx, 29);  // aux bit 2 (SF adjust) to bit 31
+        a_->xor_(x86::edx, x86::ecx);
+        a_->xor_(x86::edx, st32(kLfRes));
+    }
+    void sf_to_edx() {
+        a_->mov(x86::edx, st32(kLfAux));
+        a_->shl(x86::edx, 29);
+        a_->xor_(x86::edx, st32(kLfRes));
+    }
+
+    // eval_cond(s.lf, cc) into eax (0/1). Uses ecx, edx.
     void emit_cond(unsigned cc) {
         auto& a = *a_;
-        a.mov(x86::edx, st32(kLfRes));
-        a.mov(x86::ecx, st32(kLfAux));
-        auto of = [&](const x86::Gp& d) {  // ((aux >> 31) ^ (aux >> 30)) & 1
-            a.mov(d, x86::ecx);
-            a.shr(d, 1);
-            a.xor_(d, x86::ecx);
-            a.shr(d, 30);
-            a.and_(d, 1);
-        };
-        auto sf = [&](const x86::Gp& d) {  // ((res >> 31) ^ (aux >> 2)) & 1
-            a.mov(d, x86::ecx);
-            a.shr(d, 2);
-            a.mov(x86::r8d, x86::edx);
-            a.shr(x86::r8d, 31);
-            a.xor_(d, x86::r8d);
-            a.and_(d, 1);
-        };
-        auto zf = [&](const x86::Gp& d) {
-            a.xor_(d, d);
-            a.test(x86::edx, x86::edx);
-            a.sete(d.r8());
-        };
         switch (cc >> 1) {
-            case 0: of(x86::eax); break;
-            case 1: a.mov(x86::eax, x86::ecx); a.shr(x86::eax, 31); break;
-            case 2: zf(x86::eax); break;
-            case 3:
-                zf(x86::eax);
-                a.mov(x86::esi, x86::ecx);
-                a.shr(x86::esi, 31);
-                a.or_(x86::eax, x86::esi);
+            case 0: of_to_edx(); a.mov(x86::eax, x86::edx); a.shr(x86::eax, 31); break;
+            case 1: a.mov(x86::eax, st32(kLfAux)); a.shr(x86::eax, 31); break;
+            case 2: a.xor_(x86::eax, x86::eax); a.cmp(st32(kLfRes), 0); a.sete(x86::al); break;
+            case 3:  // CF | ZF
+                a.xor_(x86::ecx, x86::ecx);
+                a.cmp(st32(kLfRes), 0);
+                a.sete(x86::cl);
+                a.mov(x86::eax, st32(kLfAux));
+                a.shr(x86::eax, 31);
+                a.or_(x86::eax, x86::ecx);
                 break;
-            case 4: sf(x86::eax); break;
-            case 5:
-                a.mov(x86::esi, x86::ecx);
-                a.shr(x86::esi, 8);
-                a.xor_(x86::esi, x86::edx);
+            case 4: sf_to_edx(); a.mov(x86::eax, x86::edx); a.shr(x86::eax, 31); break;
+            case 5:  // PF: even parity of the low byte of res ^ (aux >> 8)
+                a.mov(x86::ecx, st32(kLfAux));
+                a.shr(x86::ecx, 8);
+                a.xor_(x86::ecx, st32(kLfRes));
                 a.xor_(x86::eax, x86::eax);
-                a.test(x86::esi.r8(), x86::esi.r8());
-                a.setp(x86::al);  // host PF: even parity of the low byte
+                a.test(x86::cl, x86::cl);
+                a.setp(x86::al);
                 break;
-            case 6:
-                sf(x86::eax);
-                of(x86::esi);
-                a.xor_(x86::eax, x86::esi);
-                break;
-            default:
-                sf(x86::eax);
-                of(x86::esi);
-                a.xor_(x86::eax, x86::esi);
-                zf(x86::edi);
-                a.or_(x86::eax, x86::edi);
+            case 6: sf_xor_of_to_edx(); a.mov(x86::eax, x86::edx); a.shr(x86::eax, 31); break;
+            default:  // (SF ^ OF) | ZF
+                sf_xor_of_to_edx();
+                a.shr(x86::edx, 31);
+                a.xor_(x86::eax, x86::eax);
+                a.cmp(st32(kLfRes), 0);
+                a.sete(x86::al);
+                a.or_(x86::eax, x86::edx);
                 break;
         }
         if (cc & 1) a.xor_(x86::eax, 1);
     }
 
-    // Jumps to `not_taken` unless condition `cc` holds (keeps eax). Conditions are read from
-    // the lazy words (flags.h): ZF is res == 0, CF is aux bit 31, OF is aux bit 31 ^ bit 30,
-    // SF is res bit 31 ^ aux bit 2; each is brought to bit 31 of edx and tested with SF. Parity
-    // goes through emit_cond().
+    // Jumps to `not_taken` unless condition `cc` holds (keeps eax), testing the lazy words
+    // directly (see of_to_edx()); parity goes through emit_cond().
     void emit_jcc_not_taken(unsigned cc, asmjit::Label not_taken) {
         auto& a = *a_;
         const bool neg = cc & 1;
-        // edx bit 31 = OF (aux ^ aux << 1), optionally ^ SF.
-        auto of_to_edx = [&] {
-            a.mov(x86::ecx, st32(kLfAux));
-            a.lea(x86::edx, x86::ptr(x86::rcx, x86::rcx));
-            a.xor_(x86::edx, x86::ecx);
-        };
-        auto xor_sf_into_edx = [&] {
-            a.shl(x86::ecx, 29);  // aux bit 2 (SF adjust) to bit 31
-            a.xor_(x86::edx, x86::ecx);
-            a.xor_(x86::edx, st32(kLfRes));
-        };
         switch (cc >> 1) {
             case 0:  // O / NO
                 of_to_edx();
                 a.test(x86::edx, x86::edx);
                 neg ? a.js(not_taken) : a.jns(not_taken);
                 return;
-            case 4:  // S / NS
-                a.mov(x86::edx, st32(kLfAux));
-                a.shl(x86::edx, 29);
-                a.xor_(x86::edx, st32(kLfRes));
-                neg ? a.js(not_taken) : a.jns(not_taken);
-                return;
-            case 6:  // L / GE: SF ^ OF
-                of_to_edx();
-                xor_sf_into_edx();
-                neg ? a.js(not_taken) : a.jns(not_taken);
-                return;
-            case 7: {  // LE / G: (SF ^ OF) | ZF
-                asmjit::Label taken = a.newLabel();
-                a.cmp(st32(kLfRes), 0);
-                a.je(neg ? not_taken : taken);
-                of_to_edx();
-                xor_sf_into_edx();
-                neg ? a.js(not_taken) : a.jns(not_taken);
-                a.bind(taken);
-                return;
-            }
-            case 1:  // B / AE: CF is aux bit 31
+            case 1:  // B / AE
                 a.test(st32(kLfAux), 0x80000000u);
                 neg ? a.jnz(not_taken) : a.jz(not_taken);
                 return;
-            case 2:  // Z / NZ: ZF is res == 0
+            case 2:  // Z / NZ
                 a.cmp(st32(kLfRes), 0);
                 neg ? a.je(not_taken) : a.jne(not_taken);
                 return;
@@ -798,6 +761,23 @@ private:
                 a.je(neg ? not_taken : taken);
                 a.test(st32(kLfAux), 0x80000000u);
                 neg ? a.jnz(not_taken) : a.jz(not_taken);
+                a.bind(taken);
+                return;
+            }
+            case 4:  // S / NS
+                sf_to_edx();
+                neg ? a.js(not_taken) : a.jns(not_taken);
+                return;
+            case 6:  // L / GE: SF ^ OF
+                sf_xor_of_to_edx();
+                neg ? a.js(not_taken) : a.jns(not_taken);
+                return;
+            case 7: {  // LE / G: (SF ^ OF) | ZF
+                asmjit::Label taken = a.newLabel();
+                a.cmp(st32(kLfRes), 0);
+                a.je(neg ? not_taken : taken);
+                sf_xor_of_to_edx();
+                neg ? a.js(not_taken) : a.jns(not_taken);
                 a.bind(taken);
                 return;
             }
