@@ -394,21 +394,23 @@ private:
     }
 
     // ---- EIP/icount bookkeeping ----
+    // r = EIP + delta, wrapped as the code size wraps IP (the upper half of r64 is zero).
+    void eip_plus(const x86::Gp& r, uint32_t delta) {
+        a_->mov(r, st32(kEip));
+        a_->add(r, delta);
+        if (!c32_) a_->and_(r, 0xFFFF);
+    }
     void sync() { sync_with(pend_n_, pend_len_), pend_n_ = 0, pend_len_ = 0; }
     void sync_with(unsigned n, uint32_t len) {
         if (!n) return;
-        a_->mov(x86::eax, st32(kEip));
-        a_->add(x86::eax, len);
-        if (!c32_) a_->and_(x86::eax, 0xFFFF);
+        eip_plus(x86::eax, len);
         a_->mov(st64(kEip), x86::rax);
         a_->add(st64(kIcount), n);
     }
     // Undoes sync_with() after a slow path returned (keeps eax).
     void unsync_with(unsigned n, uint32_t len) {
         if (!n) return;
-        a_->mov(x86::edx, st32(kEip));
-        a_->sub(x86::edx, len);
-        if (!c32_) a_->and_(x86::edx, 0xFFFF);
+        eip_plus(x86::edx, 0u - len);
         a_->mov(st64(kEip), x86::rdx);
         a_->sub(st64(kIcount), n);
     }
@@ -444,9 +446,7 @@ private:
         flat_ = false;
         sync();
         const int32_t next = CpuAccess::off_next_eip(c_);
-        a_->mov(x86::eax, st32(kEip));
-        a_->add(x86::eax, i.len);
-        if (!c32_) a_->and_(x86::eax, 0xFFFF);
+        eip_plus(x86::eax, i.len);
         a_->mov(cpu32(next), x86::eax);
         a_->mov(x86::rdi, kC);
         a_->mov(x86::rsi, reinterpret_cast<uint64_t>(&i));
@@ -810,11 +810,7 @@ private:
         });
     }
     // eax = next_eip of this instruction (the pending run plus its own length).
-    void next_eip_to_eax(const DecodedInsn& i) {
-        a_->mov(x86::eax, st32(kEip));
-        a_->add(x86::eax, pend_len_ + i.len);
-        if (!c32_) a_->and_(x86::eax, 0xFFFF);
-    }
+    void next_eip_to_eax(const DecodedInsn& i) { eip_plus(x86::eax, pend_len_ + i.len); }
     // Ends the block at EIP = eip32, retiring the pending run and this instruction, and leaves
     // through link `link` (-1: the indirect lookup). Keeps the pending run (both arms of a Jcc
     // finish); the caller clears it.
