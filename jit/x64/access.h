@@ -106,48 +106,41 @@ struct CpuAccess {
         uint64_t run_end;
         Block* current_block;
     };
+    // One list of the side fields for both directions: copy(cpu_field, side_field).
+    template <class CpuT, class SideT, class Copy>
+    static void side_fields(CpuT& c, SideT& x, Copy copy) {
+        copy(c.next_eip, x.next_eip);
+        copy(c.stop_, x.stop);
+        copy(c.ac_check_, x.ac_check);
+        copy(c.dbg_exec_, x.dbg_exec);
+        copy(c.dbg_data_, x.dbg_data);
+        copy(c.dbg_pending_, x.dbg_pending);
+        copy(c.segchk_, x.segchk);
+        copy(c.segspan_, x.segspan);
+        copy(c.flat_bit_, x.flat_bit);
+        copy(c.tlb_cur_, x.tlb_cur);
+        copy(c.delivering_, x.delivering);
+        copy(c.delivering_ext_, x.delivering_ext);
+        copy(c.delivering_exception_, x.delivering_exception);
+        copy(c.event_delivered_, x.event_delivered);
+        copy(c.pending_vector_, x.pending_vector);
+        copy(c.pending_error_, x.pending_error);
+        copy(c.last_exception_, x.last_exception);
+        copy(c.run_end_, x.run_end);
+        copy(c.current_block_, x.current_block);
+    }
     static void save_side(const Cpu& c, Side& x) {
-        x.next_eip = c.next_eip;
-        x.stop = c.stop_;
-        x.ac_check = c.ac_check_;
-        x.dbg_exec = c.dbg_exec_;
-        x.dbg_data = c.dbg_data_;
-        x.dbg_pending = c.dbg_pending_;
-        std::memcpy(x.segchk, c.segchk_, sizeof x.segchk);
-        std::memcpy(x.segspan, c.segspan_, sizeof x.segspan);
-        x.flat_bit = c.flat_bit_;
-        x.tlb_cur = c.tlb_cur_;
-        x.delivering = c.delivering_;
-        x.delivering_ext = c.delivering_ext_;
-        x.delivering_exception = c.delivering_exception_;
-        x.event_delivered = c.event_delivered_;
-        x.pending_vector = c.pending_vector_;
-        x.pending_error = c.pending_error_;
-        x.last_exception = c.last_exception_;
-        x.run_end = c.run_end_;
-        x.current_block = c.current_block_;
+        side_fields(c, x, [](const auto& from, auto& to) {
+            static_assert(sizeof from == sizeof to);
+            std::memcpy(&to, &from, sizeof to);
+        });
     }
     static void restore_side(Cpu& c, const Side& x) {
-        c.next_eip = x.next_eip;
-        c.stop_ = x.stop;
-        c.ac_check_ = x.ac_check;
-        c.dbg_exec_ = x.dbg_exec;
-        c.dbg_data_ = x.dbg_data;
-        c.dbg_pending_ = x.dbg_pending;
-        std::memcpy(c.segchk_, x.segchk, sizeof x.segchk);
-        std::memcpy(c.segspan_, x.segspan, sizeof x.segspan);
-        c.flat_bit_ = x.flat_bit;
-        c.tlb_cur_ = x.tlb_cur;
+        side_fields(c, x, [](auto& to, const auto& from) {
+            static_assert(sizeof from == sizeof to);
+            std::memcpy(&to, &from, sizeof to);
+        });
         ++c.code_epoch_;  // CS, the mode or the TLB in use may differ from the run undone
-        c.delivering_ = x.delivering;
-        c.delivering_ext_ = x.delivering_ext;
-        c.delivering_exception_ = x.delivering_exception;
-        c.event_delivered_ = x.event_delivered;
-        c.pending_vector_ = x.pending_vector;
-        c.pending_error_ = x.pending_error;
-        c.last_exception_ = x.last_exception;
-        c.run_end_ = x.run_end;
-        c.current_block_ = x.current_block;
     }
     static void set_run_end(Cpu& c, uint64_t end) { c.run_end_ = end; }
     // The run loop's fault landing pad: a block run under its own setjmp copies it first.
