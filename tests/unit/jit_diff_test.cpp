@@ -21,6 +21,7 @@
 #include "cpu/cpu.h"
 #include "jit/jit.h"
 #include "tests/unit/test_irq.h"
+#include "tests/unit/test_pm.h"
 #include "tests/unit/test_util.h"
 
 using namespace vx86;
@@ -34,9 +35,9 @@ constexpr uint32_t kRam = 1u << 20;
 // ES = 2001h; every interrupt vector points to a HLT at 0000:0500.
 constexpr uint32_t kRmCode = 0x10000;
 // Protected mode: flat 32-bit, identity-paged first MiB (with holes).
-constexpr uint32_t kPd = 0x1000, kPt = 0x2000, kIdt = 0x3000, kGdt = 0x4000, kHandler = 0x5000;
-constexpr uint32_t kPmCode = 0x20000, kPmData = 0x21000, kPmStack = 0x30000;
-constexpr uint32_t kPmNotPresent = 0x24000, kPmReadOnly = 0x25000;
+using test::kPd, test::kPt, test::kIdt, test::kGdt, test::kPmCode, test::kPmStack,
+    test::kPmNotPresent;
+constexpr uint32_t kPmData = 0x21000, kPmReadOnly = 0x25000;
 
 struct Machine {
     mmu::PhysMemory mem{kRam};
@@ -258,32 +259,18 @@ void setup_real(Machine& m, const std::vector<uint8_t>& code, Gen& g) {
 
 void setup_pm(Machine& m, const std::vector<uint8_t>& code, Gen& g) {
     Cpu& c = m.c;
-    const uint64_t gdt[] = {0, 0x00CF9B000000FFFFull, 0x00CF93000000FFFFull, 0x000F93000000FFFFull};
-    REQUIRE(m.mem.copy_to(kGdt, gdt, sizeof gdt));
-    c.s.gdtr = {kGdt, sizeof gdt - 1};
-    for (uint32_t v = 0; v < 32; ++v) {
-        m.mem.write(kIdt + 8 * v, 4, (0x08u << 16) | (kHandler & 0xFFFF));
-        m.mem.write(kIdt + 8 * v + 4, 4, (kHandler & 0xFFFF0000u) | 0x8E00u);
-    }
-    c.s.idtr = {kIdt, 32 * 8 - 1};
-    m.mem.write(kHandler, 1, 0xF4);
-    m.mem.write(kPd, 4, kPt | 3);
-    for (uint32_t p = 0; p < 256; ++p) m.mem.write(kPt + 4 * p, 4, (p << 12) | 3);
-    m.mem.write(kPt + 4 * (kPmNotPresent >> 12), 4, 0);
+    test::setup_paged_pm(m.mem, c, code);
+    // Also: GDT 18h, a 16-bit data segment of 1 MiB; a read-only page.
+    m.mem.write(kGdt + 24, 4, 0x0000FFFFu);
+    m.mem.write(kGdt + 28, 4, 0x000F9300u);
+    c.s.gdtr.limit = 4 * 8 - 1;
     m.mem.write(kPt + 4 * (kPmReadOnly >> 12), 4, kPmReadOnly | 1);
-    c.s.cr[3] = kPd;
-    c.s.cr[0] = 0x80010011u;  // PG | WP | ET | PE
-    c.s.seg[cpu::CS] = cpu::Segment{0, 0xFFFFFFFFu, 0x08, 0xC09B};
-    for (unsigned k : {cpu::ES, cpu::SS, cpu::DS, cpu::FS, cpu::GS})
-        c.s.seg[k] = cpu::Segment{0, 0xFFFFFFFFu, 0x10, 0xC093};
     // Half the time ES ends just below a page end (byte-granular limit): the limit check must
     // catch it. Otherwise DS, ES and SS may all be flat, which the JIT specialises for.
     if (g.p(50)) c.s.seg[cpu::ES] = cpu::Segment{0, 0x21FFD, 0x10, 0x4093};
     if (g.p(15)) c.s.seg[cpu::SS] = cpu::Segment{0, 0xFFFFFu, 0x18, 0x0093};  // 16-bit stack
     // A 16-bit stack in a 4 GiB segment at base 0: flat, but SP-sized.
     else if (g.p(10)) c.s.seg[cpu::SS] = cpu::Segment{0, 0xFFFFFFFFu, 0x18, 0x8093};
-    REQUIRE(m.mem.copy_to(kPmCode, code.data(), code.size()));
-    c.s.eip = kPmCode;
     for (unsigned k = 0; k < 8; ++k)
         c.s.gpr[k] = g.p(50) ? kPmData + g.r(0x1000) : g.p(50) ? g.r(16) : g.u32();
     c.s.gpr[cpu::ESP] = g.p(90) ? kPmStack - 4 * g.r(0x100) : g.u32();
@@ -456,10 +443,8 @@ TEST_CASE("JIT takes external interrupts at the interpreter's instruction") {
             setup_real(*m, loop, gg);
             m->c.set_eflags(m->c.eflags() | cpu::kIF);
         }
-        ia.c = &a.c, ia.at = at;
-        ib.c = &b.c, ib.at = at;
-        a.c.set_interrupt_source(&ia);
-        b.c.set_interrupt_source(&ib);
+        ia.attach(a.c, at);
+        ib.attach(b.c, at);
         a.c.run(500);
         b.c.run(500);
         CAPTURE(at);
@@ -787,10 +772,8 @@ TEST_CASE("JIT: after an interrupt through a trap gate the next one waits one in
             m->c.s.idtr.limit = 0x41 * 8 - 1;
             m->c.set_eflags(m->c.eflags() | cpu::kIF);
         }
-        ia.c = &a.c, ia.at = at;
-        ib.c = &b.c, ib.at = at;
-        a.c.set_interrupt_source(&ia);
-        b.c.set_interrupt_source(&ib);
+        ia.attach(a.c, at);
+        ib.attach(b.c, at);
         a.c.run(200);
         b.c.run(200);
         CAPTURE(at);

@@ -16,6 +16,7 @@
 #include "jit/jit.h"
 #include "jit/x64/access.h"
 #include "tests/unit/test_irq.h"
+#include "tests/unit/test_pm.h"
 #include "tests/unit/test_util.h"
 
 using namespace vx86;
@@ -25,8 +26,7 @@ namespace {
 
 constexpr uint32_t kRam = 1u << 20;
 constexpr uint32_t kRmCode = 0x10000;  // 1000:0000
-constexpr uint32_t kPd = 0x1000, kPt = 0x2000, kIdt = 0x3000, kGdt = 0x4000, kHandler = 0x5000;
-constexpr uint32_t kPmCode = 0x20000, kPmStack = 0x30000, kPmNotPresent = 0x24000;
+using test::kPd, test::kPt, test::kPmCode, test::kPmStack, test::kPmNotPresent;
 
 // A deliberately wrong engine: the real JIT, then one perturbation of its result.
 class WrongEngine final : public Cpu::BlockEngine {
@@ -89,25 +89,7 @@ void setup_real(Machine& m, const std::vector<uint8_t>& code) {
 // exception goes to a HLT.
 void setup_pm(Machine& m, const std::vector<uint8_t>& code) {
     Cpu& c = m.c;
-    const uint64_t gdt[] = {0, 0x00CF9B000000FFFFull, 0x00CF93000000FFFFull};
-    REQUIRE(m.mem.copy_to(kGdt, gdt, sizeof gdt));
-    c.s.gdtr = {kGdt, sizeof gdt - 1};
-    for (uint32_t v = 0; v < 32; ++v) {
-        m.mem.write(kIdt + 8 * v, 4, (0x08u << 16) | (kHandler & 0xFFFF));
-        m.mem.write(kIdt + 8 * v + 4, 4, (kHandler & 0xFFFF0000u) | 0x8E00u);
-    }
-    c.s.idtr = {kIdt, 32 * 8 - 1};
-    m.mem.write(kHandler, 1, 0xF4);
-    m.mem.write(kPd, 4, kPt | 3);
-    for (uint32_t p = 0; p < 256; ++p) m.mem.write(kPt + 4 * p, 4, (p << 12) | 3);
-    m.mem.write(kPt + 4 * (kPmNotPresent >> 12), 4, 0);
-    c.s.cr[3] = kPd;
-    c.s.cr[0] = 0x80010011u;  // PG | WP | ET | PE
-    c.s.seg[cpu::CS] = cpu::Segment{0, 0xFFFFFFFFu, 0x08, 0xC09B};
-    for (unsigned k : {cpu::ES, cpu::SS, cpu::DS, cpu::FS, cpu::GS})
-        c.s.seg[k] = cpu::Segment{0, 0xFFFFFFFFu, 0x10, 0xC093};
-    REQUIRE(m.mem.copy_to(kPmCode, code.data(), code.size()));
-    c.s.eip = kPmCode;
+    test::setup_paged_pm(m.mem, c, code);
     c.s.gpr[cpu::ESP] = kPmStack;
     c.s.gpr[cpu::EAX] = 0x12345678;
 }
@@ -335,8 +317,6 @@ TEST_CASE("diff engine: an interrupt between blocks, a store into the running bl
         for (uint64_t at : {3u, 17u}) {
             Machine ref(Mode::kInterp), m(Mode::kDiff);
             test::TimedIrq ia, ib;
-            ia.c = &ref.c, ia.at = at;
-            ib.c = &m.c, ib.at = at;
             for (Machine* x : {&ref, &m}) {
                 setup_real(*x, loop);
                 x->c.set_eflags(x->c.eflags() | cpu::kIF);
@@ -345,8 +325,8 @@ TEST_CASE("diff engine: an interrupt between blocks, a store into the running bl
             // delivery is longer than one instruction.
             const std::vector<uint8_t> handler = {0x41, 0x41, 0x41, 0xF4};  // inc cx x3; hlt
             for (Machine* x : {&ref, &m}) REQUIRE(x->mem.copy_to(0x500, handler.data(), handler.size()));
-            ref.c.set_interrupt_source(&ia);
-            m.c.set_interrupt_source(&ib);
+            ia.attach(ref.c, at);
+            ib.attach(m.c, at);
             CHECK(ref.c.run(500) == cpu::Exit::kHalted);
             CHECK(m.c.run(500) == cpu::Exit::kHalted);
             CAPTURE(at);

@@ -15,6 +15,12 @@ struct TimedIrq : cpu::InterruptSource {
     unsigned times = 1;
     unsigned taken = 0;
     uint8_t vector = 0x40;
+    // Becomes `cpu`'s interrupt source, raising from icount `at_icount` on.
+    void attach(cpu::Cpu& cpu, uint64_t at_icount) {
+        c = &cpu;
+        at = at_icount;
+        cpu.set_interrupt_source(this);
+    }
     bool irq_pending() override { return taken < times && c->s.icount >= at; }
     uint8_t irq_acknowledge() override {
         ++taken;
