@@ -1,9 +1,10 @@
 // vx86-jit-bench: interpreter versus JIT throughput on the tools/bench guests.
 //
-//   build/jit/vx86-jit-bench [--insns N] [--jit-only] [--dump PHYS] build/tools/bench/alu.bin ...
+//   build/jit/vx86-jit-bench [--insns N] [--jit-only] [--dump PHYS] [--perf-map] build/tools/bench/alu.bin ...
 //
 // --jit-only skips the timed interpreter run (for profiling the JIT alone); --dump PHYS (repeatable)
-// prints that translated block's guest and host code after the JIT run (the guest is at 0x10000).
+// prints that translated block's guest and host code after the JIT run (the guest is at 0x10000);
+// --perf-map writes /tmp/perf-PID.map naming the JIT run's blocks for `perf report`.
 //
 // A benchmark, not a test: prints MIPS per engine, the guest's checksum (EAX, which must match
 // between engines) and the JIT's counters. Guests are loaded like tools/bench does it: flat image
@@ -18,6 +19,8 @@
 #include <iterator>
 #include <string>
 #include <vector>
+
+#include <unistd.h>
 
 #include "jit/jit.h"
 
@@ -34,13 +37,13 @@ struct Result {
 };
 
 Result run(const std::vector<uint8_t>& image0, uint32_t iters, cpu::Engine engine,
-           const std::vector<uint32_t>& dump = {}) {
+           const std::vector<uint32_t>& dump = {}, const jit::EngineOptions& opt = {}) {
     std::vector<uint8_t> image = image0;
     std::memcpy(image.data() + 4, &iters, 4);
     mmu::PhysMemory mem(16u << 20);
     devices::IoBus io;
     cpu::Cpu c(cpu::CpuModel::kP6, mem, io);
-    jit::set_engine(c, engine);
+    jit::set_engine(c, engine, opt);
     Result r;
     if (!mem.copy_to(0x10000, image.data(), image.size())) return r;
     for (unsigned seg : {cpu::CS, cpu::DS, cpu::ES, cpu::SS}) c.load_seg_real(seg, 0x1000);
@@ -67,15 +70,17 @@ int main(int argc, char** argv) {
     std::vector<std::string> guests;
     bool jit_only = false;
     std::vector<uint32_t> dump;
+    jit::EngineOptions opt;
     for (int i = 1; i < argc; ++i) {
         if (!std::strcmp(argv[i], "--insns") && i + 1 < argc) target = std::strtoull(argv[++i], nullptr, 0);
         else if (!std::strcmp(argv[i], "--jit-only")) jit_only = true;
+        else if (!std::strcmp(argv[i], "--perf-map")) opt.perf_map = "/tmp/perf-" + std::to_string(getpid()) + ".map";
         else if (!std::strcmp(argv[i], "--dump") && i + 1 < argc)
             dump.push_back(uint32_t(std::strtoul(argv[++i], nullptr, 0)));
         else guests.emplace_back(argv[i]);
     }
     if (guests.empty()) {
-        std::printf("usage: %s [--insns N] [--jit-only] [--dump PHYS] guest.bin ...\n", argv[0]);
+        std::printf("usage: %s [--insns N] [--jit-only] [--dump PHYS] [--perf-map] guest.bin ...\n", argv[0]);
         return 2;
     }
     std::printf("%-14s %10s %10s %8s  %s\n", "guest", "interp", "jit", "speedup",
@@ -89,7 +94,7 @@ int main(int argc, char** argv) {
         }
         Result cal = run(image, 1, cpu::Engine::kInterp);
         uint32_t iters = uint32_t(std::max<uint64_t>(1, target / std::max<uint64_t>(1, cal.insns)));
-        Result b = run(image, iters, cpu::Engine::kJit, dump);
+        Result b = run(image, iters, cpu::Engine::kJit, dump, opt);
         Result a = jit_only ? b : run(image, iters, cpu::Engine::kInterp);
         double ma = jit_only ? 0 : a.insns / a.seconds / 1e6, mb = b.insns / b.seconds / 1e6;
         std::string name = path.substr(path.find_last_of('/') + 1);
