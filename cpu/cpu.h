@@ -127,7 +127,9 @@ struct EngineStats {
     uint64_t blocks_run_interp = 0;  // ... handed back to execute_block (budget cut, uncacheable)
     uint64_t blocks_chained = 0;     // dynamic: block entries through a direct link
     uint64_t blocks_looked_up = 0;   // dynamic: block entries through the indirect lookup
-    uint64_t links_made = 0;         // direct links patched in
+    uint64_t links_made = 0;         // links made (an exit cached its target)
+    uint64_t links_direct = 0;       // ... of which patched into a direct jump
+    uint64_t blocks_direct = 0;      // dynamic: block entries through a direct jump
     uint64_t blocks_dropped = 0;     // translations freed (block invalidated, replaced, flushed)
     uint64_t flushes = 0;            // full code-cache flushes (size cap reached)
     uint64_t code_bytes_live = 0;    // generated code currently held

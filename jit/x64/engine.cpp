@@ -42,8 +42,14 @@
 //   CS limit over the block's span, the code-size bit, CS:EIP -> physical through the TLB fast
 //   path (a miss returns to the run loop, so TLB statistics match), and last a pending
 //   external interrupt (IRQ latency identical in instructions). Invalidating a block unlinks
-//   every link into it (NativeCode::invalidated), so a link never enters an invalidated block. The chained blocks share the frame of the first
-//   one entered; any exit pops it.
+//   every link into it (NativeCode::invalidated), so a link never enters an invalidated block.
+//   The chained blocks share the frame of the first one entered; any exit pops it.
+// - Direct jumps: a static exit of a 32-bit block that called no helper, to a target on the
+//   block's own page, is a `jmp rel32` that link() patches to the target's checked entry (and
+//   unlinking patches back to a trampoline into the guard above). Only what can change
+//   between two blocks of one page without a helper is tested there: stop_, halt and shadow,
+//   TF and breakpoints, the budget, the CS limit and the external interrupt (see
+//   Translator::exit_static for why the mode and the mapping need no test).
 // - Code cache: the engine flushes every block (Cpu::flush_code_cache) before running one when
 //   the generated code held exceeds EngineOptions::cache_bytes; the blocks are rebuilt on use.
 //   (The interpreter's blocks_built statistic then differs from a pure interpreter run.)
@@ -54,6 +60,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
+#include <cstring>
 #include <functional>
 #include <unordered_map>
 #include <vector>
@@ -268,6 +275,19 @@ public:
     void set_code(Fn fn, void* entry, size_t size) { fn_ = fn, entry_ = entry, size_ = size; }
     Link links[3];  // [0] taken branch / jump target, [1] fall-through, [2] dynamic exit
     std::vector<Link*> incoming;  // links of other blocks (or this one) that jump here
+    // A static exit that can jump straight to its target's checked entry (see
+    // Translator::exit_static): a `jmp rel32` that goes to its trampoline (which takes the
+    // shared guard through links[k]) until link() patches it, and back when unlinked.
+    struct Direct {
+        uint8_t* rel_rx = nullptr;  // the jmp's rel32 (nullptr: this exit has no such jmp)
+        uint8_t* rel_rw = nullptr;  // the same bytes, writable
+        uint8_t* tramp = nullptr;
+        uint32_t phys = 0;  // the only target it may be patched to
+        bool patched = false;
+    };
+    Direct direct[2];
+    uint32_t mode = 0;        // the block's mode (block_mode())
+    void* checked = nullptr;  // the checked entry (32-bit blocks; see Translator::run)
 
 private:
     X64Engine& engine_;
@@ -290,11 +310,21 @@ const x86::Gp kS = x86::rbx, kC = x86::r12;
 
 class Translator {
 public:
-    Translator(Cpu& c, const HandlerMap& hm, cpu::EngineStats& st, uint32_t mode, X64Code& code,
-               const Stubs& stubs)
-        : c_(c), hm_(hm), st_(st), c32_(mode & 1), flat_(mode & 2), is8086_(c.traits().is_8086),
-          push_sp_new_(c.traits().push_sp_new), shift_masked_(c.traits().shift_count_masked),
-          code_(code), stubs_(stubs) {}
+    Translator(Cpu& c, const HandlerMap& hm, cpu::EngineStats& st, const CpuAccess::Block& b,
+               X64Code& code, const Stubs& stubs)
+        : c_(c), hm_(hm), st_(st), c32_(b.mode & 1), flat_(b.mode & 2),
+          is8086_(c.traits().is_8086), push_sp_new_(c.traits().push_sp_new),
+          shift_masked_(c.traits().shift_count_masked), code_(code), stubs_(stubs), block_(b) {}
+
+    // A static exit that may be patched into a direct jump: the label just after its jmp
+    // (whose last 4 bytes are the rel32), its trampoline, and the target's physical address.
+    struct DirectSite {
+        bool used = false;
+        asmjit::Label after, tramp;
+        uint32_t phys = 0;
+    };
+    DirectSite sites[2];
+    asmjit::Label checked;  // the checked entry (valid in 32-bit blocks)
 
     // Emits the block; `body` is bound where chained entries jump in (after the prologue, with
     // rbx/r12 already set up: every block shares the frame of the first one entered).
@@ -310,6 +340,12 @@ public:
         a.push(x86::r15);  // 5 pushes + return address: rsp is 16-byte aligned for calls
         a.mov(kC, x86::rdi);
         a.mov(kS, x86::rsi);
+        if (c32_) {
+            a.jmp(body);
+            checked = a.newLabel();
+            a.bind(checked);
+            emit_checked_entry(insns.size());
+        }
         a.bind(body);
         ended_ = false;
         for (size_t k = 0; k < insns.size(); ++k) {
@@ -325,12 +361,13 @@ public:
                 ++st_.insns_helper;
                 emit_helper(i);
             }
+            offset_ += i.len;
         }
         if (!ended_) {
             // Fell off the end (size or page limit): on to the next block by the static link.
             sync();
             a.mov(x86::eax, st32(kEip));
-            exit_static(1);
+            exit_static(1, offset_);
         }
         a.bind(exit_);
         a.pop(x86::r15);
@@ -444,6 +481,7 @@ private:
     // The interpreter's step, around a call of the handler.
     void emit_helper(const DecodedInsn& i) {
         flat_ = false;
+        helper_seen_ = true;
         sync();
         const int32_t next = CpuAccess::off_next_eip(c_);
         eip_plus(x86::eax, i.len);
@@ -463,11 +501,85 @@ private:
     }
     // Block exits (state fully retired): through link `k` with eax = the target EIP, or through
     // the indirect lookup.
-    void exit_static(int k) {
+    // `off`: the target's byte offset from the block's start when known (kNoOffset: not).
+    //
+    // Direct jumps. A static exit of a 32-bit block in which no helper ran, to a target on the
+    // block's own page (by `off`), may later be patched to jump straight to the target's
+    // checked entry: the target is then the block run_until() would pick, because
+    // - its physical address is this block's page plus `off` (the same linear page, whose
+    //   mapping was valid when this block was entered; inline code cannot change paging);
+    // - its mode is this block's (only helpers change CS, segments, CR0 or EFLAGS.AC), which
+    //   link() checks against the target's;
+    // - what can change between blocks (stop requests, interrupts, TF, debug registers, the
+    //   budget and the CS limit over the target's span) the checked entry tests at run time.
+    static constexpr int64_t kNoOffset = INT64_MIN;
+    void exit_static(int k, int64_t off) {
+        const int64_t in_page = int64_t(block_.phys & 0xFFF) + off;
+        if (c32_ && !helper_seen_ && off != kNoOffset && in_page >= 0 && in_page < 4096 &&
+            !sites[k].used) {
+            DirectSite& d = sites[k];
+            d.used = true;
+            d.after = a_->newLabel();
+            d.tramp = a_->newLabel();
+            d.phys = uint32_t(block_.phys + off);
+            a_->long_().jmp(d.tramp);
+            a_->bind(d.after);
+            cold_.push_back([this, k] {
+                a_->bind(sites[k].tramp);
+                exit_static_guarded(k);
+            });
+            ended_ = true;
+            return;
+        }
+        exit_static_guarded(k);
+    }
+    void exit_static_guarded(int k) {
         a_->mov(x86::rcx, reinterpret_cast<uint64_t>(&code_.links[k]));
         a_->mov(x86::rdx, stubs_.chain);
         a_->jmp(x86::rdx);
         ended_ = true;
+    }
+    // The entry a direct jump takes (eax = EIP, retired): the shared guard's tests that a jump
+    // within the page still needs (see exit_static), then the block.
+    void emit_checked_entry(size_t ninsns) {
+        auto& a = *a_;
+        const auto& c = c_;
+        const size_t seg_cs = offsetof(CpuState, seg) + cpu::CS * sizeof(cpu::Segment);
+        asmjit::Label go = a.newLabel();
+        a.cmp(cpu8(CpuAccess::off_stop(c)), 0);
+        a.jne(exit_);
+        a.cmp(x86::word_ptr(kS, int32_t(offsetof(CpuState, halted))), 0);  // halted, inhibit_irq
+        static_assert(offsetof(CpuState, inhibit_irq) == offsetof(CpuState, halted) + 1);
+        a.jne(exit_);
+        a.mov(x86::esi, st32(offsetof(CpuState, eflags)));
+        a.test(x86::esi, cpu::kTF);
+        a.jnz(exit_);
+        a.cmp(x86::byte_ptr(kC, CpuAccess::off_dbg_exec(c)), 0);
+        a.jne(exit_);
+        a.cmp(x86::byte_ptr(kC, CpuAccess::off_dbg_data(c)), 0);
+        a.jne(exit_);
+        a.mov(x86::r8, st64(kIcount));
+        a.add(x86::r8, int32_t(ninsns));
+        a.cmp(x86::r8, x86::qword_ptr(kC, CpuAccess::off_run_end(c)));
+        a.ja(exit_);
+        a.mov(x86::r8d, x86::eax);
+        a.add(x86::r8, int32_t(block_.eip_span - 1));
+        a.mov(x86::r9d, st32(seg_cs + offsetof(cpu::Segment, limit)));
+        a.cmp(x86::r8, x86::r9);
+        a.ja(exit_);
+        // An external interrupt (IF set): from the source's flag; without one, the run loop asks.
+        a.test(x86::esi, cpu::kIF);
+        a.jz(go);
+        a.mov(x86::r8, x86::qword_ptr(kC, CpuAccess::off_irq_flag(c)));
+        a.test(x86::r8, x86::r8);
+        a.jz(exit_);
+        a.cmp(x86::byte_ptr(x86::r8), 0);
+        a.jne(exit_);
+        a.bind(go);
+        a.mov(x86::r8, reinterpret_cast<uint64_t>(&block_));
+        a.mov(x86::qword_ptr(kC, CpuAccess::off_current_block(c)), x86::r8);
+        a.mov(x86::r8, reinterpret_cast<uint64_t>(&st_.blocks_direct));
+        a.inc(x86::qword_ptr(x86::r8));
     }
     void exit_dynamic() {
         a_->mov(x86::rcx, reinterpret_cast<uint64_t>(&code_.links[2]));
@@ -814,15 +926,22 @@ private:
     // Ends the block at EIP = eip32, retiring the pending run and this instruction, and leaves
     // through link `link` (-1: the indirect lookup). Keeps the pending run (both arms of a Jcc
     // finish); the caller clears it.
-    void finish_branch(const x86::Gp& eip32, int link) {
+    // `off`: the target's offset from the block's start (kNoOffset: unknown).
+    void finish_branch(const x86::Gp& eip32, int link, int64_t off = kNoOffset) {
         a_->mov(st64(kEip), eip32.r64());
         a_->add(st64(kIcount), pend_n_ + 1);
         if (link < 0) {
             exit_dynamic();
         } else {
             if (eip32.id() != x86::Gp::kIdAx) a_->mov(x86::eax, eip32);
-            exit_static(link);
+            exit_static(link, off);
         }
+    }
+    // Offsets from the block's start of the instruction after `i` and of its relative target
+    // (kNoOffset when an operand size of 16 truncates it).
+    int64_t next_off(const DecodedInsn& i) const { return offset_ + i.len; }
+    int64_t target_off(const DecodedInsn& i, int bits) const {
+        return bits == 32 ? next_off(i) + int32_t(i.imm) : kNoOffset;
     }
     void clear_pending() { pend_n_ = 0, pend_len_ = 0; }
 
@@ -972,9 +1091,9 @@ private:
                 if (d->kind == Kind::kJcc) emit_jcc_not_taken(i.opcode & 15, not_taken);
                 a.add(x86::eax, i.imm);
                 near_jump_check(B);
-                finish_branch(x86::eax, 0);
+                finish_branch(x86::eax, 0, target_off(i, B));
                 a.bind(not_taken);
-                if (d->kind == Kind::kJcc) finish_branch(x86::eax, 1);
+                if (d->kind == Kind::kJcc) finish_branch(x86::eax, 1, next_off(i));
                 clear_pending();
                 return true;
             }
@@ -989,7 +1108,7 @@ private:
                 emit_push(B);
                 a.pop(x86::rax);
                 a.pop(x86::rax);
-                finish_branch(x86::eax, 0);
+                finish_branch(x86::eax, 0, target_off(i, B));
                 clear_pending();
                 return true;
             }
@@ -1212,11 +1331,11 @@ private:
                 near_jump_check(B);  // faults before the count is written
                 a.mov(x86::r14d, x86::eax);
                 if (d->kind == Kind::kLoop) store_reg(x86::r15d, cpu::ECX, a32 ? 32 : 16);
-                finish_branch(x86::r14d, 0);
+                finish_branch(x86::r14d, 0, target_off(i, B));
                 a.bind(not_taken);
                 if (d->kind == Kind::kLoop) store_reg(x86::r15d, cpu::ECX, a32 ? 32 : 16);
                 next_eip_to_eax(i);
-                finish_branch(x86::eax, 1);
+                finish_branch(x86::eax, 1, next_off(i));
                 clear_pending();
                 return true;
             }
@@ -1405,7 +1524,10 @@ private:
     bool flags_dead_ = false;  // the current instruction's flags are overwritten before use
     unsigned pend_n_ = 0;
     uint32_t pend_len_ = 0;
+    int64_t offset_ = 0;        // bytes of guest code before the current instruction
+    bool helper_seen_ = false;  // a handler was called (see exit_static)
     std::vector<std::function<void()>> cold_;
+    const CpuAccess::Block& block_;
 };
 
 class X64Engine final : public Cpu::BlockEngine {
@@ -1457,7 +1579,10 @@ public:
 
     // A translation's block was invalidated: nothing may jump to it any more.
     void unlink_incoming(X64Code& code) {
-        for (Link* l : code.incoming) *l = Link{.owner = l->owner};
+        for (Link* l : code.incoming) {
+            unpatch(*l);
+            *l = Link{.owner = l->owner};
+        }
         code.incoming.clear();
     }
     // A translation is going away (its block was invalidated, replaced or flushed): nothing may
@@ -1479,8 +1604,39 @@ public:
 private:
     void unlink(Link& l) {
         if (!l.target) return;
+        unpatch(l);
         std::erase(static_cast<X64Code&>(*l.target->native).incoming, &l);
         l = Link{.owner = l.owner};
+    }
+    // The direct jump of a static link (nullptr for the dynamic exit and the jump cache).
+    static X64Code::Direct* direct_of(Link& l) {
+        if (!l.owner) return nullptr;
+        const ptrdiff_t k = &l - l.owner->links;
+        return k == 0 || k == 1 ? &l.owner->direct[k] : nullptr;
+    }
+    static void set_rel(X64Code::Direct& d, const uint8_t* to) {
+        const int32_t rel = int32_t(to - (d.rel_rx + 4));
+        std::memcpy(d.rel_rw, &rel, 4);
+    }
+    // Static link `l` to `target` (block `b`): its exit jumps straight to the checked entry when
+    // the translator allowed it (see Translator::exit_static) and the target is the one it
+    // allowed, of the same mode and on one page.
+    void patch(Link& l, const CpuAccess::Block& b, X64Code& target) {
+        X64Code::Direct* d = direct_of(l);
+        if (!d || !d->rel_rx || !target.checked || b.phys != d->phys || b.mode != l.owner->mode ||
+            b.page2 != ~0u)
+            return;
+        const int64_t dist = static_cast<uint8_t*>(target.checked) - (d->rel_rx + 4);
+        if (dist != int32_t(dist)) return;
+        set_rel(*d, static_cast<uint8_t*>(target.checked));
+        d->patched = true;
+        ++stats_.links_direct;
+    }
+    static void unpatch(Link& l) {
+        X64Code::Direct* d = direct_of(l);
+        if (!d || !d->patched) return;
+        set_rel(*d, d->tramp);
+        d->patched = false;
     }
     // Points `l` at block `b`, which starts at `eip`.
     void link(Link& l, CpuAccess::Block& b, uint32_t eip) {
@@ -1495,6 +1651,7 @@ private:
         l.mode = b.mode;
         target.incoming.push_back(&l);
         ++stats_.links_made;
+        patch(l, b, target);
     }
 
     // The dynamic exit when its link missed: the next block's chained entry (and the link now
@@ -1675,13 +1832,31 @@ private:
         if (code.init(rt_.environment()) != asmjit::kErrorOk) return nullptr;
         auto native = std::make_unique<X64Code>(*this);
         for (Link& l : native->links) l.owner = native.get();
-        Translator t(c, hm_, stats_, b.mode, *native, stubs_);
+        Translator t(c, hm_, stats_, b, *native, stubs_);
         asmjit::Label body;
         t.run(code, b.insns, body);
         Fn fn = nullptr;
         if (rt_.add(&fn, &code) != asmjit::kErrorOk) return nullptr;
         const size_t size = code.codeSize();
-        native->set_code(fn, reinterpret_cast<char*>(fn) + code.labelOffsetFromBase(body), size);
+        auto* rx = reinterpret_cast<uint8_t*>(fn);
+        native->set_code(fn, rx + code.labelOffsetFromBase(body), size);
+        native->mode = b.mode;
+        if (t.checked.isValid()) native->checked = rx + code.labelOffsetFromBase(t.checked);
+        void* rx_base = nullptr;
+        void* rw_base = nullptr;
+        size_t alloc_size = 0;
+        if (rt_.allocator()->query(rx, &rx_base, &rw_base, &alloc_size) == asmjit::kErrorOk &&
+            rx_base == rx) {
+            for (int k = 0; k < 2; ++k) {
+                const auto& site = t.sites[k];
+                if (!site.used) continue;
+                const size_t rel = code.labelOffsetFromBase(site.after) - 4;
+                native->direct[k] = {.rel_rx = rx + rel,
+                                     .rel_rw = static_cast<uint8_t*>(rw_base) + rel,
+                                     .tramp = rx + code.labelOffsetFromBase(site.tramp),
+                                     .phys = site.phys};
+            }
+        }
         ++stats_.blocks_translated;
         if (perf_map_)
             std::fprintf(perf_map_, "%" PRIxPTR " %zx vx86:%08x.%u\n",
@@ -1758,13 +1933,15 @@ std::string format_stats(const Cpu& c) {
     put("code_bytes_total", st->code_bytes);
     put("code_bytes_live", st->code_bytes_live);
     put("links_made", st->links_made);
+    put("links_direct", st->links_direct);
     put("blocks_dropped", st->blocks_dropped);
     put("flushes", st->flushes);
-    const uint64_t runs = st->blocks_run_native + st->blocks_chained + st->blocks_looked_up +
-                          st->blocks_run_interp;
+    const uint64_t runs = st->blocks_run_native + st->blocks_chained + st->blocks_direct +
+                          st->blocks_looked_up + st->blocks_run_interp;
     put("block_runs", runs);
     pct("runs_from_run_loop", st->blocks_run_native, runs);
     pct("runs_via_link", st->blocks_chained, runs);
+    pct("runs_via_direct_jump", st->blocks_direct, runs);
     pct("runs_via_lookup", st->blocks_looked_up, runs);
     pct("runs_interpreted", st->blocks_run_interp, runs);
     put("mem_slow_path", st->mem_slow);

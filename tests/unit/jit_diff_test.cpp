@@ -358,8 +358,9 @@ bool run_one(const Scenario& sc, uint32_t seed, Totals& t) {
     t.insns += interp.c.s.icount;
     t.faults += interp.c.stats().exceptions;
     if (const cpu::EngineStats* st = jitm.c.engine_stats()) {
-        t.native_blocks += st->blocks_run_native + st->blocks_chained + st->blocks_looked_up;
-        t.chained += st->blocks_chained + st->blocks_looked_up;
+        t.native_blocks += st->blocks_run_native + st->blocks_chained + st->blocks_direct +
+                           st->blocks_looked_up;
+        t.chained += st->blocks_chained + st->blocks_direct + st->blocks_looked_up;
         t.flags_skipped += st->flags_skipped;
     }
     return true;
@@ -679,7 +680,8 @@ uint32_t run_pm_pair(const std::vector<uint8_t>& code,
     CHECK(a.c.run(10000) == cpu::Exit::kHalted);
     CHECK(b.c.run(10000) == cpu::Exit::kHalted);
     CHECK(compare(a, b) == 0);
-    CHECK(b.c.engine_stats()->blocks_chained >= min_chained);
+    const cpu::EngineStats* st = b.c.engine_stats();
+    CHECK(st->blocks_chained + st->blocks_direct >= min_chained);  // links were taken
     return b.c.r32(cpu::EAX);
 }
 
@@ -747,6 +749,85 @@ TEST_CASE("JIT: a link is not taken into code translated for flat segments once 
         0x1F,                                //    pop ds
         0xEB, 0xE8};                         //    jmp L
     run_pm_pair(code, {}, true, 2);
+}
+
+TEST_CASE("JIT: direct jumps are undone when their page is written, and made again") {
+    // The loop "A: jmp B; B: add eax, imm; dec ecx; jnz A" links A -> B and B -> A by direct
+    // jumps (one page). After five rounds the code rewrites B's immediate (1, then 10h), which
+    // invalidates the page's translations; the next five rounds must run the new code, through
+    // new links.
+    const std::vector<uint8_t> code = {
+        0xBA, 0x02, 0x00, 0x00, 0x00,              // mov edx, 2
+        0x31, 0xC0,                                // xor eax, eax
+        0xB9, 0x05, 0x00, 0x00, 0x00,              // O: mov ecx, 5
+        0xEB, 0x00,                                // A: jmp B
+        0x83, 0xC0, 0x01,                          // B: add eax, 1 (immediate at 20010h)
+        0x49,                                      //    dec ecx
+        0x75, 0xF8,                                //    jnz A
+        0xC6, 0x05, 0x10, 0x00, 0x02, 0x00, 0x10,  // mov byte [20010h], 10h
+        0x4A,                                      // dec edx
+        0x75, 0xE9,                                // jnz O
+        0xF4};                                     // hlt
+    Machine a(cpu::CpuModel::kP6, false), b(cpu::CpuModel::kP6, true);
+    for (auto* m : {&a, &b}) test::setup_paged_pm(m->mem, m->c, code);
+    CHECK(a.c.run(1000) == cpu::Exit::kHalted);
+    CHECK(b.c.run(1000) == cpu::Exit::kHalted);
+    CHECK(compare(a, b) == 0);
+    CHECK(b.c.r32(cpu::EAX) == 5 * 1 + 5 * 0x10);
+    const cpu::EngineStats* st = b.c.engine_stats();
+    CHECK(st->links_direct >= 4);  // A -> B and B -> A, before and after the write
+    CHECK(st->blocks_direct >= 10);
+}
+
+TEST_CASE("JIT: a direct jump leaves the block when the budget ends") {
+    // "L: inc eax; jmp L" links to itself by a direct jump. Budgets that end inside and between
+    // iterations must stop it exactly where the interpreter stops.
+    const std::vector<uint8_t> code = {0x40, 0xEB, 0xFD};  // L: inc eax; jmp L
+    for (uint64_t n : {1000u, 1001u, 7u, 2u}) {
+        CAPTURE(n);
+        Machine a(cpu::CpuModel::kP6, false), b(cpu::CpuModel::kP6, true);
+        for (auto* m : {&a, &b}) test::setup_paged_pm(m->mem, m->c, code);
+        CHECK(a.c.run(n) == cpu::Exit::kBudget);
+        CHECK(b.c.run(n) == cpu::Exit::kBudget);
+        CHECK(b.c.s.icount == n);
+        CHECK(compare(a, b) == 0);
+        CHECK(b.c.run(n) == cpu::Exit::kBudget);  // and again from there, relinked or not
+        CHECK(a.c.run(n) == cpu::Exit::kBudget);
+        CHECK(compare(a, b) == 0);
+        if (n >= 1000) CHECK(b.c.engine_stats()->blocks_direct > 400);
+    }
+}
+
+TEST_CASE("JIT: a direct jump into code past a lowered CS limit faults like the interpreter") {
+    // The loop "L: jmp M; M: inc eax; dec ecx; jnz L" runs under the flat code segment, so L's
+    // exit becomes a direct jump to M. Then (ECX = 0) a far jump loads CS 18h: the same base,
+    // limit 20007h, which still covers L (20005h) but not all of M (20007h..2000Ah). The far
+    // jump lands on L, whose jump to M must not enter M's translation: the interpreter runs
+    // M's INC and raises #GP (to the handler's HLT) at its DEC, past the limit.
+    const std::vector<uint8_t> code = {
+        0xB9, 0x03, 0x00, 0x00, 0x00,        // mov ecx, 3
+        0xEB, 0x00,                          // L: jmp M (20005h)
+        0x40,                                // M: inc eax (20007h)
+        0x49,                                //    dec ecx
+        0x75, 0xFA,                          //    jnz L
+        0xEA, 0x05, 0x00, 0x02, 0x00, 0x18, 0x00,  // jmp far 18h:20005h
+        0xF4};
+    Machine a(cpu::CpuModel::kP6, false), b(cpu::CpuModel::kP6, true);
+    for (auto* m : {&a, &b}) {
+        test::setup_paged_pm(m->mem, m->c, code);
+        m->c.s.gpr[cpu::ESP] = kPmStack;
+        // GDT 18h: code, base 0, byte-granular limit 20007h (just past L's JMP), 32-bit.
+        m->mem.write(kGdt + 24, 4, 0x00000007u);
+        m->mem.write(kGdt + 28, 4, 0x00429B00u);
+        m->c.s.gdtr.limit = 4 * 8 - 1;
+    }
+    CHECK(a.c.run(1000) == cpu::Exit::kHalted);
+    CHECK(b.c.run(1000) == cpu::Exit::kHalted);
+    CHECK(a.c.last_exception() == cpu::kGP);
+    CHECK(b.c.last_exception() == cpu::kGP);
+    CHECK(compare(a, b) == 0);
+    CHECK(b.c.r32(cpu::EAX) == 3 + 1);
+    CHECK(b.c.engine_stats()->blocks_direct >= 1);
 }
 
 TEST_CASE("JIT: after an interrupt through a trap gate the next one waits one instruction") {
