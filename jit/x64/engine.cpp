@@ -44,12 +44,13 @@
 //   external interrupt (IRQ latency identical in instructions). Invalidating a block unlinks
 //   every link into it (NativeCode::invalidated), so a link never enters an invalidated block.
 //   The chained blocks share the frame of the first one entered; any exit pops it.
-// - Direct jumps: a static exit of a 32-bit block that called no helper, to a target on the
-//   block's own page, is a `jmp rel32` that link() patches to the target's checked entry (and
-//   unlinking patches back to a trampoline into the guard above). Only what can change
-//   between two blocks of one page without a helper is tested there: stop_, halt and shadow,
-//   TF and breakpoints, the budget, the CS limit and the external interrupt (see
-//   Translator::exit_static for why the mode and the mapping need no test).
+// - Direct jumps: a static exit of a 32-bit block that called no helper (x87 and MMX ones
+//   aside, see keeps_mode), to a target on the block's own page, is a `jmp rel32` that link()
+//   patches to the target's checked entry (and unlinking patches back to a trampoline into the
+//   guard above). Only what can change between two blocks of one page without a helper is
+//   tested there: stop_, halt and shadow, TF and breakpoints, the budget, the CS limit and the
+//   external interrupt (see Translator::exit_static for why the mode and the mapping need no
+//   test).
 // - Code cache: the engine flushes every block (Cpu::flush_code_cache) before running one when
 //   the generated code held exceeds EngineOptions::cache_bytes; the blocks are rebuilt on use.
 //   (The interpreter's blocks_built statistic then differs from a pure interpreter run.)
@@ -480,8 +481,10 @@ private:
 
     // The interpreter's step, around a call of the handler.
     void emit_helper(const DecodedInsn& i) {
-        flat_ = false;
-        helper_seen_ = true;
+        if (!keeps_mode(i)) {
+            flat_ = false;
+            helper_seen_ = true;
+        }
         sync();
         const int32_t next = CpuAccess::off_next_eip(c_);
         eip_plus(x86::eax, i.len);
@@ -499,13 +502,20 @@ private:
             exit_dynamic();  // the lookup also tests stop_
         }
     }
+    // True for a helper that cannot change what the translation assumed at block entry (the
+    // segments, CPL, EFLAGS.AC, CR0, paging): the x87 escapes D8-DF and the MMX forms 0F D8-DF
+    // (the last opcode byte; none of them loads a segment or touches EFLAGS beyond the
+    // arithmetic flags). They may still fault or end the block (stop_ is tested after them).
+    static bool keeps_mode(const DecodedInsn& i) { return i.opcode >= 0xD8 && i.opcode <= 0xDF; }
+
     // Block exits (state fully retired): through link `k` with eax = the target EIP, or through
     // the indirect lookup.
     // `off`: the target's byte offset from the block's start when known (kNoOffset: not).
     //
-    // Direct jumps. A static exit of a 32-bit block in which no helper ran, to a target on the
-    // block's own page (by `off`), may later be patched to jump straight to the target's
-    // checked entry: the target is then the block run_until() would pick, because
+    // Direct jumps. A static exit of a 32-bit block in which no helper ran (but keeps_mode()
+    // ones), to a target on the block's own page (by `off`), may later be patched to jump
+    // straight to the target's checked entry: the target is then the block run_until() would
+    // pick, because
     // - its physical address is this block's page plus `off` (the same linear page, whose
     //   mapping was valid when this block was entered; inline code cannot change paging);
     // - its mode is this block's (only helpers change CS, segments, CR0 or EFLAGS.AC), which
@@ -1511,8 +1521,8 @@ private:
     const HandlerMap& hm_;
     cpu::EngineStats& st_;
     const bool c32_;
-    // DS, ES and SS are flat and SS is 32-bit (block_mode() bit 1) until the first helper call,
-    // which might load one of them or change EFLAGS.AC or CPL.
+    // DS, ES and SS are flat and SS is 32-bit (block_mode() bit 1) until the first helper call
+    // (other than keeps_mode() ones), which might load one of them or change EFLAGS.AC or CPL.
     bool flat_;
     const bool is8086_, push_sp_new_, shift_masked_;
     X64Code& code_;
@@ -1525,7 +1535,7 @@ private:
     unsigned pend_n_ = 0;
     uint32_t pend_len_ = 0;
     int64_t offset_ = 0;        // bytes of guest code before the current instruction
-    bool helper_seen_ = false;  // a handler was called (see exit_static)
+    bool helper_seen_ = false;  // a handler other than keeps_mode() ones was called (exit_static)
     std::vector<std::function<void()>> cold_;
     const CpuAccess::Block& block_;
 };

@@ -779,6 +779,29 @@ TEST_CASE("JIT: direct jumps are undone when their page is written, and made aga
     CHECK(st->blocks_direct >= 10);
 }
 
+TEST_CASE("JIT: x87 helpers keep a block's flat accesses and direct jumps") {
+    // "L: fld1; fstp dword [21000h]; mov eax, [21000h]; dec ecx; jnz L": the x87 instructions
+    // run as helpers, which cannot change segments or mode, so the loop still links to itself
+    // by a direct jump.
+    const std::vector<uint8_t> code = {
+        0xB9, 0x0A, 0x00, 0x00, 0x00,        // mov ecx, 10
+        0xDB, 0xE3,                          // fninit
+        0xD9, 0xE8,                          // L: fld1
+        0xD9, 0x1D, 0x00, 0x10, 0x02, 0x00,  //    fstp dword [21000h]
+        0xA1, 0x00, 0x10, 0x02, 0x00,        //    mov eax, [21000h]
+        0x49,                                //    dec ecx
+        0x75, 0xF0,                          //    jnz L
+        0xF4};                               // hlt
+    Machine a(cpu::CpuModel::kP6, false), b(cpu::CpuModel::kP6, true);
+    for (auto* m : {&a, &b}) test::setup_paged_pm(m->mem, m->c, code);
+    CHECK(a.c.run(1000) == cpu::Exit::kHalted);
+    CHECK(b.c.run(1000) == cpu::Exit::kHalted);
+    CHECK(compare(a, b) == 0);
+    CHECK(b.c.r32(cpu::EAX) == 0x3F800000u);  // 1.0f
+    // Rounds 1-3 start from the run loop (a new block, then twice while the link is made).
+    CHECK(b.c.engine_stats()->blocks_direct >= 7);
+}
+
 TEST_CASE("JIT: a direct jump leaves the block when the budget ends") {
     // "L: inc eax; jmp L" links to itself by a direct jump. Budgets that end inside and between
     // iterations must stop it exactly where the interpreter stops.
