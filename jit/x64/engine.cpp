@@ -354,6 +354,7 @@ public:
             const DecodedInsn& i = insns[k];
             ++st_.insns_translated;
             flags_dead_ = flags_dead(insns, k);
+            cur_len_ = i.len;
             if (emit_inline(i)) {
                 ++st_.insns_inline;
                 if (flags_dead_ && writes_flags(i)) ++st_.flags_skipped;
@@ -649,12 +650,26 @@ private:
     // read<bits>(seg, r13d) into eax (zero-extended), or write<bits>(seg, r13d, r14d).
     // The fast path needs no EIP/icount in the state; the slow path does (it may fault, and
     // devices behind MMIO may read icount), so it syncs the pending run, which is undone after.
-    void emit_read(unsigned seg, int bits) { emit_access(seg, bits, false); }
-    void emit_write(unsigned seg, int bits) { emit_access(seg, bits, true); }
-    void emit_access(unsigned seg, int bits, bool write) {
+    //
+    // `tail`, when given, emits what remains of the instruction after this access (register
+    // writes only: it cannot fault or call). The slow path, the only one that can set stop_
+    // (MMIO side effects, a store into translated code), then tests stop_ itself and, when
+    // set, finishes the instruction with `tail` and leaves the block: returns true, and the
+    // caller needs no check_stop(). Without a tail, or on the 8086 (no fast path), the caller
+    // tests.
+    using Tail = std::function<void()>;
+    bool emit_read(unsigned seg, int bits, Tail tail = {}) {
+        return emit_access(seg, bits, false, std::move(tail));
+    }
+    bool emit_write(unsigned seg, int bits, Tail tail = {}) {
+        return emit_access(seg, bits, true, std::move(tail));
+    }
+    bool emit_access(unsigned seg, int bits, bool write, Tail tail) {
         auto& a = *a_;
         const unsigned n = pend_n_;
         const uint32_t len = pend_len_;
+        const uint32_t ilen = cur_len_;
+        if (last_) tail = {};  // the block's exit tests stop_ anyway
         auto slow_call = [this, seg, bits, n, len, write] {
             sync_with(n, len);
             a_->mov(x86::rdi, kC);
@@ -672,7 +687,7 @@ private:
         };
         if (is8086_) {
             slow_call();
-            return;
+            return false;
         }
         asmjit::Label slow = a.newLabel(), done = a.newLabel();
         emit_fast_lookup(seg, bits, write, slow);
@@ -686,12 +701,22 @@ private:
             else a.movzx(x86::eax, x86::byte_ptr(x86::rax));
         }
         a.bind(done);
-        cold_.push_back([this, slow, done, slow_call] {
+        const bool tested = bool(tail);
+        cold_.push_back([this, slow, done, slow_call, tail = std::move(tail), n, len, ilen] {
             a_->bind(slow);
             count_slow();
             slow_call();
-            a_->jmp(done);
+            if (tail) {
+                a_->cmp(cpu8(CpuAccess::off_stop(c_)), 0);
+                a_->je(done);
+                tail();
+                sync_with(n + 1, len + ilen);
+                a_->jmp(exit_);
+            } else {
+                a_->jmp(done);
+            }
         });
+        return tested;
     }
 
     // ---- ALU ----
@@ -993,15 +1018,20 @@ private:
         a.mov(gpr32(cpu::ESP), x86::eax);  // the upper half stays zero (see store_reg)
         a.bind(done);
     }
-    // push<bits>(r14d): writes first, then ESP (a faulting write leaves ESP).
-    void emit_push(int bits) {
+    // push<bits>(r14d): writes first, then ESP (a faulting write leaves ESP). Returns
+    // emit_write()'s "stop_ tested" (the ESP update is its tail).
+    bool emit_push(int bits) {
         load_sp();
         a_->sub(x86::eax, bits / 8);
         mask_sp();
         a_->mov(x86::r13d, x86::eax);
-        emit_write(cpu::SS, bits);
-        a_->mov(x86::eax, x86::r13d);
-        store_sp();
+        auto set_sp = [this] {
+            a_->mov(x86::eax, x86::r13d);
+            store_sp();
+        };
+        const bool tested = emit_write(cpu::SS, bits, set_sp);
+        set_sp();
+        return tested;
     }
 
     bool emit_inline(const DecodedInsn& i) {
@@ -1063,24 +1093,27 @@ private:
                 }
                 if (d->kind == Kind::kMovRmImm) a.mov(x86::r14d, i.imm & mask(B));
                 else load_reg(x86::r14d, src, B);
-                if (to_mem) emit_write(i.seg, B);
+                bool tested = false;
+                if (to_mem) tested = emit_write(i.seg, B, [] {});
                 else store_reg(x86::r14d, i.rm, B);
                 retire(i);
-                if (to_mem) check_stop();
+                if (to_mem && !tested) check_stop();
                 return true;
             }
             case Kind::kMovRRm: case Kind::kMovAccMoffs: {
                 const unsigned dst = d->kind == Kind::kMovAccMoffs ? unsigned(cpu::EAX) : i.reg;
                 const bool from_mem = mem || d->kind == Kind::kMovAccMoffs;
+                auto set_dst = [this, dst, B] { store_reg(x86::eax, dst, B); };
+                bool tested = false;
                 if (from_mem) {
                     emit_ea(i);
-                    emit_read(i.seg, B);
+                    tested = emit_read(i.seg, B, set_dst);
                 } else {
                     load_reg(x86::eax, i.rm, B);
                 }
-                store_reg(x86::eax, dst, B);
+                set_dst();
                 retire(i);
-                if (from_mem) check_stop();
+                if (from_mem && !tested) check_stop();
                 return true;
             }
             case Kind::kMovRImm:
@@ -1143,24 +1176,22 @@ private:
                     a.sub(x86::r14d, B / 8);
                     zext(x86::r14d, B);
                 }
-                emit_push(B);
+                if (!emit_push(B)) check_stop();
                 retire(i);
-                check_stop();
                 return true;
             case Kind::kPushRm:
                 // The 8086 pushes SP as decremented: left to the handler.
                 if (!mem && i.rm == cpu::ESP && push_sp_new_) return false;
                 load_rm(i, B);  // (an ESP-based address uses ESP before the push)
                 a.mov(x86::r14d, x86::eax);
-                emit_push(B);
+                // (A memory source's read may set stop_ too: then the test stays.)
+                if (!emit_push(B) || mem) check_stop();
                 retire(i);
-                check_stop();
                 return true;
             case Kind::kPushImm:
                 a.mov(x86::r14d, i.imm & mask(B));
-                emit_push(B);
+                if (!emit_push(B)) check_stop();
                 retire(i);
-                check_stop();
                 return true;
             case Kind::kBtImm: {
                 // BT/BTS/BTR/BTC r/m, imm8: CF = the bit (before BTS/BTR/BTC change it); the
@@ -1186,18 +1217,22 @@ private:
                 if (mem) check_stop();
                 return true;
             }
-            case Kind::kPopR:
+            case Kind::kPopR: {
                 load_sp();
                 a.mov(x86::r13d, x86::eax);
-                emit_read(cpu::SS, B);
-                a.mov(x86::r14d, x86::eax);
-                a.mov(x86::eax, x86::r13d);
-                a.add(x86::eax, B / 8);
-                store_sp();
-                store_reg(x86::r14d, i.reg, B);
+                auto finish = [this, reg = unsigned(i.reg), B] {
+                    a_->mov(x86::r14d, x86::eax);
+                    a_->mov(x86::eax, x86::r13d);
+                    a_->add(x86::eax, B / 8);
+                    store_sp();
+                    store_reg(x86::r14d, reg, B);
+                };
+                const bool tested = emit_read(cpu::SS, B, finish);
+                finish();
                 retire(i);
-                check_stop();
+                if (!tested) check_stop();
                 return true;
+            }
             case Kind::kShift1: case Kind::kShiftImm: {
                 unsigned count = d->kind == Kind::kShift1 ? 1 : (i.imm & 0xFF);
                 if (shift_masked_) count &= 31;
@@ -1535,6 +1570,7 @@ private:
     unsigned pend_n_ = 0;
     uint32_t pend_len_ = 0;
     int64_t offset_ = 0;        // bytes of guest code before the current instruction
+    uint32_t cur_len_ = 0;      // the current instruction's length
     bool helper_seen_ = false;  // a handler other than keeps_mode() ones was called (exit_static)
     std::vector<std::function<void()>> cold_;
     const CpuAccess::Block& block_;
