@@ -84,7 +84,7 @@ int main(int argc, char** argv) {
         return 2;
     }
     std::printf("%-14s %10s %10s %8s  %s\n", "guest", "interp", "jit", "speedup",
-                "checksum / inline (static) / block runs: from run loop, chained, total");
+                "checksum / inline (static) / block runs: from run loop, chained (of which by direct jump), total");
     for (const std::string& path : guests) {
         std::ifstream f(path, std::ios::binary);
         std::vector<uint8_t> image{std::istreambuf_iterator<char>(f), {}};
@@ -98,13 +98,13 @@ int main(int argc, char** argv) {
         Result a = jit_only ? b : run(image, iters, cpu::Engine::kInterp);
         double ma = jit_only ? 0 : a.insns / a.seconds / 1e6, mb = b.insns / b.seconds / 1e6;
         std::string name = path.substr(path.find_last_of('/') + 1);
-        const uint64_t chained = b.st.blocks_chained + b.st.blocks_looked_up;
+        const uint64_t chained = b.st.blocks_chained + b.st.blocks_looked_up + b.st.blocks_direct;
         std::printf("%-14s %8.1f M %8.1f M %7.2fx  %08x/%08x%s %.0f%% %" PRIu64 " %" PRIu64
-                    " %" PRIu64 "\n",
+                    " (%" PRIu64 " direct) %" PRIu64 "\n",
                     name.c_str(), ma, mb, jit_only ? 0 : mb / ma, a.eax, b.eax,
                     (a.eax == b.eax && a.insns == b.insns && a.halted && b.halted) ? "" : " MISMATCH",
                     b.st.insns_translated ? 100.0 * b.st.insns_inline / b.st.insns_translated : 0.0,
-                    b.st.blocks_run_native + b.st.blocks_run_interp, chained,
+                    b.st.blocks_run_native + b.st.blocks_run_interp, chained, b.st.blocks_direct,
                     b.st.blocks_run_native + b.st.blocks_run_interp + chained);
     }
     return 0;
