@@ -309,6 +309,29 @@ struct Stubs {
 // slow-path calls. eax/ecx/edx/esi/edi/r8-r11 are scratch.
 const x86::Gp kS = x86::rbx, kC = x86::r12;
 
+// The tests between two blocks that need no knowledge of the next one (the guard stub's and the
+// checked entry's first ones): jumps to `fail` on stop_, HLT or an interrupt shadow, EFLAGS.TF
+// or a debug-register breakpoint armed. Leaves EFLAGS in esi.
+void emit_boundary_checks(x86::Assembler& a, const Cpu& c, asmjit::Label fail) {
+    a.cmp(x86::byte_ptr(kC, CpuAccess::off_stop(c)), 0);
+    a.jne(fail);
+    static_assert(offsetof(CpuState, inhibit_irq) == offsetof(CpuState, halted) + 1);
+    a.cmp(x86::word_ptr(kS, int32_t(offsetof(CpuState, halted))), 0);  // halted, inhibit_irq
+    a.jne(fail);
+    a.mov(x86::esi, x86::dword_ptr(kS, int32_t(offsetof(CpuState, eflags))));
+    a.test(x86::esi, cpu::kTF);
+    a.jnz(fail);
+    if (CpuAccess::off_dbg_data(c) == CpuAccess::off_dbg_exec(c) + 1) {
+        a.cmp(x86::word_ptr(kC, CpuAccess::off_dbg_exec(c)), 0);  // both flags at once
+        a.jne(fail);
+    } else {
+        a.cmp(x86::byte_ptr(kC, CpuAccess::off_dbg_exec(c)), 0);
+        a.jne(fail);
+        a.cmp(x86::byte_ptr(kC, CpuAccess::off_dbg_data(c)), 0);
+        a.jne(fail);
+    }
+}
+
 class Translator {
 public:
     Translator(Cpu& c, const HandlerMap& hm, cpu::EngineStats& st, const CpuAccess::Block& b,
@@ -557,18 +580,7 @@ private:
         const auto& c = c_;
         const size_t seg_cs = offsetof(CpuState, seg) + cpu::CS * sizeof(cpu::Segment);
         asmjit::Label go = a.newLabel();
-        a.cmp(cpu8(CpuAccess::off_stop(c)), 0);
-        a.jne(exit_);
-        a.cmp(x86::word_ptr(kS, int32_t(offsetof(CpuState, halted))), 0);  // halted, inhibit_irq
-        static_assert(offsetof(CpuState, inhibit_irq) == offsetof(CpuState, halted) + 1);
-        a.jne(exit_);
-        a.mov(x86::esi, st32(offsetof(CpuState, eflags)));
-        a.test(x86::esi, cpu::kTF);
-        a.jnz(exit_);
-        a.cmp(x86::byte_ptr(kC, CpuAccess::off_dbg_exec(c)), 0);
-        a.jne(exit_);
-        a.cmp(x86::byte_ptr(kC, CpuAccess::off_dbg_data(c)), 0);
-        a.jne(exit_);
+        emit_boundary_checks(a, c, exit_);
         a.mov(x86::r8, st64(kIcount));
         a.add(x86::r8, int32_t(ninsns));
         a.cmp(x86::r8, x86::qword_ptr(kC, CpuAccess::off_run_end(c)));
@@ -1750,23 +1762,7 @@ private:
         a.mov(x86::rdx, link(offsetof(Link, entry)));
         a.test(x86::rdx, x86::rdx);
         a.jz(unlinked);
-        a.cmp(x86::byte_ptr(kC, CpuAccess::off_stop(c)), 0);
-        a.jne(out);
-        a.cmp(x86::word_ptr(kS, st(offsetof(CpuState, halted))), 0);  // halted, inhibit_irq
-        static_assert(offsetof(CpuState, inhibit_irq) == offsetof(CpuState, halted) + 1);
-        a.jne(out);
-        a.mov(x86::esi, x86::dword_ptr(kS, st(offsetof(CpuState, eflags))));  // (IF below)
-        a.test(x86::esi, cpu::kTF);
-        a.jnz(out);
-        if (CpuAccess::off_dbg_data(c) == CpuAccess::off_dbg_exec(c) + 1) {
-            a.cmp(x86::word_ptr(kC, CpuAccess::off_dbg_exec(c)), 0);  // both flags at once
-            a.jne(out);
-        } else {
-            a.cmp(x86::byte_ptr(kC, CpuAccess::off_dbg_exec(c)), 0);
-            a.jne(out);
-            a.cmp(x86::byte_ptr(kC, CpuAccess::off_dbg_data(c)), 0);
-            a.jne(out);
-        }
+        emit_boundary_checks(a, c, out);  // (esi = EFLAGS, for IF below)
         // Budget: the whole target block must fit (else execute() interprets it cut short).
         a.mov(x86::r8, x86::qword_ptr(kS, st(offsetof(CpuState, icount))));
         a.add(x86::r8, link(offsetof(Link, ninsns)));

@@ -13,6 +13,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <functional>
 #include <memory>
 #include <random>
 #include <string>
@@ -751,6 +752,25 @@ TEST_CASE("JIT: a link is not taken into code translated for flat segments once 
     run_pm_pair(code, {}, true, 2);
 }
 
+namespace {
+
+// The interpreter (a) and the JIT (b) each run `code` at kPmCode in test_pm.h's flat paged
+// layout (`prepare` adjusts each machine first) until HLT; checks that they agree.
+struct FlatPair {
+    Machine a{cpu::CpuModel::kP6, false}, b{cpu::CpuModel::kP6, true};
+    FlatPair(const std::vector<uint8_t>& code, const std::function<void(Machine&)>& prepare = {}) {
+        for (auto* m : {&a, &b}) {
+            test::setup_paged_pm(m->mem, m->c, code);
+            if (prepare) prepare(*m);
+        }
+        CHECK(a.c.run(1000) == cpu::Exit::kHalted);
+        CHECK(b.c.run(1000) == cpu::Exit::kHalted);
+        CHECK(compare(a, b) == 0);
+    }
+};
+
+}  // namespace
+
 TEST_CASE("JIT: direct jumps are undone when their page is written, and made again") {
     // The loop "A: jmp B; B: add eax, imm; dec ecx; jnz A" links A -> B and B -> A by direct
     // jumps (one page). After five rounds the code rewrites B's immediate (1, then 10h), which
@@ -768,13 +788,9 @@ TEST_CASE("JIT: direct jumps are undone when their page is written, and made aga
         0x4A,                                      // dec edx
         0x75, 0xE9,                                // jnz O
         0xF4};                                     // hlt
-    Machine a(cpu::CpuModel::kP6, false), b(cpu::CpuModel::kP6, true);
-    for (auto* m : {&a, &b}) test::setup_paged_pm(m->mem, m->c, code);
-    CHECK(a.c.run(1000) == cpu::Exit::kHalted);
-    CHECK(b.c.run(1000) == cpu::Exit::kHalted);
-    CHECK(compare(a, b) == 0);
-    CHECK(b.c.r32(cpu::EAX) == 5 * 1 + 5 * 0x10);
-    const cpu::EngineStats* st = b.c.engine_stats();
+    FlatPair p(code);
+    CHECK(p.b.c.r32(cpu::EAX) == 5 * 1 + 5 * 0x10);
+    const cpu::EngineStats* st = p.b.c.engine_stats();
     CHECK(st->links_direct >= 4);  // A -> B and B -> A, before and after the write
     CHECK(st->blocks_direct >= 10);
 }
@@ -792,14 +808,10 @@ TEST_CASE("JIT: x87 helpers keep a block's flat accesses and direct jumps") {
         0x49,                                //    dec ecx
         0x75, 0xF0,                          //    jnz L
         0xF4};                               // hlt
-    Machine a(cpu::CpuModel::kP6, false), b(cpu::CpuModel::kP6, true);
-    for (auto* m : {&a, &b}) test::setup_paged_pm(m->mem, m->c, code);
-    CHECK(a.c.run(1000) == cpu::Exit::kHalted);
-    CHECK(b.c.run(1000) == cpu::Exit::kHalted);
-    CHECK(compare(a, b) == 0);
-    CHECK(b.c.r32(cpu::EAX) == 0x3F800000u);  // 1.0f
+    FlatPair p(code);
+    CHECK(p.b.c.r32(cpu::EAX) == 0x3F800000u);  // 1.0f
     // Rounds 1-3 start from the run loop (a new block, then twice while the link is made).
-    CHECK(b.c.engine_stats()->blocks_direct >= 7);
+    CHECK(p.b.c.engine_stats()->blocks_direct >= 7);
 }
 
 TEST_CASE("JIT: a direct jump leaves the block when the budget ends") {
@@ -835,22 +847,17 @@ TEST_CASE("JIT: a direct jump into code past a lowered CS limit faults like the 
         0x75, 0xFA,                          //    jnz L
         0xEA, 0x05, 0x00, 0x02, 0x00, 0x18, 0x00,  // jmp far 18h:20005h
         0xF4};
-    Machine a(cpu::CpuModel::kP6, false), b(cpu::CpuModel::kP6, true);
-    for (auto* m : {&a, &b}) {
-        test::setup_paged_pm(m->mem, m->c, code);
-        m->c.s.gpr[cpu::ESP] = kPmStack;
+    FlatPair p(code, [](Machine& m) {
+        m.c.s.gpr[cpu::ESP] = kPmStack;
         // GDT 18h: code, base 0, byte-granular limit 20007h (just past L's JMP), 32-bit.
-        m->mem.write(kGdt + 24, 4, 0x00000007u);
-        m->mem.write(kGdt + 28, 4, 0x00429B00u);
-        m->c.s.gdtr.limit = 4 * 8 - 1;
-    }
-    CHECK(a.c.run(1000) == cpu::Exit::kHalted);
-    CHECK(b.c.run(1000) == cpu::Exit::kHalted);
-    CHECK(a.c.last_exception() == cpu::kGP);
-    CHECK(b.c.last_exception() == cpu::kGP);
-    CHECK(compare(a, b) == 0);
-    CHECK(b.c.r32(cpu::EAX) == 3 + 1);
-    CHECK(b.c.engine_stats()->blocks_direct >= 1);
+        m.mem.write(kGdt + 24, 4, 0x00000007u);
+        m.mem.write(kGdt + 28, 4, 0x00429B00u);
+        m.c.s.gdtr.limit = 4 * 8 - 1;
+    });
+    CHECK(p.a.c.last_exception() == cpu::kGP);
+    CHECK(p.b.c.last_exception() == cpu::kGP);
+    CHECK(p.b.c.r32(cpu::EAX) == 3 + 1);
+    CHECK(p.b.c.engine_stats()->blocks_direct >= 1);
 }
 
 TEST_CASE("JIT: after an interrupt through a trap gate the next one waits one instruction") {

@@ -6,55 +6,7 @@
 ; Layout in layout.inc.
 %include "layout.inc"
 
-start:
-    mov si, 0x1000
-    mov eax, 12345
-    mov cx, 0x1000
-.fill:
-    imul eax, eax, 1103515245
-    add eax, 12345
-    mov [si], eax
-    add si, 4
-    loop .fill
-
-    mov ebp, [iters]
-    xor edi, edi
-.outer:
-    ; FNV-1a over DS:0x1000..0x4FFF.
-    mov edx, 0x811c9dc5
-    mov si, 0x1000
-    mov cx, 0x4000
-.fnv:
-    movzx eax, byte [si]
-    xor edx, eax
-    imul edx, edx, 0x01000193
-    inc si
-    dec cx
-    jnz .fnv
-    add edi, edx
-
-    ; CRC-32 over DS:0x1000..0x13FF.
-    mov edx, 0xffffffff
-    mov si, 0x1000
-    mov cx, 1024
-.crc_byte:
-    movzx eax, byte [si]
-    xor edx, eax
-    mov bl, 8
-.crc_bit:
-    shr edx, 1
-    jnc .nox
-    xor edx, 0xedb88320
-.nox:
-    dec bl
-    jnz .crc_bit
-    inc si
-    dec cx
-    jnz .crc_byte
-    not edx
-    xor edi, edx
-
-    dec ebp
-    jnz .outer
-    mov eax, edi
-    hlt
+%define PTR si
+%define CNT cx
+BUF equ 0x1000
+%include "hash-loop.inc"
