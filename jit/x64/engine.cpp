@@ -25,7 +25,8 @@
 //   in full, which repeats the checks and raises the fault or does the MMIO/SMC work. Stores to
 //   code pages never hit the fast path (their write tags are cleared), so self-modifying code
 //   always reaches code_page_written, which sets stop_; stop_ is tested after every instruction
-//   that called out.
+//   that called out (MOV, PUSH and POP test it in the slow path itself, which then finishes the
+//   instruction and leaves: see emit_access).
 // - Lazy flags are computed with the interpreter's formulas (flags.h) into CpuState::lf. Within
 //   a block, a register-only instruction whose flags a later register-only instruction
 //   overwrites, with nothing in between that reads flags, can fault or can leave the block,
