@@ -621,6 +621,34 @@ TEST_CASE("JIT: inline accesses at every offset around a segment's limits fault 
     CHECK(faults < runs - 20);
 }
 
+namespace {
+
+// The interpreter (a) and the JIT (b) each run `code` at kPmCode in test_pm.h's flat paged
+// layout (`prepare` adjusts each machine first) until HLT, within `budget` instructions; checks
+// that they agree.
+struct FlatPair {
+    Machine a{cpu::CpuModel::kP6, false}, b{cpu::CpuModel::kP6, true};
+    FlatPair(const std::vector<uint8_t>& code, const std::function<void(Machine&)>& prepare = {},
+             uint64_t budget = 1000) {
+        for (auto* m : {&a, &b}) {
+            test::setup_paged_pm(m->mem, m->c, code);
+            if (prepare) prepare(*m);
+        }
+        CHECK(a.c.run(budget) == cpu::Exit::kHalted);
+        CHECK(b.c.run(budget) == cpu::Exit::kHalted);
+        CHECK(compare(a, b) == 0);
+    }
+};
+
+// GDT 20h: a 32-bit data segment at base 0 with limit 21000h (so [21800h] is past it).
+void add_limited_data_segment(Machine& m) {
+    m.mem.write(kGdt + 32, 4, 0x00001000u);
+    m.mem.write(kGdt + 36, 4, 0x00429300u);
+    m.c.s.gdtr.limit = 5 * 8 - 1;
+}
+
+}  // namespace
+
 TEST_CASE("JIT: the flat-segment specialisation ends where segments can change") {
     // With DS, ES and SS flat the JIT skips their segment checks; a store through CS (not
     // writable) must still fault, and so must a load through DS after a POP DS in the same
@@ -638,22 +666,12 @@ TEST_CASE("JIT: the flat-segment specialisation ends where segments can change")
         std::vector<uint8_t> code(std::begin(warm), std::end(warm));
         code.insert(code.end(), tail.begin(), tail.end());
         code.push_back(0xF4);
-        Machine a(cpu::CpuModel::kP6, false), b(cpu::CpuModel::kP6, true);
-        for (auto* m : {&a, &b}) {
-            Gen gg(3, true, true);
-            setup_pm(*m, code, gg);
-            m->c.s.seg[cpu::ES] = cpu::Segment{0, 0xFFFFFFFFu, 0x10, 0xC093};
-            m->c.s.seg[cpu::SS] = cpu::Segment{0, 0xFFFFFFFFu, 0x10, 0xC093};
-            m->c.s.gpr[cpu::ESP] = kPmStack;
-            m->mem.write(kGdt + 32, 4, 0x00001000u);  // base 0, limit 21000h, 32-bit
-            m->mem.write(kGdt + 36, 4, 0x00429300u);
-            m->c.s.gdtr.limit = 5 * 8 - 1;
-        }
-        CHECK(a.c.run(100) == cpu::Exit::kHalted);
-        CHECK(b.c.run(100) == cpu::Exit::kHalted);
-        CHECK(a.c.last_exception() == cpu::kGP);
-        CHECK(compare(a, b) == 0);
-        CHECK(b.c.engine_stats()->insns_inline >= 2);
+        FlatPair p(code, [](Machine& m) {
+            m.c.s.gpr[cpu::ESP] = kPmStack;
+            add_limited_data_segment(m);
+        }, 100);
+        CHECK(p.a.c.last_exception() == cpu::kGP);
+        CHECK(p.b.c.engine_stats()->insns_inline >= 2);
     }
 }
 
@@ -664,26 +682,14 @@ namespace {
 uint32_t run_pm_pair(const std::vector<uint8_t>& code,
                      const std::vector<std::pair<uint32_t, std::vector<uint8_t>>>& extra,
                      bool limited_gdt_entry = false, uint64_t min_chained = 5) {
-    Machine a(cpu::CpuModel::kP6, false), b(cpu::CpuModel::kP6, true);
-    for (auto* m : {&a, &b}) {
-        Gen gg(3, true, true);
-        setup_pm(*m, code, gg);
-        m->c.s.seg[cpu::ES] = cpu::Segment{0, 0xFFFFFFFFu, 0x10, 0xC093};
-        m->c.s.seg[cpu::SS] = cpu::Segment{0, 0xFFFFFFFFu, 0x10, 0xC093};
-        m->c.s.gpr[cpu::ESP] = kPmStack;
-        for (const auto& [addr, bytes] : extra) REQUIRE(m->mem.copy_to(addr, bytes.data(), bytes.size()));
-        if (limited_gdt_entry) {
-            m->mem.write(kGdt + 32, 4, 0x00001000u);  // 20h: base 0, limit 21000h, 32-bit data
-            m->mem.write(kGdt + 36, 4, 0x00429300u);
-            m->c.s.gdtr.limit = 5 * 8 - 1;
-        }
-    }
-    CHECK(a.c.run(10000) == cpu::Exit::kHalted);
-    CHECK(b.c.run(10000) == cpu::Exit::kHalted);
-    CHECK(compare(a, b) == 0);
-    const cpu::EngineStats* st = b.c.engine_stats();
+    FlatPair p(code, [&](Machine& m) {
+        m.c.s.gpr[cpu::ESP] = kPmStack;
+        for (const auto& [addr, bytes] : extra) REQUIRE(m.mem.copy_to(addr, bytes.data(), bytes.size()));
+        if (limited_gdt_entry) add_limited_data_segment(m);
+    }, 10000);
+    const cpu::EngineStats* st = p.b.c.engine_stats();
     CHECK(st->blocks_chained + st->blocks_direct >= min_chained);  // links were taken
-    return b.c.r32(cpu::EAX);
+    return p.b.c.r32(cpu::EAX);
 }
 
 }  // namespace
@@ -751,25 +757,6 @@ TEST_CASE("JIT: a link is not taken into code translated for flat segments once 
         0xEB, 0xE8};                         //    jmp L
     run_pm_pair(code, {}, true, 2);
 }
-
-namespace {
-
-// The interpreter (a) and the JIT (b) each run `code` at kPmCode in test_pm.h's flat paged
-// layout (`prepare` adjusts each machine first) until HLT; checks that they agree.
-struct FlatPair {
-    Machine a{cpu::CpuModel::kP6, false}, b{cpu::CpuModel::kP6, true};
-    FlatPair(const std::vector<uint8_t>& code, const std::function<void(Machine&)>& prepare = {}) {
-        for (auto* m : {&a, &b}) {
-            test::setup_paged_pm(m->mem, m->c, code);
-            if (prepare) prepare(*m);
-        }
-        CHECK(a.c.run(1000) == cpu::Exit::kHalted);
-        CHECK(b.c.run(1000) == cpu::Exit::kHalted);
-        CHECK(compare(a, b) == 0);
-    }
-};
-
-}  // namespace
 
 TEST_CASE("JIT: direct jumps are undone when their page is written, and made again") {
     // The loop "A: jmp B; B: add eax, imm; dec ecx; jnz A" links A -> B and B -> A by direct
