@@ -333,6 +333,20 @@ void emit_boundary_checks(x86::Assembler& a, const Cpu& c, asmjit::Label fail) {
     }
 }
 
+// The external-interrupt test of a block boundary (esi = EFLAGS): on to `go` when IF is clear
+// (the run loop's order of tests), to `fail` when the source's flag says an IRQ is pending, to
+// `no_flag` when the source has no flag (the caller asks another way); else falls through.
+void emit_irq_check(x86::Assembler& a, const Cpu& c, asmjit::Label go, asmjit::Label fail,
+                    asmjit::Label no_flag) {
+    a.test(x86::esi, cpu::kIF);
+    a.jz(go);
+    a.mov(x86::r8, x86::qword_ptr(kC, CpuAccess::off_irq_flag(c)));
+    a.test(x86::r8, x86::r8);
+    a.jz(no_flag);
+    a.cmp(x86::byte_ptr(x86::r8), 0);
+    a.jne(fail);
+}
+
 class Translator {
 public:
     Translator(Cpu& c, const HandlerMap& hm, cpu::EngineStats& st, const CpuAccess::Block& b,
@@ -591,14 +605,7 @@ private:
         a.mov(x86::r9d, st32(seg_cs + offsetof(cpu::Segment, limit)));
         a.cmp(x86::r8, x86::r9);
         a.ja(exit_);
-        // An external interrupt (IF set): from the source's flag; without one, the run loop asks.
-        a.test(x86::esi, cpu::kIF);
-        a.jz(go);
-        a.mov(x86::r8, x86::qword_ptr(kC, CpuAccess::off_irq_flag(c)));
-        a.test(x86::r8, x86::r8);
-        a.jz(exit_);
-        a.cmp(x86::byte_ptr(x86::r8), 0);
-        a.jne(exit_);
+        emit_irq_check(a, c, go, exit_, exit_);  // (without a flag, the run loop asks)
         a.bind(go);
         a.mov(x86::r8, reinterpret_cast<uint64_t>(&block_));
         a.mov(x86::qword_ptr(kC, CpuAccess::off_current_block(c)), x86::r8);
@@ -1811,15 +1818,7 @@ private:
         a.mov(x86::r8, x86::qword_ptr(kC, CpuAccess::off_code_epoch(c)));
         a.mov(link(offsetof(Link, epoch)), x86::r8);
         a.bind(checked);
-        // External interrupt: only asked when IF is set (the run loop's order of tests), from
-        // the source's flag when it has one, else by a call.
-        a.test(x86::esi, cpu::kIF);
-        a.jz(go);
-        a.mov(x86::r8, x86::qword_ptr(kC, CpuAccess::off_irq_flag(c)));
-        a.test(x86::r8, x86::r8);
-        a.jz(ask);
-        a.cmp(x86::byte_ptr(x86::r8), 0);
-        a.jne(out);
+        emit_irq_check(a, c, go, out, ask);  // (without a flag, by a call)
         a.jmp(go);
         a.bind(ask);
         a.push(x86::rcx);
