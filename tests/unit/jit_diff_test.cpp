@@ -695,11 +695,12 @@ uint32_t run_pm_pair(const std::vector<uint8_t>& code,
 }  // namespace
 
 TEST_CASE("JIT: a link is not taken once its target's page is mapped elsewhere") {
-    // A loop jumps from L to virtual 26000h ("inc eax", physical 26000h) three times, so the
-    // link is made and checked; then it flips the page table entry to physical 27000h ("add eax,
-    // 100h") and jumps again. The new mapping reaches the TLB either by INVLPG or by evicting
-    // the entry (a load from 1026000h, 16 MiB on, shares its slot in any soft TLB of up to 4096
-    // entries); the link checked under the old mapping must not be reused.
+    // A loop jumps from L to virtual 26000h ("inc eax", physical 26000h) twice, so the link is
+    // made and checked; then it flips the page table entry to physical 27000h ("add eax, 100h")
+    // and jumps twice more. The new mapping reaches the TLB either by INVLPG or by evicting the
+    // entry (a load from 1026000h, 16 MiB on, shares its slot in any soft TLB of up to 4096
+    // entries); the first jump after the flip misses the TLB, the second finds the new mapping
+    // in it: neither may reuse the link checked under the old mapping.
     constexpr uint32_t pte26 = kPt + 0x26 * 4;
     for (bool evict : {false, true}) {
         CAPTURE(evict);
@@ -713,7 +714,7 @@ TEST_CASE("JIT: a link is not taken once its target's page is mapped elsewhere")
             0xE9, 0xED, 0x5F, 0x00, 0x00,                                // L: jmp 26000h
             0x49,                                                        // back: dec ecx
             0x74, 0x18,                                                  //   jz done
-            0x83, 0xF9, 0x01,                                            //   cmp ecx, 1
+            0x83, 0xF9, 0x02,                                            //   cmp ecx, 2
             0x75, 0xF3,                                                  //   jne L
             0x81, 0x35, 0x98, 0x20, 0x00, 0x00, 0x00, 0x10, 0x00, 0x00,  //   xor [pte26], 1000h
             0x0F, 0x01, 0x3D, 0x00, 0x60, 0x02, 0x00,                    //   invlpg [26000h]
@@ -730,7 +731,7 @@ TEST_CASE("JIT: a link is not taken once its target's page is mapped elsewhere")
             {0x2A000 + 0x26 * 4, {0x03, 0x80, 0x02, 0x00}},                // 1026000h -> 28000h
         };
         // (Both run at virtual 26000h: their jumps back are relative to it.)
-        CHECK(run_pm_pair(code, extra, false, 3) == 3 + 0x100);
+        CHECK(run_pm_pair(code, extra, false, 3) == 2 + 2 * 0x100);
     }
 }
 
