@@ -135,6 +135,8 @@ struct EngineStats {
     uint64_t code_bytes_live = 0;    // generated code currently held
     uint64_t mem_slow = 0;           // dynamic: inline memory accesses that missed the fast path
     uint64_t flags_skipped = 0;      // static: flag computations dropped (overwritten, unread)
+    uint64_t flags_deferred = 0;     // static: ADD/SUB/CMP flags kept as operands (see jit/x64)
+    uint64_t flags_resolved = 0;     // dynamic: deferred flags computed by a call
 };
 
 // Generated code attached to a decoded block; destroyed with the block (an engine subclasses it).
@@ -655,6 +657,13 @@ private:
 
     std::jmp_buf jmp_;
     bool stop_ = false;
+    // Deferred flags of the x86-64 JIT (jit/x64/engine.cpp): while generated code runs, a
+    // nonzero jit_lf_kind_ says s.lf.aux is stale and follows from s.lf.res, jit_lf_src_ (the
+    // second operand) and the kind (which add or subtract, of which size). Generated code
+    // resolves it before it calls any C++ code and the engine after the code returns, so it is
+    // always zero where C++ runs (and never part of the saved or compared state).
+    uint8_t jit_lf_kind_ = 0;
+    uint32_t jit_lf_src_ = 0;
     uint64_t run_end_ = 0;  // run_until's budget end (end_slice() lowers it)
     const devices::Clock* clock_ = nullptr;
     bool stop_requested_ = false;

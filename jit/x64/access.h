@@ -31,6 +31,10 @@ struct CpuAccess {
     }
     static int32_t off_stop(const Cpu& c) { return rel(c, &c.stop_); }
     static int32_t off_next_eip(const Cpu& c) { return rel(c, &c.next_eip); }
+    static int32_t off_lf_kind(const Cpu& c) { return rel(c, &c.jit_lf_kind_); }
+    static int32_t off_lf_src(const Cpu& c) { return rel(c, &c.jit_lf_src_); }
+    static uint8_t& lf_kind(Cpu& c) { return c.jit_lf_kind_; }
+    static uint32_t lf_src(const Cpu& c) { return c.jit_lf_src_; }
     static int32_t off_tlb_cur(const Cpu& c) { return rel(c, &c.tlb_cur_); }
     static int32_t off_flat_bit(const Cpu& c) { return rel(c, &c.flat_bit_); }
     static int32_t off_code_epoch(const Cpu& c) { return rel(c, &c.code_epoch_); }

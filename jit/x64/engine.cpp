@@ -235,8 +235,90 @@ void slow_write(Cpu* c, uint32_t seg, uint32_t off, uint32_t v, uint32_t bytes) 
 }
 [[noreturn]] void fault_gp0(Cpu* c) { c->fault(cpu::kGP, 0); }
 
+// Deferred flags. An ADD, SUB (CMP, NEG), INC or DEC whose flags are live stores its result in
+// s.lf.res as always, but instead of computing the packed aux (a dozen host instructions) it
+// stores a kind in Cpu::jit_lf_kind_ (0: s.lf.aux is valid) and, for ADD and SUB, its second
+// operand in Cpu::jit_lf_src_. The first operand follows (a = r - b, or r + b; INC and DEC have
+// b = 1), so the flags are exactly recoverable: a condition in the same block redoes the
+// operation on the host and branches on the host's flags; anything else resolves them (inline,
+// or through the resolve stub or resolve_lf()). INC and DEC keep CF: with their kinds, bit 31 of
+// s.lf.aux (CF) stays valid and the rest is stale; with ADD and SUB kinds all of aux is stale.
+// Kinds survive from block to block while generated code runs and are resolved before any C++
+// code runs (see Cpu::jit_lf_kind_).
+//
+// A kind: bits 0-1 the operand size (1: 8, 2: 16, 3: 32 bits), bit 2 a subtraction (SUB, DEC),
+// bit 3 set for ADD and SUB (CF stale too).
+enum LfOp : uint8_t { kLfInc = 0, kLfDec = 4, kLfAdd = 8, kLfSub = 12 };
+constexpr uint8_t kLfKindCfStale = 8;
+constexpr uint8_t lf_kind(LfOp op, int bits) {
+    return uint8_t(op | (bits == 8 ? 1 : bits == 16 ? 2 : 3));
+}
+constexpr int lf_kind_bits(uint8_t kind) { return 4 << (kind & 3); }
+constexpr bool lf_kind_sub(uint8_t kind) { return kind & 4; }
+constexpr bool lf_kind_incdec(uint8_t kind) { return !(kind & kLfKindCfStale); }
+template <int Bits>
+void resolve_sized(cpu::LazyFlags& lf, uint32_t b, uint8_t kind) {
+    const uint32_t r = lf.res;  // sign-extended: its low Bits are the result
+    const bool cf = cpu::lf_cf(lf);
+    if (lf_kind_incdec(kind)) b = 1;
+    if (lf_kind_sub(kind)) cpu::set_flags_sub<Bits>(lf, r + b, b, r);
+    else cpu::set_flags_add<Bits>(lf, r - b, b, r);
+    if (lf_kind_incdec(kind)) cpu::lf_set_cf(lf, cf);
+}
+void resolve_lf(Cpu* c) {
+    uint8_t& kind = CpuAccess::lf_kind(*c);
+    if (!kind) return;
+    const uint32_t b = CpuAccess::lf_src(*c);
+    switch (lf_kind_bits(kind)) {
+        case 8: resolve_sized<8>(c->s.lf, b, kind); break;
+        case 16: resolve_sized<16>(c->s.lf, b, kind); break;
+        default: resolve_sized<32>(c->s.lf, b, kind); break;
+    }
+    kind = 0;
+}
+
 template <class F>
 uint64_t addr(F* f) { return reinterpret_cast<uint64_t>(reinterpret_cast<void*>(f)); }
+
+// The carry vector of a + b = r (cv = (a & b) | ((a | b) & ~r)), or the borrow vector of
+// a - b = r (bv = (~a & b) | ((~a | b) & r)), into esi: a in eax, b in ecx, r in edx
+// (clobbered). Uses edi.
+void emit_carry_vector(x86::Assembler& a, bool sub) {
+    a.mov(x86::esi, x86::eax);
+    if (sub) {
+        a.not_(x86::esi);
+        a.mov(x86::edi, x86::esi);
+        a.and_(x86::esi, x86::ecx);
+        a.or_(x86::edi, x86::ecx);
+        a.and_(x86::edi, x86::edx);
+    } else {
+        a.and_(x86::esi, x86::ecx);
+        a.mov(x86::edi, x86::eax);
+        a.or_(x86::edi, x86::ecx);
+        a.not_(x86::edx);
+        a.and_(x86::edi, x86::edx);
+    }
+    a.or_(x86::esi, x86::edi);
+}
+// pack_cv<bits>(esi) into `dst` (clobbers esi).
+void emit_pack_aux(x86::Assembler& a, int bits, const x86::Gp& dst) {
+    a.mov(dst, x86::esi);
+    if (bits < 32) a.shl(dst, 32 - bits);
+    a.and_(dst, 0xC0000000u);
+    a.and_(x86::esi, 8);
+    a.or_(dst, x86::esi);
+}
+
+// ecx = 32 - the operand size of deferred-flag kind `kind` (24, 16 or 0: the shift that brings
+// its top bit to bit 31). Clobbers eax.
+void emit_kind_shift(x86::Assembler& a, const x86::Gp& kind) {
+    a.mov(x86::ecx, kind);
+    a.and_(x86::ecx, 3);
+    a.mov(x86::eax, 4);
+    a.shl(x86::eax, x86::cl);  // the size in bits
+    a.mov(x86::ecx, 32);
+    a.sub(x86::ecx, x86::eax);
+}
 
 class X64Engine;
 class X64Code;
@@ -303,6 +385,7 @@ struct Stubs {
     uint64_t chain = 0;    // static exit: rcx = &Link, eax = target EIP (state retired)
     uint64_t dynamic = 0;  // dynamic exit: rcx = &Link (state retired); the link if EIP matches
     uint64_t mem_slow = 0;  // &stats.mem_slow
+    uint64_t resolve = 0;   // resolve_lf() keeping every register but r11 (call with r11)
 };
 
 // Register roles in generated code: rbx = &cpu.s, r12 = &cpu, r13d = effective address,
@@ -518,12 +601,101 @@ private:
         a_->call(x86::rax);
     }
 
+    // ---- deferred flags (see lf_kind) ----
+    // What the translation knows of the flags at the current point at run time. kPending: the
+    // kind is either fl_kind_ or 0 (a slow path resolved it), with s.lf.res and the source
+    // operand those of the deferred operation either way.
+    enum class Flags : uint8_t { kUnknown, kResolved, kPending };
+    void call_resolve() {
+        a_->mov(x86::r11, stubs_.resolve);
+        a_->call(x86::r11);
+    }
+    // Code after which the kind is 0 at run time, given `at`. `cold`: in a cold path, where no
+    // more cold code can be queued: calls unconditionally (resolve_lf() tests the kind).
+    void resolve_flags(Flags at, bool cold) {
+        if (at == Flags::kResolved) return;
+        if (at == Flags::kPending || cold) {
+            call_resolve();
+            return;
+        }
+        asmjit::Label go = a_->newLabel(), back = a_->newLabel();
+        a_->cmp(cpu8(CpuAccess::off_lf_kind(c_)), 0);
+        a_->jne(go);
+        a_->bind(back);
+        cold_.push_back([this, go, back] {
+            a_->bind(go);
+            call_resolve();
+            a_->jmp(back);
+        });
+    }
+    // Before code that reads s.lf.aux inline.
+    void need_flags() {
+        resolve_flags(fl_, false);
+        fl_ = Flags::kResolved;
+    }
+    // The host's flags as the deferred operation set them (all six), by doing it again on its
+    // operands (the first recovered from the result). Uses `t` and `u` (32-bit registers).
+    // (For INC and DEC kinds the host's CF is not the guest's: see uses_cf.)
+    void redo_flags(const x86::Gp& t = x86::edx, const x86::Gp& u = x86::ecx) {
+        auto& a = *a_;
+        const int bits = lf_kind_bits(fl_kind_);
+        if (lf_kind_incdec(fl_kind_)) a.mov(u, 1);
+        else a.mov(u, cpu32(CpuAccess::off_lf_src(c_)));
+        a.mov(t, st32(kLfRes));
+        const x86::Gp d = bits == 32 ? t : bits == 16 ? x86::Gp(t.r16()) : x86::Gp(t.r8());
+        const x86::Gp b = bits == 32 ? u : bits == 16 ? x86::Gp(u.r16()) : x86::Gp(u.r8());
+        if (lf_kind_sub(fl_kind_)) {
+            a.add(t, u);
+            a.cmp(d, b);
+        } else {
+            a.sub(t, u);
+            a.add(d, b);
+        }
+    }
+    // Condition `cc` reads CF (B, AE, BE, A).
+    static bool uses_cf(unsigned cc) { return cc >> 1 == 1 || cc >> 1 == 3; }
+    // Deferred here with a kind whose aux bit 31 (CF) is valid, and the rest stale.
+    bool cf_valid_pending() const { return fl_ == Flags::kPending && lf_kind_incdec(fl_kind_); }
+    // CF (0/1) into esi, for an instruction that reads it (ADC, SBB) or keeps it (INC, DEC).
+    // Keeps fl_ when the flags are deferred here (the instruction may still fault before it
+    // commits its own). Uses edi.
+    void cf_to_esi() {
+        if (fl_ == Flags::kPending && !lf_kind_incdec(fl_kind_)) {
+            redo_flags(x86::esi, x86::edi);
+            a_->setc(x86::sil);
+            a_->movzx(x86::esi, x86::sil);
+        } else {
+            if (!cf_valid_pending()) need_flags();
+            a_->mov(x86::esi, st32(kLfAux));
+            a_->shr(x86::esi, 31);
+        }
+    }
+    // Makes s.lf.aux valid at run time, inline when the flags are deferred here (for an
+    // instruction that changes some flags and keeps the rest). Uses eax, ecx, edx, esi, edi, r15.
+    void resolve_inline() {
+        if (fl_ != Flags::kPending || lf_kind_incdec(fl_kind_)) return need_flags();
+        auto& a = *a_;
+        const bool sub = lf_kind_sub(fl_kind_);
+        a.mov(x86::ecx, cpu32(CpuAccess::off_lf_src(c_)));
+        a.mov(x86::edx, st32(kLfRes));
+        a.mov(x86::eax, x86::edx);
+        if (sub) a.add(x86::eax, x86::ecx);
+        else a.sub(x86::eax, x86::ecx);
+        carry_vector(sub);
+        pack_aux(lf_kind_bits(fl_kind_));
+        a.mov(st32(kLfAux), x86::r15d);
+        a.mov(cpu8(CpuAccess::off_lf_kind(c_)), 0);
+        fl_ = Flags::kResolved;
+    }
+
     // The interpreter's step, around a call of the handler.
     void emit_helper(const DecodedInsn& i) {
         if (!keeps_mode(i)) {
             flat_ = false;
             helper_seen_ = true;
         }
+        resolve_flags(fl_, false);
+        fl_ = Flags::kResolved;  // (C++ leaves the kind 0)
         sync();
         const int32_t next = CpuAccess::off_next_eip(c_);
         eip_plus(x86::eax, i.len);
@@ -690,7 +862,8 @@ private:
         const uint32_t len = pend_len_;
         const uint32_t ilen = cur_len_;
         if (last_) tail = {};  // the block's exit tests stop_ anyway
-        auto slow_call = [this, seg, bits, n, len, write] {
+        auto slow_call = [this, seg, bits, n, len, write, at = fl_] {
+            resolve_flags(at, true);
             sync_with(n, len);
             a_->mov(x86::rdi, kC);
             a_->mov(x86::esi, seg);
@@ -707,6 +880,7 @@ private:
         };
         if (is8086_) {
             slow_call();
+            fl_ = Flags::kResolved;
             return false;
         }
         asmjit::Label slow = a.newLabel(), done = a.newLabel();
@@ -740,52 +914,29 @@ private:
     }
 
     // ---- ALU ----
-    // a in eax, b in ecx (both zero-extended to `bits`): result to r14d, packed aux to r15d.
-    void emit_alu(AluOp op, int bits) {
+    // a in eax, b in ecx (both zero-extended to `bits`): result to r14d, packed aux to r15d;
+    // or, for an ADD, SUB or CMP (and INC or DEC: `incdec`, b = 1) whose flags are live, b to
+    // r15d and the kind for commit_flags() to defer.
+    void emit_alu(AluOp op, int bits, bool incdec = false) {
         auto& a = *a_;
+        if (op == kAdc || op == kSbb) cf_to_esi();  // CF in
+        const bool defer = !flags_dead_ && op != kAdc && op != kSbb;
         switch (op) {
-            case kAdd: case kAdc:
+            case kAdd: case kAdc: case kSub: case kSbb: case kCmp: {
+                const bool sub = op != kAdd && op != kAdc;
                 a.mov(x86::edx, x86::eax);
-                a.add(x86::edx, x86::ecx);
-                if (op == kAdc) {
-                    a.mov(x86::esi, st32(kLfAux));
-                    a.shr(x86::esi, 31);
-                    a.add(x86::edx, x86::esi);
-                }
+                if (sub) a.sub(x86::edx, x86::ecx);
+                else a.add(x86::edx, x86::ecx);
+                if (op == kAdc) a.add(x86::edx, x86::esi);
+                if (op == kSbb) a.sub(x86::edx, x86::esi);
                 zext(x86::edx, bits);
                 a.mov(x86::r14d, x86::edx);
                 if (flags_dead_) return;
-                // cv = (a & b) | ((a | b) & ~r)
-                a.mov(x86::esi, x86::eax);
-                a.and_(x86::esi, x86::ecx);
-                a.mov(x86::edi, x86::eax);
-                a.or_(x86::edi, x86::ecx);
-                a.not_(x86::edx);
-                a.and_(x86::edi, x86::edx);
-                a.or_(x86::esi, x86::edi);
+                if (defer) return defer_flags(incdec ? (sub ? kLfDec : kLfInc) : (sub ? kLfSub : kLfAdd), bits);
+                carry_vector(sub);
                 pack_aux(bits);
                 return;
-            case kSub: case kSbb: case kCmp:
-                a.mov(x86::edx, x86::eax);
-                a.sub(x86::edx, x86::ecx);
-                if (op == kSbb) {
-                    a.mov(x86::esi, st32(kLfAux));
-                    a.shr(x86::esi, 31);
-                    a.sub(x86::edx, x86::esi);
-                }
-                zext(x86::edx, bits);
-                a.mov(x86::r14d, x86::edx);
-                if (flags_dead_) return;
-                // bv = (~a & b) | ((~a | b) & r)
-                a.mov(x86::esi, x86::eax);
-                a.not_(x86::esi);
-                a.mov(x86::edi, x86::esi);
-                a.and_(x86::esi, x86::ecx);
-                a.or_(x86::edi, x86::ecx);
-                a.and_(x86::edi, x86::edx);
-                a.or_(x86::esi, x86::edi);
-                pack_aux(bits);
-                return;
+            }
             case kAnd: case kTest:
                 a.mov(x86::r14d, x86::eax);
                 a.and_(x86::r14d, x86::ecx);
@@ -803,21 +954,14 @@ private:
                 return;
         }
     }
+    void defer_flags(LfOp op, int bits) {
+        a_->mov(x86::r15d, x86::ecx);
+        commit_kind_ = lf_kind(op, bits);
+        ++st_.flags_deferred;
+    }
+    void carry_vector(bool sub) { emit_carry_vector(*a_, sub); }
     // pack_cv<bits>(esi) into r15d.
-    void pack_aux(int bits) {
-        auto& a = *a_;
-        a.mov(x86::r15d, x86::esi);
-        if (bits < 32) a.shl(x86::r15d, 32 - bits);
-        a.and_(x86::r15d, 0xC0000000u);
-        a.and_(x86::esi, 8);
-        a.or_(x86::r15d, x86::esi);
-    }
-    // INC/DEC keep CF: the new aux (r15d) gets the old CF.
-    void keep_cf() {
-        a_->mov(x86::esi, st32(kLfAux));
-        a_->shr(x86::esi, 31);
-        replace_cf(x86::esi);
-    }
+    void pack_aux(int bits) { emit_pack_aux(*a_, bits, x86::r15d); }
     // r15d (packed aux) with CF replaced by `cf` (0 or 1; clobbered) and the CF^OF bit redone
     // for r15d's OF: r15d = (r15d & ~(CF|PO)) | cf << 31 | (cf ^ OF) << 30. Uses edx, edi.
     void replace_cf(const x86::Gp& cf) {
@@ -835,15 +979,70 @@ private:
         a.shl(cf, 30);
         a.or_(x86::r15d, cf);
     }
-    // s.lf = {sext(r14d), r15d}; nothing when a later instruction of the block overwrites them.
+    // s.lf = {sext(r14d), r15d}, or with emit_alu()'s deferred kind {sext(r14d), stale} and
+    // the source operand r15d; nothing when a later instruction of the block overwrites them.
     void commit_flags(int bits) {
         auto& a = *a_;
+        const uint8_t kind = std::exchange(commit_kind_, 0);
         if (flags_dead_) return;
+        if (kind && lf_kind_incdec(kind)) {
+            // INC/DEC keep CF in aux bit 31, which must hold it from here on.
+            if (fl_ == Flags::kUnknown) {
+                // A deferred ADD/SUB from an earlier block: only its CF is needed (the rest of
+                // aux is stale with it and stays stale). In r << s, b << s (s: emit_kind_shift)
+                // the operands' top bits are bit 31: an ADD's CF is then r' < b', a SUB's the
+                // carry out of r' + b' (that is a' < b', with a' = r' + b').
+                asmjit::Label go = a.newLabel(), back = a.newLabel();
+                a.test(cpu8(CpuAccess::off_lf_kind(c_)), kLfKindCfStale);
+                a.jnz(go);
+                a.bind(back);
+                cold_.push_back([this, go, back] {
+                    auto& a = *a_;
+                    asmjit::Label sub = a.newLabel(), cf = a.newLabel();
+                    a.bind(go);
+                    a.movzx(x86::esi, cpu8(CpuAccess::off_lf_kind(c_)));
+                    emit_kind_shift(a, x86::esi);
+                    a.mov(x86::eax, st32(kLfRes));
+                    a.shl(x86::eax, x86::cl);
+                    a.mov(x86::edx, cpu32(CpuAccess::off_lf_src(c_)));
+                    a.shl(x86::edx, x86::cl);
+                    a.test(x86::esi, 4);
+                    a.jnz(sub);
+                    a.cmp(x86::eax, x86::edx);
+                    a.jmp(cf);
+                    a.bind(sub);
+                    a.add(x86::eax, x86::edx);
+                    a.bind(cf);
+                    a.setc(x86::al);
+                    a.movzx(x86::eax, x86::al);
+                    a.shl(x86::eax, 31);
+                    a.mov(st32(kLfAux), x86::eax);
+                    a.jmp(back);
+                });
+            } else if (fl_ == Flags::kPending && !lf_kind_incdec(fl_kind_)) {
+                // CF from redoing the deferred ADD/SUB into bit 31 (the rest stays as it is:
+                // stale, or valid when a slow path resolved it, in which case bit 31 is CF).
+                a.mov(x86::esi, st32(kLfAux));
+                a.shl(x86::esi, 1);
+                redo_flags();
+                a.rcr(x86::esi, 1);
+                a.mov(st32(kLfAux), x86::esi);
+            }
+        }
         if (bits == 32) a.mov(x86::eax, x86::r14d);
         else if (bits == 16) a.movsx(x86::eax, x86::r14w);
         else a.movsx(x86::eax, x86::r14b);
         a.mov(st32(kLfRes), x86::eax);
-        a.mov(st32(kLfAux), x86::r15d);
+        if (kind) {
+            if (!lf_kind_incdec(kind)) a.mov(cpu32(CpuAccess::off_lf_src(c_)), x86::r15d);
+            a.mov(cpu8(CpuAccess::off_lf_kind(c_)), kind);
+            fl_ = Flags::kPending;
+            fl_kind_ = kind;
+        } else {
+            a.mov(st32(kLfAux), x86::r15d);
+            if (fl_ != Flags::kResolved) a.mov(cpu8(CpuAccess::off_lf_kind(c_)), 0);
+            fl_ = Flags::kResolved;
+        }
     }
 
     // The lazy flags (flags.h) give ZF as res == 0, CF as aux bit 31, OF as aux bit 31 ^ bit 30
@@ -869,6 +1068,15 @@ private:
     // eval_cond(s.lf, cc) into eax (0/1). Uses ecx, edx.
     void emit_cond(unsigned cc) {
         auto& a = *a_;
+        if (cc >> 1 != 2 && !(uses_cf(cc) && cf_valid_pending())) {  // (ZF: res == 0 always)
+            if (fl_ == Flags::kPending) {
+                redo_flags();
+                a.set(x86::CondCode(cc), x86::al);
+                a.movzx(x86::eax, x86::al);
+                return;
+            }
+            need_flags();
+        }
         switch (cc >> 1) {
             case 0: of_to_edx(); a.mov(x86::eax, x86::edx); a.shr(x86::eax, 31); break;
             case 1: a.mov(x86::eax, st32(kLfAux)); a.shr(x86::eax, 31); break;
@@ -908,6 +1116,14 @@ private:
     void emit_jcc_not_taken(unsigned cc, asmjit::Label not_taken) {
         auto& a = *a_;
         const bool neg = cc & 1;
+        if (cc >> 1 != 2 && !(uses_cf(cc) && cf_valid_pending())) {
+            if (fl_ == Flags::kPending) {
+                redo_flags();
+                a.j(x86::CondCode(cc ^ 1), not_taken);
+                return;
+            }
+            need_flags();
+        }
         switch (cc >> 1) {
             case 0:  // O / NO
                 of_to_edx();
@@ -969,8 +1185,9 @@ private:
         a.ja(bad);
         unsigned n = pend_n_;
         uint32_t len = pend_len_;
-        cold_.push_back([this, bad, n, len] {
+        cold_.push_back([this, bad, n, len, at = fl_] {
             a_->bind(bad);
+            resolve_flags(at, true);
             sync_with(n, len);
             a_->mov(x86::rdi, kC);
             call(addr(fault_gp0));
@@ -1078,8 +1295,7 @@ private:
                 if (incdec) a.mov(x86::ecx, 1);
                 else if (d->kind == Kind::kAluRmR) load_reg(x86::ecx, i.reg, B);
                 else a.mov(x86::ecx, i.imm & mask(B));
-                emit_alu(incdec ? (d->op ? kSub : kAdd) : op, B);
-                if (incdec && !flags_dead_) keep_cf();
+                emit_alu(incdec ? (d->op ? kSub : kAdd) : op, B, incdec);
                 if (writes) {
                     if (dst_mem) emit_write(i.seg, B);
                     else store_reg(x86::r14d, dst_reg, B);
@@ -1216,6 +1432,7 @@ private:
             case Kind::kBtImm: {
                 // BT/BTS/BTR/BTC r/m, imm8: CF = the bit (before BTS/BTR/BTC change it); the
                 // other flags stay as they were, OF included (lf_set_cf).
+                resolve_inline();
                 load_rm(i, B);
                 const unsigned bit = i.imm & unsigned(B - 1);
                 a.mov(x86::r14d, x86::eax);
@@ -1259,6 +1476,7 @@ private:
                 const bool rot = d->op == kRol || d->op == kRor;
                 // Count 0 changes nothing (after reading the operand); big counts: the handler.
                 if (count == 0 || (!rot && count >= unsigned(B))) return false;
+                if (rot && !flags_dead_) resolve_inline();  // they keep SF, ZF, AF, PF
                 load_rm(i, B);
                 emit_shift(ShiftOp(d->op), B, count);
                 store_rm(i, B, mem);
@@ -1295,17 +1513,19 @@ private:
                 load_rm(i, B);  // a (read first: only callee-saved registers survive a read)
                 if (d->kind == Kind::kImulRRm) load_reg(x86::ecx, i.reg, B);
                 else a.mov(x86::ecx, i.imm & mask(B));
-                a.xor_(x86::edx, x86::edx);
+                if (!flags_dead_) a.xor_(x86::edx, x86::edx);
                 if (B == 32) {
                     a.imul(x86::eax, x86::ecx);
                 } else {
                     a.imul(x86::ax, x86::cx);  // OF=CF: the signed product does not fit
                     a.movzx(x86::eax, x86::ax);
                 }
-                a.seto(x86::dl);
                 a.mov(x86::r14d, x86::eax);
-                a.mov(x86::r15d, x86::edx);
-                a.shl(x86::r15d, 31);  // CF = OF = overflow: CF at 31, CF^OF = 0
+                if (!flags_dead_) {
+                    a.seto(x86::dl);
+                    a.mov(x86::r15d, x86::edx);
+                    a.shl(x86::r15d, 31);  // CF = OF = overflow: CF at 31, CF^OF = 0
+                }
                 store_reg(x86::r14d, i.reg, B);
                 commit_flags(B);
                 retire(i);
@@ -1587,6 +1807,9 @@ private:
     bool last_ = false;
     bool ended_ = false;  // the last instruction emitted the block's exit
     bool flags_dead_ = false;  // the current instruction's flags are overwritten before use
+    Flags fl_ = Flags::kUnknown;  // the deferred-flag state here (unknown at every entry)
+    uint8_t fl_kind_ = 0;         // its kind when kPending
+    uint8_t commit_kind_ = 0;     // emit_alu() deferred the flags: commit_flags() stores this
     unsigned pend_n_ = 0;
     uint32_t pend_len_ = 0;
     int64_t offset_ = 0;        // bytes of guest code before the current instruction
@@ -1638,6 +1861,7 @@ public:
         ++stats_.blocks_run_native;
         CpuAccess::set_current_block(c, &b);
         static_cast<X64Code&>(*b.native).fn()(&c, &c.s);
+        resolve_lf(&c);  // C++ sees s.lf complete (see Cpu::jit_lf_kind_)
         CpuAccess::set_current_block(c, nullptr);
     }
     cpu::Engine kind() const override { return cpu::Engine::kJit; }
@@ -1858,6 +2082,64 @@ private:
         a.jz(out);
         a.jmp(x86::rax);
 
+        // resolve_lf() as host code, called from anywhere in generated code: keeps every
+        // register but r11 (which holds this address); not the host flags.
+        asmjit::Label resolve = a.newLabel(), resolved = a.newLabel();
+        a.bind(resolve);
+        a.cmp(x86::byte_ptr(kC, CpuAccess::off_lf_kind(c)), 0);
+        a.je(resolved);
+        a.mov(x86::r11, reinterpret_cast<uint64_t>(&stats_.flags_resolved));
+        a.inc(x86::qword_ptr(x86::r11));
+        const x86::Gp saved[] = {x86::rax, x86::rcx, x86::rdx, x86::rsi, x86::rdi};
+        for (const x86::Gp& r : saved) a.push(r);
+        const auto lf_res = x86::dword_ptr(kS, st(offsetof(CpuState, lf) + offsetof(cpu::LazyFlags, res)));
+        const auto lf_aux = x86::dword_ptr(kS, st(offsetof(CpuState, lf) + offsetof(cpu::LazyFlags, aux)));
+        a.movzx(x86::r11d, x86::byte_ptr(kC, CpuAccess::off_lf_kind(c)));
+        asmjit::Label b_one = a.newLabel(), sub = a.newLabel(), pack = a.newLabel(),
+                      store = a.newLabel();
+        a.mov(x86::ecx, 1);  // b: 1 for INC and DEC, else the source
+        a.test(x86::r11d, kLfKindCfStale);
+        a.jz(b_one);
+        a.mov(x86::ecx, x86::dword_ptr(kC, CpuAccess::off_lf_src(c)));
+        a.bind(b_one);
+        a.mov(x86::edx, lf_res);  // r
+        a.mov(x86::eax, x86::edx);
+        a.test(x86::r11d, 4);
+        a.jnz(sub);
+        a.sub(x86::eax, x86::ecx);  // a = r - b
+        emit_carry_vector(a, false);
+        a.jmp(pack);
+        a.bind(sub);
+        a.add(x86::eax, x86::ecx);  // a = r + b
+        emit_carry_vector(a, true);
+        a.bind(pack);
+        emit_kind_shift(a, x86::r11d);  // pack_cv: the top two carries to bits 31-30, AF
+        a.mov(x86::eax, x86::esi);
+        a.shl(x86::eax, x86::cl);
+        a.and_(x86::eax, 0xC0000000u);
+        a.and_(x86::esi, cpu::kLfAF);
+        a.or_(x86::eax, x86::esi);
+        a.test(x86::r11d, kLfKindCfStale);
+        a.jnz(store);
+        // INC/DEC: CF from the old aux, and bit 30 = that CF ^ the new OF (bit 31 ^ bit 30).
+        a.mov(x86::esi, x86::eax);
+        a.shr(x86::esi, 1);
+        a.xor_(x86::esi, x86::eax);
+        a.and_(x86::esi, 0x40000000);  // OF at bit 30
+        a.mov(x86::edi, lf_aux);
+        a.and_(x86::edi, 0x80000000u);  // the kept CF
+        a.and_(x86::eax, cpu::kLfAF);
+        a.or_(x86::eax, x86::edi);
+        a.shr(x86::edi, 1);
+        a.xor_(x86::esi, x86::edi);
+        a.or_(x86::eax, x86::esi);
+        a.bind(store);
+        a.mov(lf_aux, x86::eax);
+        a.mov(x86::byte_ptr(kC, CpuAccess::off_lf_kind(c)), 0);
+        for (size_t k = std::size(saved); k-- > 0;) a.pop(saved[k]);
+        a.bind(resolved);
+        a.ret();
+
         void* fn = nullptr;
         if (rt_.add(&fn, &code) != asmjit::kErrorOk) return;
         stub_fn_ = fn;
@@ -1866,6 +2148,7 @@ private:
         stubs_.chain = base + code.labelOffsetFromBase(chain);
         stubs_.dynamic = base + code.labelOffsetFromBase(dynamic);
         stubs_.mem_slow = reinterpret_cast<uint64_t>(&stats_.mem_slow);
+        stubs_.resolve = base + code.labelOffsetFromBase(resolve);
     }
 
     std::unique_ptr<cpu::NativeCode> translate(Cpu& c, const CpuAccess::Block& b) {
@@ -1972,6 +2255,8 @@ std::string format_stats(const Cpu& c) {
     pct("insns_inline", st->insns_inline, st->insns_translated);
     pct("insns_helper", st->insns_helper, st->insns_translated);
     put("flags_skipped", st->flags_skipped);
+    put("flags_deferred", st->flags_deferred);
+    put("flags_resolved", st->flags_resolved);
     put("code_bytes_total", st->code_bytes);
     put("code_bytes_live", st->code_bytes_live);
     put("links_made", st->links_made);

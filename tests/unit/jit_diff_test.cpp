@@ -802,6 +802,131 @@ TEST_CASE("JIT: x87 helpers keep a block's flat accesses and direct jumps") {
     CHECK(p.b.c.engine_stats()->blocks_direct >= 7);
 }
 
+namespace {
+
+// The flag writers the JIT defers (jit/x64/engine.cpp, lf_kind): ADD, SUB, CMP, NEG, INC, DEC of
+// AL/AX/EAX with BL/BX/EBX, by operand size.
+std::vector<uint8_t> deferred_writer(unsigned op, int bits) {
+    static const uint8_t k32[][2] = {{0x01, 0xD8}, {0x29, 0xD8}, {0x39, 0xD8},
+                                     {0xF7, 0xD8}, {0x40, 0x00}, {0x48, 0x00}};
+    static const uint8_t k8[][2] = {{0x00, 0xD8}, {0x28, 0xD8}, {0x38, 0xD8},
+                                    {0xF6, 0xD8}, {0xFE, 0xC0}, {0xFE, 0xC8}};
+    std::vector<uint8_t> v;
+    if (bits == 16) v.push_back(0x66);
+    const uint8_t* e = bits == 8 ? k8[op] : k32[op];
+    v.push_back(e[0]);
+    if (e[1] || bits == 8) v.push_back(e[1]);
+    return v;
+}
+
+}  // namespace
+
+TEST_CASE("JIT: deferred flags reach every kind of reader as the interpreter's") {
+    // Each writer the JIT defers, at each size, on operands that do and do not carry, borrow,
+    // overflow or give zero, with CF set and clear before it (INC and DEC keep it), is followed
+    // by a reader of its flags in the same block and, after a JMP, at the start of the next one
+    // (where the JIT does not know the kind): ADC, SBB, SETcc, Jcc, CMOV, INC/DEC then ADC,
+    // SETcc or Jcc, a rotate and BT (they keep some flags), and PUSHF and LAHF (helpers). Each
+    // case then stores EFLAGS and ECX, and runs three times (blocks are linked from the second
+    // time on, so the kind crosses from block to block); the runs must agree. Then each writer is followed by a
+    // store that page-faults, whose handler entry pushes EFLAGS.
+    const std::vector<std::vector<uint8_t>> readers = {
+        {0x83, 0xD1, 0x00},              // adc ecx, 0
+        {0x83, 0xD9, 0x00},              // sbb ecx, 0
+        {0x0F, 0x92, 0xC1},              // setc cl
+        {0x0F, 0x97, 0xC1},              // seta cl
+        {0x0F, 0x9C, 0xC1},              // setl cl
+        {0x0F, 0x9F, 0xC1},              // setg cl
+        {0x0F, 0x90, 0xC1},              // seto cl
+        {0x0F, 0x9A, 0xC1},              // setp cl
+        {0x0F, 0x98, 0xC1},              // sets cl
+        {0x72, 0x01, 0x41},              // jc $+3; inc ecx
+        {0x7E, 0x01, 0x41},              // jle $+3; inc ecx
+        {0x0F, 0x42, 0xCE},              // cmovb ecx, esi
+        {0x47, 0x83, 0xD1, 0x00},        // inc edi; adc ecx, 0
+        {0x4F, 0x0F, 0x96, 0xC1},        // dec edi; setbe cl
+        {0x47, 0x7C, 0x01, 0x41},        // inc edi; jl $+3; inc ecx
+        {0x47, 0x0F, 0x9A, 0xC1},        // inc edi; setp cl
+        {0xD1, 0xC6},                    // rol esi, 1
+        {0x0F, 0xBA, 0xE6, 0x03},        // bt esi, 3
+        {0x9F, 0x0F, 0xB6, 0xCC},        // lahf; movzx ecx, ah
+        {},                              // (the PUSHF below)
+    };
+    const uint32_t values[][2] = {{0xFFFFFFFF, 1}, {0x7FFFFFFF, 1}, {5, 7}, {0x80, 0x80},
+                                  {0x8000, 0xFFFF}, {0, 0}, {0x7F, 0xFF}};
+    constexpr uint32_t kRecords = 0x28000;
+    auto d32 = [](std::vector<uint8_t>& v, uint32_t x) {
+        for (int k = 0; k < 4; ++k) v.push_back(uint8_t(x >> (8 * k)));
+    };
+    uint64_t deferred = 0, resolved = 0;
+    for (unsigned op = 0; op < 6; ++op) {
+        for (int bits : {8, 16, 32}) {
+            CAPTURE(op);
+            CAPTURE(bits);
+            for (const auto& v : values) {
+                std::vector<uint8_t> code;
+                uint32_t rec = kRecords;
+                for (uint8_t carry : {0xF8, 0xF9}) {  // clc, stc
+                    for (bool boundary : {false, true}) {
+                        for (const auto& reader : readers) {
+                            // Three rounds, so that the later ones go from block to block
+                            // through links, with the kind left by the block before.
+                            code.insert(code.end(), {0xBD, 3, 0, 0, 0});  // mov ebp, 3
+                            const size_t top = code.size();
+                            code.push_back(0xB8);  // mov eax, v0
+                            d32(code, v[0]);
+                            code.push_back(0xBB);  // mov ebx, v1
+                            d32(code, v[1]);
+                            code.push_back(0xBE);  // mov esi, v0 ^ v1
+                            d32(code, v[0] ^ v[1]);
+                            code.push_back(carry);
+                            const auto w = deferred_writer(op, bits);
+                            code.insert(code.end(), w.begin(), w.end());
+                            if (boundary) code.insert(code.end(), {0xEB, 0x00});  // jmp $+2
+                            code.insert(code.end(), reader.begin(), reader.end());
+                            code.insert(code.end(), {0x9C, 0x5A});  // pushf; pop edx
+                            code.insert(code.end(), {0x89, 0x15});  // mov [rec], edx
+                            d32(code, rec);
+                            code.insert(code.end(), {0x89, 0x0D});  // mov [rec + 4], ecx
+                            d32(code, rec + 4);
+                            code.push_back(0x4D);  // dec ebp
+                            code.insert(code.end(), {0x75, uint8_t(top - (code.size() + 2))});
+                            rec += 8;
+                        }
+                    }
+                }
+                code.push_back(0xF4);
+                REQUIRE(kPmCode + code.size() < kPmNotPresent);
+                FlatPair p(code, [](Machine& m) { m.c.s.gpr[cpu::ESP] = kPmStack; }, 100000);
+                CHECK(p.a.c.last_exception() == -1);
+                deferred += p.b.c.engine_stats()->flags_deferred;
+                resolved += p.b.c.engine_stats()->flags_resolved;
+            }
+
+            // A page fault after the writer: the handler's frame holds EFLAGS.
+            for (const auto& v : values) {
+                for (bool boundary : {false, true}) {
+                    std::vector<uint8_t> f = {0xB8};
+                    d32(f, v[0]);
+                    f.push_back(0xBB);
+                    d32(f, v[1]);
+                    f.push_back(0xF9);  // stc
+                    const auto w = deferred_writer(op, bits);
+                    f.insert(f.end(), w.begin(), w.end());
+                    if (boundary) f.insert(f.end(), {0xEB, 0x00});
+                    f.insert(f.end(), {0x89, 0x0D});  // mov [not present], ecx
+                    d32(f, kPmNotPresent);
+                    f.push_back(0xF4);
+                    FlatPair q(f, [](Machine& m) { m.c.s.gpr[cpu::ESP] = kPmStack; }, 100);
+                    CHECK(q.a.c.last_exception() == cpu::kPageFault);
+                }
+            }
+        }
+    }
+    CHECK(deferred > 6 * 3 * 2);  // the writers were deferred
+    CHECK(resolved > 0);           // and some were resolved by the stub
+}
+
 TEST_CASE("JIT: a direct jump leaves the block when the budget ends") {
     // "L: inc eax; jmp L" links to itself by a direct jump. Budgets that end inside and between
     // iterations must stop it exactly where the interpreter stops.
