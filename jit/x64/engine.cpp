@@ -924,6 +924,16 @@ private:
         switch (op) {
             case kAdd: case kAdc: case kSub: case kSbb: case kCmp: {
                 const bool sub = op != kAdd && op != kAdc;
+                if (flags_dead_ || defer) {  // (only the result is needed)
+                    a.mov(x86::r14d, x86::eax);
+                    if (sub) a.sub(x86::r14d, x86::ecx);
+                    else a.add(x86::r14d, x86::ecx);
+                    if (op == kAdc) a.add(x86::r14d, x86::esi);
+                    if (op == kSbb) a.sub(x86::r14d, x86::esi);
+                    zext(x86::r14d, bits);
+                    if (defer) defer_flags(incdec ? (sub ? kLfDec : kLfInc) : (sub ? kLfSub : kLfAdd), bits);
+                    return;
+                }
                 a.mov(x86::edx, x86::eax);
                 if (sub) a.sub(x86::edx, x86::ecx);
                 else a.add(x86::edx, x86::ecx);
@@ -931,8 +941,6 @@ private:
                 if (op == kSbb) a.sub(x86::edx, x86::esi);
                 zext(x86::edx, bits);
                 a.mov(x86::r14d, x86::edx);
-                if (flags_dead_) return;
-                if (defer) return defer_flags(incdec ? (sub ? kLfDec : kLfInc) : (sub ? kLfSub : kLfAdd), bits);
                 carry_vector(sub);
                 pack_aux(bits);
                 return;
@@ -1029,10 +1037,13 @@ private:
                 a.mov(st32(kLfAux), x86::esi);
             }
         }
-        if (bits == 32) a.mov(x86::eax, x86::r14d);
-        else if (bits == 16) a.movsx(x86::eax, x86::r14w);
-        else a.movsx(x86::eax, x86::r14b);
-        a.mov(st32(kLfRes), x86::eax);
+        if (bits == 32) {
+            a.mov(st32(kLfRes), x86::r14d);
+        } else {
+            if (bits == 16) a.movsx(x86::eax, x86::r14w);
+            else a.movsx(x86::eax, x86::r14b);
+            a.mov(st32(kLfRes), x86::eax);
+        }
         if (kind) {
             if (!lf_kind_incdec(kind)) a.mov(cpu32(CpuAccess::off_lf_src(c_)), x86::r15d);
             a.mov(cpu8(CpuAccess::off_lf_kind(c_)), kind);
