@@ -27,7 +27,9 @@
 //   always reaches code_page_written, which sets stop_; stop_ is tested after every instruction
 //   that called out (MOV, PUSH and POP test it in the slow path itself, which then finishes the
 //   instruction and leaves: see emit_access).
-// - Lazy flags are computed with the interpreter's formulas (flags.h) into CpuState::lf. Within
+// - Lazy flags are computed with the interpreter's formulas (flags.h) into CpuState::lf, except
+//   that ADD, SUB, CMP, NEG, INC and DEC defer theirs (see lf_kind): generated code keeps a
+//   kind and the operand beside s.lf and resolves them before any C++ code runs. Within
 //   a block, a register-only instruction whose flags a later register-only instruction
 //   overwrites, with nothing in between that reads flags, can fault or can leave the block,
 //   does not store them (flag liveness; see flag_use()).
