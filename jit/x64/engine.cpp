@@ -51,9 +51,9 @@
 //   aside, see keeps_mode), to a target on the block's own page, is a `jmp rel32` that link()
 //   patches to the target's checked entry (and unlinking patches back to a trampoline into the
 //   guard above). Only what can change between two blocks of one page without a helper is
-//   tested there: stop_, halt and shadow, TF and breakpoints, the budget, the CS limit and the
-//   external interrupt (see Translator::exit_static for why the mode and the mapping need no
-//   test).
+//   tested there: stop_, the budget, the CS limit and the external interrupt (see
+//   Translator::exit_static for why the mode, the mapping, halt, the interrupt shadow, TF and
+//   breakpoints need no test).
 // - Code cache: the engine flushes every block (Cpu::flush_code_cache) before running one when
 //   the generated code held exceeds EngineOptions::cache_bytes; the blocks are rebuilt on use.
 //   (The interpreter's blocks_built statistic then differs from a pure interpreter run.)
@@ -733,8 +733,13 @@ private:
     //   mapping was valid when this block was entered; inline code cannot change paging);
     // - its mode is this block's (only helpers change CS, segments, CR0 or EFLAGS.AC), which
     //   link() checks against the target's;
-    // - what can change between blocks (stop requests, interrupts, TF, debug registers, the
-    //   budget and the CS limit over the target's span) the checked entry tests at run time.
+    // - what can still change between such blocks (a stop request: the end of the slice, a
+    //   store into translated code or an MMIO side effect in a slow path; an external
+    //   interrupt; the budget; and the CS limit over the target's span, as the chain may have
+    //   started under another CS than the link was made under) the checked entry tests at run
+    //   time. Halt, the interrupt shadow, TF and the debug registers need no test: only
+    //   helpers change them, and every way into a chain of direct jumps has tested them (the
+    //   run loop before execute() hands it a block, the guard stub, lookup()'s next_block()).
     static constexpr int64_t kNoOffset = INT64_MIN;
     void exit_static(int k, int64_t off) {
         const int64_t in_page = int64_t(block_.phys & 0xFFF) + off;
@@ -769,7 +774,9 @@ private:
         const auto& c = c_;
         const size_t seg_cs = offsetof(CpuState, seg) + cpu::CS * sizeof(cpu::Segment);
         asmjit::Label go = a.newLabel();
-        emit_boundary_checks(a, c, exit_);
+        a.cmp(cpu8(CpuAccess::off_stop(c)), 0);  // (see exit_static for what is not tested)
+        a.jne(exit_);
+        a.mov(x86::esi, st32(offsetof(CpuState, eflags)));  // (IF, for emit_irq_check)
         a.mov(x86::r8, st64(kIcount));
         a.add(x86::r8, int32_t(ninsns));
         a.cmp(x86::r8, x86::qword_ptr(kC, CpuAccess::off_run_end(c)));
