@@ -387,7 +387,7 @@ struct Stubs {
     uint64_t chain = 0;    // static exit: rcx = &Link, eax = target EIP (state retired)
     uint64_t dynamic = 0;  // dynamic exit: rcx = &Link (state retired); the link if EIP matches
     uint64_t mem_slow = 0;  // &stats.mem_slow
-    uint64_t resolve = 0;   // resolve_lf() keeping every register but r11 (call with r11)
+    uint64_t resolve = 0;   // resolve_lf() in host code, keeping every register but r11
 };
 
 // Register roles in generated code: rbx = &cpu.s, r12 = &cpu, r13d = effective address,
@@ -613,7 +613,7 @@ private:
         a_->call(x86::r11);
     }
     // Code after which the kind is 0 at run time, given `at`. `cold`: in a cold path, where no
-    // more cold code can be queued: calls unconditionally (resolve_lf() tests the kind).
+    // more cold code can be queued: calls unconditionally (the stub tests the kind).
     void resolve_flags(Flags at, bool cold) {
         if (at == Flags::kResolved) return;
         if (at == Flags::kPending || cold) {
@@ -933,22 +933,19 @@ private:
         switch (op) {
             case kAdd: case kAdc: case kSub: case kSbb: case kCmp: {
                 const bool sub = op != kAdd && op != kAdc;
-                if (flags_dead_ || defer) {  // (only the result is needed)
-                    a.mov(x86::r14d, x86::eax);
-                    if (sub) a.sub(x86::r14d, x86::ecx);
-                    else a.add(x86::r14d, x86::ecx);
-                    if (op == kAdc) a.add(x86::r14d, x86::esi);
-                    if (op == kSbb) a.sub(x86::r14d, x86::esi);
-                    zext(x86::r14d, bits);
+                // The result: straight to r14d when only it is needed, else via edx (r).
+                const bool result_only = flags_dead_ || defer;
+                const x86::Gp r = result_only ? x86::r14d : x86::edx;
+                a.mov(r, x86::eax);
+                if (sub) a.sub(r, x86::ecx);
+                else a.add(r, x86::ecx);
+                if (op == kAdc) a.add(r, x86::esi);
+                if (op == kSbb) a.sub(r, x86::esi);
+                zext(r, bits);
+                if (result_only) {
                     if (defer) defer_flags(incdec ? (sub ? kLfDec : kLfInc) : (sub ? kLfSub : kLfAdd), bits);
                     return;
                 }
-                a.mov(x86::edx, x86::eax);
-                if (sub) a.sub(x86::edx, x86::ecx);
-                else a.add(x86::edx, x86::ecx);
-                if (op == kAdc) a.add(x86::edx, x86::esi);
-                if (op == kSbb) a.sub(x86::edx, x86::esi);
-                zext(x86::edx, bits);
                 a.mov(x86::r14d, x86::edx);
                 carry_vector(sub);
                 pack_aux(bits);
