@@ -67,6 +67,7 @@
 #include <cstring>
 #include <functional>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "cpu/decoder.h"
@@ -90,7 +91,7 @@ enum class Kind : uint8_t {
     kMovRmR, kMovRRm, kMovRmImm, kMovRImm, kMovAccMoffs, kMovMoffsAcc,
     kIncDecRm, kIncDecR, kLea, kJcc, kJmpRel, kCallRel, kRetNear, kPushR, kPopR,
     kShift1, kShiftImm, kImulRRm, kImulRRmImm, kMovx, kSetcc, kCmov, kXchgRmR, kXchgAccR,
-    kCbw, kCwd, kLoop, kJcxz, kNot, kNeg, kPushRm, kPushImm, kBtImm,
+    kCbw, kCwd, kLoop, kJcxz, kNot, kNeg, kPushRm, kPushImm, kBtImm, kNop,
 };
 // Shift/rotate group (the ModRM reg field).
 enum ShiftOp : uint8_t { kRol = 0, kRor = 1, kShl = 4, kShr = 5, kSar = 7 };
@@ -170,6 +171,7 @@ public:
         probe8({0x86, 0xC0}, {K::kXchgRmR, 0, 8});
         probe({0x87, 0xC0}, K::kXchgRmR, 0);
         probe({0x91}, K::kXchgAccR, 0);
+        probe8({0x90}, {K::kNop, 0, 0});  // (one handler for every size, and for 0F 1F)
         probe({0x98}, K::kCbw, 0);
         probe({0x99}, K::kCwd, 0);
         for (uint8_t k = 0; k < 3; ++k) probe({uint8_t(0xE0 + k)}, K::kLoop, k);
@@ -191,23 +193,31 @@ public:
             for (uint8_t k = 4; k < 8; ++k) probe({0x0F, 0xBA, uint8_t(0xC0 | k << 3), 1}, K::kBtImm, k);
         }
         if (m.has_p6) probe({0x0F, 0x44, 0xC0}, K::kCmov, 0);
+        find_mode_keepers(m);
     }
     const Desc* find(cpu::Handler h) const {
         auto it = map_.find(h);
         if (it == map_.end() || !it->second.second) return nullptr;
         return &it->second.first;
     }
+    // A handler that only reads and writes general registers, the arithmetic flags, DF and
+    // memory (see Translator::keeps_mode).
+    bool keeps_mode(cpu::Handler h) const { return keepers_.count(h) != 0; }
 
 private:
     void add(cpu::Handler h, Desc d) {
         auto [it, fresh] = map_.try_emplace(h, d, true);
         if (!fresh && !(it->second.first == d)) it->second.second = false;  // ambiguous: helper
     }
-    bool decode(std::initializer_list<uint8_t> bytes, bool c32, cpu::DecodedInsn& di) const {
+    template <class Bytes>
+    bool decode(const Bytes& bytes, bool c32, cpu::DecodedInsn& di) const {
         uint8_t buf[15] = {};
         unsigned n = 0;
         for (uint8_t b : bytes) buf[n++] = b;
         return dec_.decode(buf, sizeof buf, c32, di) == cpu::DecodeStatus::kOk;
+    }
+    bool decode(std::initializer_list<uint8_t> bytes, bool c32, cpu::DecodedInsn& di) const {
+        return decode<std::initializer_list<uint8_t>>(bytes, c32, di);
     }
     void probe8(std::initializer_list<uint8_t> bytes, Desc d) {
         cpu::DecodedInsn di{};
@@ -220,8 +230,73 @@ private:
         if (decode(bytes, true, di) && (di.flags & cpu::kfOp32)) add(di.fn, Desc{k, op, 32});
     }
 
+    // The handlers of the forms listed here, minus any that also serves a form that can change
+    // the mode, TF, the interrupt shadow, halt or the debug registers, do I/O or deliver an
+    // interrupt (a handler shared across opcodes must not slip in through a safe one).
+    void find_mode_keepers(const cpu::ModelTraits& m) {
+        std::vector<std::vector<uint8_t>> keep = {
+            {0x9E}, {0x9F}, {0xF5}, {0xF8}, {0xF9}, {0xFC}, {0xFD}, {0x9C},  // SAHF .. STD, PUSHF
+            {0x27}, {0x2F}, {0x37}, {0x3F}, {0xD4, 0x0A}, {0xD5, 0x0A},     // BCD adjusts
+            {0x86, 0x00}, {0x87, 0x00}, {0x8F, 0xC0}, {0xC9}, {0xD7},        // XCHG m, POP r/m, LEAVE, XLAT
+        };
+        for (uint8_t r = 0; r < 8; ++r) {
+            const uint8_t modrm = uint8_t(0xC0 | r << 3);
+            for (uint8_t op : {0xD0, 0xD1, 0xD2, 0xD3, 0xF6, 0xF7}) keep.push_back({op, modrm});
+            if (m.has_186) keep.push_back({0xC1, modrm, 1}), keep.push_back({0xC0, modrm, 1});
+        }
+        for (uint8_t op : {0xA4, 0xA5, 0xA6, 0xA7, 0xAA, 0xAB, 0xAC, 0xAD, 0xAE, 0xAF}) {
+            keep.push_back({op});
+            keep.push_back({0xF3, op});
+            keep.push_back({0xF2, op});
+        }
+        if (m.has_186) keep.push_back({0xC8, 0x10, 0x00, 0x00});  // ENTER
+        if (m.has_386) {
+            for (uint8_t op : {0xA3, 0xAB, 0xB3, 0xBB, 0xBC, 0xBD, 0xA5, 0xAD, 0xB6, 0xB7, 0xBE, 0xBF})
+                keep.push_back({0x0F, op, 0xC0});
+            keep.push_back({0x0F, 0xA4, 0xC0, 1});
+            keep.push_back({0x0F, 0xAC, 0xC0, 1});
+            for (uint8_t cc = 0; cc < 16; ++cc) keep.push_back({0x0F, uint8_t(0x90 + cc), 0xC0});
+        }
+        if (m.has_486) {
+            for (uint8_t op : {0xB0, 0xB1, 0xC0, 0xC1}) keep.push_back({0x0F, op, 0xC0});
+            keep.push_back({0x0F, 0xC8});
+        }
+        if (m.has_p6) {
+            keep.push_back({0x0F, 0xA2});  // CPUID
+            keep.push_back({0x0F, 0x31});  // RDTSC
+            for (uint8_t cc = 0; cc < 16; ++cc) keep.push_back({0x0F, uint8_t(0x40 + cc), 0xC0});
+        }
+        const std::vector<std::vector<uint8_t>> never = {
+            {0x9D}, {0xCF}, {0xF4}, {0xFB}, {0xFA}, {0x8E, 0xD0}, {0x8E, 0xD8}, {0x17}, {0x1F},
+            {0x07}, {0xEA, 0, 0, 0, 0, 0, 0}, {0x9A, 0, 0, 0, 0, 0, 0}, {0xCB}, {0xCA, 0, 0},
+            {0xCD, 0x10}, {0xCC}, {0xCE}, {0x62, 0x00}, {0xC4, 0x00}, {0xC5, 0x00},
+            {0xE4, 0}, {0xE5, 0}, {0xE6, 0}, {0xE7, 0}, {0xEC}, {0xED}, {0xEE}, {0xEF},
+            {0x6C}, {0x6D}, {0x6E}, {0x6F}, {0xF3, 0x6C}, {0xF3, 0x6E},
+            {0x0F, 0x00, 0xD0}, {0x0F, 0x00, 0xD8}, {0x0F, 0x01, 0x10}, {0x0F, 0x01, 0x18},
+            {0x0F, 0x01, 0xF0}, {0x0F, 0x01, 0x38}, {0x0F, 0x06}, {0x0F, 0x08}, {0x0F, 0x09},
+            {0x0F, 0x20, 0xC0}, {0x0F, 0x22, 0xC0}, {0x0F, 0x22, 0xD8}, {0x0F, 0x23, 0xF8},
+            {0x0F, 0x21, 0xC0}, {0x0F, 0x30}, {0x0F, 0x32}, {0x0F, 0x34}, {0x0F, 0x35},
+            {0x0F, 0xB2, 0x00}, {0x0F, 0xB4, 0x00}, {0x0F, 0xB5, 0x00}, {0x0F, 0xA1}, {0x0F, 0xA9},
+            {0x0F, 0x0B}, {0x0F, 0xAA}, {0x0F, 0xFF},
+        };
+        std::unordered_set<cpu::Handler> bad;
+        for (bool c32 : {false, true}) {
+            for (const auto& bytes : keep) {
+                cpu::DecodedInsn di{};
+                if (decode(bytes, c32, di) && di.fn && !(di.flags & cpu::kfEndsBlock))
+                    keepers_.insert(di.fn);
+            }
+            for (const auto& bytes : never) {
+                cpu::DecodedInsn di{};
+                if (decode(bytes, c32, di) && di.fn) bad.insert(di.fn);
+            }
+        }
+        for (cpu::Handler h : bad) keepers_.erase(h);
+    }
+
     cpu::Decoder dec_;
     std::unordered_map<cpu::Handler, std::pair<Desc, bool>> map_;
+    std::unordered_set<cpu::Handler> keepers_;
 };
 
 // ---- slow paths and helpers called from generated code ----
@@ -716,10 +791,15 @@ private:
         }
     }
     // True for a helper that cannot change what the translation assumed at block entry (the
-    // segments, CPL, EFLAGS.AC, CR0, paging): the x87 escapes D8-DF and the MMX forms 0F D8-DF
-    // (the last opcode byte; none of them loads a segment or touches EFLAGS beyond the
-    // arithmetic flags). They may still fault or end the block (stop_ is tested after them).
-    static bool keeps_mode(const DecodedInsn& i) { return i.opcode >= 0xD8 && i.opcode <= 0xDF; }
+    // segments, CPL, EFLAGS.AC, CR0, paging) nor what a direct jump does not test (TF, the
+    // interrupt shadow, halt, the debug registers): the x87 escapes D8-DF and the MMX forms
+    // 0F D8-DF (the last opcode byte; none of them loads a segment or touches EFLAGS beyond the
+    // arithmetic flags), and the handlers HandlerMap::keeps_mode() lists (string operations,
+    // MUL/DIV, shifts by CL, BT/BSF/SHLD, CMPXCHG/XADD, SETcc/CMOVcc, CPUID/RDTSC, ...). They
+    // may still fault or end the block (stop_ is tested after them).
+    bool keeps_mode(const DecodedInsn& i) const {
+        return (i.opcode >= 0xD8 && i.opcode <= 0xDF) || hm_.keeps_mode(i.fn);
+    }
 
     // Block exits (state fully retired): through link `k` with eax = the target EIP, or through
     // the indirect lookup.
@@ -1595,6 +1675,9 @@ private:
                 retire(i);
                 return true;
             }
+            case Kind::kNop:  // (0F 1F's memory operand is not accessed)
+                retire(i);
+                return true;
             case Kind::kCbw:
                 if (B == 32) a.movsx(x86::eax, gpr16(cpu::EAX));
                 else a.movsx(x86::eax, gpr8(cpu::EAX));
@@ -1661,6 +1744,7 @@ private:
             case Kind::kXchgRmR:
                 return mem ? FlagUse::kBarrier : FlagUse::kNone;
             case Kind::kMovRImm: case Kind::kXchgAccR: case Kind::kCbw: case Kind::kCwd:
+            case Kind::kNop:
                 return FlagUse::kNone;
             case Kind::kLea:  // computes an address, accesses nothing (#UD without one)
                 return mem ? FlagUse::kNone : FlagUse::kBarrier;

@@ -927,6 +927,37 @@ TEST_CASE("JIT: deferred flags reach every kind of reader as the interpreter's")
     CHECK(resolved > 0);           // and some were resolved by the stub
 }
 
+TEST_CASE("JIT: helpers that keep the mode keep a block's direct jumps") {
+    // "L: mov eax, 1000; xor edx, edx; div ebx; shl eax, cl; rep stosb; dec esi; jnz L": DIV,
+    // the shift by CL and REP STOSB run as helpers, but ones that cannot load a segment or
+    // change TF, the shadow or halt, so the loop still links to itself by a direct jump; a
+    // MOV from CR0 in the loop (a helper not known to keep the mode) ends that.
+    for (bool other : {false, true}) {
+        CAPTURE(other);
+        std::vector<uint8_t> code = {
+            0xBE, 0x0A, 0x00, 0x00, 0x00,        // mov esi, 10
+            0xBB, 0x07, 0x00, 0x00, 0x00,        // mov ebx, 7
+            0xBF, 0x00, 0x10, 0x02, 0x00,        // mov edi, 21000h
+            0x0F, 0x20, 0xC0,                    // L: mov eax, cr0 (or 3 NOPs)
+            0xB8, 0xE8, 0x03, 0x00, 0x00,        //    mov eax, 1000
+            0x31, 0xD2,                          //    xor edx, edx
+            0xF7, 0xF3,                          //    div ebx
+            0xB9, 0x03, 0x00, 0x00, 0x00,        //    mov ecx, 3
+            0xD3, 0xE0,                          //    shl eax, cl
+            0xF3, 0xAA,                          //    rep stosb
+        };
+        if (!other) std::fill(code.begin() + 15, code.begin() + 18, 0x90);
+        code.insert(code.end(), {0x4E, 0x75});  // dec esi; jnz L
+        code.push_back(uint8_t(15 - int(code.size() + 1)));
+        code.push_back(0xF4);
+        FlatPair p(code, [](Machine& m) { m.c.s.gpr[cpu::ESP] = kPmStack; });
+        CHECK(p.b.c.r32(cpu::EAX) == (1000u / 7) << 3);
+        CHECK(p.b.c.r32(cpu::EDI) == 0x21000u + 30);
+        if (other) CHECK(p.b.c.engine_stats()->blocks_direct == 0);
+        else CHECK(p.b.c.engine_stats()->blocks_direct >= 7);
+    }
+}
+
 TEST_CASE("JIT: a direct jump leaves the block when the budget ends") {
     // "L: inc eax; jmp L" links to itself by a direct jump. Budgets that end inside and between
     // iterations must stop it exactly where the interpreter stops.
