@@ -767,6 +767,7 @@ Exit Cpu::resume(uint64_t max_insns) {
         // A handler (or a delivery in progress) faulted. The state is as before the faulting
         // instruction; delivery may fault again and land here once more with delivering_ set.
         current_block_ = nullptr;
+        if (engine_) engine_->settle(*this);
         if (delivering_ < 0 || !delivering_exception_) fault_before_ = s;
         deliver_exception();
         if (shutdown_) return Exit::kShutdown;

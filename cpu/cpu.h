@@ -170,6 +170,9 @@ public:
         virtual void execute(Cpu& cpu, Block& b, uint64_t limit) = 0;
         virtual Engine kind() const = 0;
         virtual const EngineStats& stats() const = 0;
+        // A fault longjmp'd out of execute(): puts anything the engine keeps aside back into
+        // the state (the x86-64 JIT's deferred flags) before the run loop delivers it.
+        virtual void settle(Cpu&) {}
     };
     Cpu(CpuModel model, mmu::PhysMemory& mem, devices::IoBus& io);
     ~Cpu() override;

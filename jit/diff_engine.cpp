@@ -56,7 +56,10 @@ using Block = CpuAccess::Block;
 // Runs the block under its own fault landing pad; true when it faulted (the Cpu's pending
 // vector and error code then tell which fault, and the state is the faulting instruction's).
 [[gnu::noinline]] bool run_guarded(Cpu& c, Cpu::BlockEngine* inner, Block& b, uint64_t limit) {
-    if (setjmp(CpuAccess::fault_jmp(c)) != 0) return true;
+    if (setjmp(CpuAccess::fault_jmp(c)) != 0) {
+        if (inner) inner->settle(c);
+        return true;
+    }
     if (inner) inner->execute(c, b, limit);
     else CpuAccess::execute_block(c, b, limit);
     return false;

@@ -771,8 +771,10 @@ private:
             flat_ = false;
             helper_seen_ = true;
         }
-        resolve_flags(fl_, false);
-        fl_ = Flags::kResolved;  // (C++ leaves the kind 0)
+        if (touches_flags(i)) {
+            resolve_flags(fl_, false);
+            fl_ = Flags::kResolved;  // (C++ leaves the kind 0)
+        }
         sync();
         const int32_t next = CpuAccess::off_next_eip(c_);
         eip_plus(x86::eax, i.len);
@@ -788,6 +790,19 @@ private:
             a_->jne(exit_);
         } else {
             exit_dynamic();  // the lookup also tests stop_
+        }
+    }
+    // False for the x87 and MMX helpers that neither read nor write EFLAGS (all but FCMOVcc,
+    // FCOMI, FUCOMI and their popping forms): deferred flags may stay deferred across them,
+    // since a fault in one is settled by X64Engine::settle().
+    static bool touches_flags(const DecodedInsn& i) {
+        if (i.opcode < 0xD8 || i.opcode > 0xDF) return true;
+        if (i.flags & cpu::kfMem) return false;
+        switch (i.opcode) {
+            case 0xDA: return i.reg <= 3;                            // FCMOVcc
+            case 0xDB: return i.reg <= 3 || i.reg == 5 || i.reg == 6;  // FCMOVNcc, FUCOMI, FCOMI
+            case 0xDF: return i.reg == 5 || i.reg == 6;              // FUCOMIP, FCOMIP
+            default: return false;
         }
     }
     // True for a helper that cannot change what the translation assumed at block entry (the
@@ -1967,6 +1982,7 @@ public:
     }
     cpu::Engine kind() const override { return cpu::Engine::kJit; }
     const cpu::EngineStats& stats() const override { return stats_; }
+    void settle(Cpu& c) override { resolve_lf(&c); }
 
     // A translation's block was invalidated: nothing may jump to it any more.
     void unlink_incoming(X64Code& code) {

@@ -826,10 +826,11 @@ TEST_CASE("JIT: deferred flags reach every kind of reader as the interpreter's")
     // overflow or give zero, with CF set and clear before it (INC and DEC keep it), is followed
     // by a reader of its flags in the same block and, after a JMP, at the start of the next one
     // (where the JIT does not know the kind): ADC, SBB, SETcc, Jcc, CMOV, INC/DEC then ADC,
-    // SETcc or Jcc, a rotate and BT (they keep some flags), and PUSHF and LAHF (helpers). Each
+    // SETcc or Jcc, a rotate and BT (they keep some flags), and PUSHF, LAHF, FCMOVB and FCOMI
+    // (helpers; the x87 ones that touch no flags run with them still deferred). Each
     // case then stores EFLAGS and ECX, and runs three times (blocks are linked from the second
-    // time on, so the kind crosses from block to block); the runs must agree. Then each writer is followed by a
-    // store that page-faults, whose handler entry pushes EFLAGS.
+    // time on, so the kind crosses from block to block); the runs must agree. Then each writer
+    // is followed by a store or an x87 load that page-faults, whose handler entry pushes EFLAGS.
     const std::vector<std::vector<uint8_t>> readers = {
         {0x83, 0xD1, 0x00},              // adc ecx, 0
         {0x83, 0xD9, 0x00},              // sbb ecx, 0
@@ -850,6 +851,12 @@ TEST_CASE("JIT: deferred flags reach every kind of reader as the interpreter's")
         {0xD1, 0xC6},                    // rol esi, 1
         {0x0F, 0xBA, 0xE6, 0x03},        // bt esi, 3
         {0x9F, 0x0F, 0xB6, 0xCC},        // lahf; movzx ecx, ah
+        {0xDB, 0xE3, 0xD9, 0xE8, 0xD9, 0xEE,        // fninit; fld1; fldz
+         0xDA, 0xC1,                                // fcmovb st0, st1 (reads CF)
+         0xDB, 0x1D, 0x00, 0xA0, 0x02, 0x00,        // fistp dword [2A000h]
+         0x8B, 0x0D, 0x00, 0xA0, 0x02, 0x00},       // mov ecx, [2A000h]
+        {0xDB, 0xE3, 0xD9, 0xE8, 0xD9, 0xEE,        // fninit; fld1; fldz
+         0xDB, 0xF1},                               // fcomi st0, st1 (writes ZF, PF, CF)
         {},                              // (the PUSHF below)
     };
     const uint32_t values[][2] = {{0xFFFFFFFF, 1}, {0x7FFFFFFF, 1}, {5, 7}, {0x80, 0x80},
@@ -903,9 +910,11 @@ TEST_CASE("JIT: deferred flags reach every kind of reader as the interpreter's")
                 resolved += p.b.c.engine_stats()->flags_resolved;
             }
 
-            // A page fault after the writer: the handler's frame holds EFLAGS.
+            // A page fault after the writer, in an inline store or an x87 helper (which the
+            // JIT calls without resolving the flags): the handler's frame holds EFLAGS.
             for (const auto& v : values) {
-                for (bool boundary : {false, true}) {
+                for (int faulting : {0, 1, 2, 3}) {
+                    const bool boundary = faulting & 1, x87 = faulting & 2;
                     std::vector<uint8_t> f = {0xB8};
                     d32(f, v[0]);
                     f.push_back(0xBB);
@@ -914,7 +923,8 @@ TEST_CASE("JIT: deferred flags reach every kind of reader as the interpreter's")
                     const auto w = deferred_writer(op, bits);
                     f.insert(f.end(), w.begin(), w.end());
                     if (boundary) f.insert(f.end(), {0xEB, 0x00});
-                    f.insert(f.end(), {0x89, 0x0D});  // mov [not present], ecx
+                    if (x87) f.insert(f.end(), {0xD9, 0x05});  // fld dword [not present]
+                    else f.insert(f.end(), {0x89, 0x0D});     // mov [not present], ecx
                     d32(f, kPmNotPresent);
                     f.push_back(0xF4);
                     FlatPair q(f, [](Machine& m) { m.c.s.gpr[cpu::ESP] = kPmStack; }, 100);
