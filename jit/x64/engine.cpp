@@ -461,6 +461,7 @@ private:
 struct Stubs {
     uint64_t chain = 0;    // static exit: rcx = &Link, eax = target EIP (state retired)
     uint64_t dynamic = 0;  // dynamic exit: rcx = &Link (state retired); the link if EIP matches
+    uint64_t chain_lite = 0, dynamic_lite = 0;  // the same for blocks without helpers (see emit_stubs)
     uint64_t mem_slow = 0;  // &stats.mem_slow
     uint64_t resolve = 0;   // resolve_lf() in host code, keeping every register but r11
 };
@@ -858,7 +859,7 @@ private:
     }
     void exit_static_guarded(int k) {
         a_->mov(x86::rcx, reinterpret_cast<uint64_t>(&code_.links[k]));
-        a_->mov(x86::rdx, stubs_.chain);
+        a_->mov(x86::rdx, helper_seen_ ? stubs_.chain : stubs_.chain_lite);
         a_->jmp(x86::rdx);
         ended_ = true;
     }
@@ -890,7 +891,7 @@ private:
     }
     void exit_dynamic() {
         a_->mov(x86::rcx, reinterpret_cast<uint64_t>(&code_.links[2]));
-        a_->mov(x86::rdx, stubs_.dynamic);
+        a_->mov(x86::rdx, helper_seen_ ? stubs_.dynamic : stubs_.dynamic_lite);
         a_->jmp(x86::rdx);
         ended_ = true;
     }
@@ -2083,121 +2084,137 @@ private:
         asmjit::CodeHolder code;
         if (code.init(rt_.environment()) != asmjit::kErrorOk) return;
         x86::Assembler a(&code);
-        asmjit::Label chain = a.newLabel(), lookup_l = a.newLabel(), out = a.newLabel(),
-                      unlinked = a.newLabel(), go = a.newLabel(), ask = a.newLabel(),
-                      dynamic = a.newLabel(), checked = a.newLabel();
         const auto st = [](size_t off) { return int32_t(off); };
         const size_t seg_cs = offsetof(CpuState, seg) + cpu::CS * sizeof(cpu::Segment);
         const auto link = [](size_t off) { return x86::ptr(x86::rcx, int32_t(off)); };
-        a.bind(dynamic);
-        a.mov(x86::eax, x86::dword_ptr(kS, st(offsetof(CpuState, eip))));
-        a.cmp(x86::eax, link(offsetof(Link, eip)));
-        a.je(chain);
-        // Not the site's target: an unlinked site gets linked to this one by lookup(); else
-        // the shared jump cache, indexed by a hash of EIP, may hold a link for it.
-        a.cmp(x86::qword_ptr(x86::rcx, int32_t(offsetof(Link, target))), 0);
-        a.je(lookup_l);
-        static_assert(sizeof(Link) == 64);
-        a.mov(x86::r8d, x86::eax);
-        a.shr(x86::r8d, 10);
-        a.xor_(x86::r8d, x86::eax);
-        a.and_(x86::r8d, kJcacheSize - 1);
-        a.shl(x86::r8d, 6);
-        a.mov(x86::rcx, reinterpret_cast<uint64_t>(jcache_.get()));
-        a.add(x86::rcx, x86::r8);
-        a.cmp(x86::eax, link(offsetof(Link, eip)));
-        a.jne(lookup_l);  // lookup() relinks the slot
-        a.bind(chain);
-        a.mov(x86::rdx, link(offsetof(Link, entry)));
-        a.test(x86::rdx, x86::rdx);
-        a.jz(unlinked);
-        emit_boundary_checks(a, c, out);  // (esi = EFLAGS, for IF below)
-        // Budget: the whole target block must fit (else execute() interprets it cut short).
-        a.mov(x86::r8, x86::qword_ptr(kS, st(offsetof(CpuState, icount))));
-        a.add(x86::r8, link(offsetof(Link, ninsns)));
-        a.cmp(x86::r8, x86::qword_ptr(kC, CpuAccess::off_run_end(c)));
-        a.ja(out);
-        // CS:EIP names the target block: known when nothing it depends on changed since the
-        // checks below last passed for this link (the epoch), else checked again.
-        a.mov(x86::r8, x86::qword_ptr(kC, CpuAccess::off_code_epoch(c)));
-        a.cmp(x86::r8, link(offsetof(Link, epoch)));
-        a.je(checked);
-        // CS limit over the target's span.
-        a.mov(x86::r8d, x86::eax);
-        a.add(x86::r8, link(offsetof(Link, span_m1)));
-        a.mov(x86::r9d, x86::dword_ptr(kS, st(seg_cs + offsetof(cpu::Segment, limit))));
-        a.cmp(x86::r8, x86::r9);
-        a.ja(out);
-        // Cpu::block_mode(): the code-size bit and the flat-data bit.
-        static_assert(cpu::kAttrDB == 1u << 14);
-        a.movzx(x86::r8d, x86::word_ptr(kS, st(seg_cs + offsetof(cpu::Segment, attr))));
-        a.shr(x86::r8d, 14);
-        a.and_(x86::r8d, 1);
-        a.or_(x86::r8d, x86::dword_ptr(kC, CpuAccess::off_flat_bit(c)));
-        a.cmp(x86::r8d, link(offsetof(Link, mode)));
-        a.jne(out);
-        // code_phys(CS.base + EIP) through the TLB fast path must be the target's address.
-        a.mov(x86::r9d, x86::eax);
-        a.add(x86::r9d, x86::dword_ptr(kS, st(seg_cs + offsetof(cpu::Segment, base))));
-        a.mov(x86::r10d, x86::r9d);
-        a.shr(x86::r10d, 12);
-        a.and_(x86::r10d, CpuAccess::kTlbSize - 1);
-        a.shl(x86::r10d, 5);
-        a.add(x86::r10, x86::qword_ptr(kC, CpuAccess::off_tlb_cur(c)));
-        a.mov(x86::r11d, x86::r9d);
-        a.and_(x86::r11d, ~uint32_t(0xFFF));
-        a.cmp(x86::r11d, x86::dword_ptr(x86::r10, st(offsetof(CpuAccess::TlbEntry, vpage))));
-        a.jne(out);
-        a.movzx(x86::r11d, x86::byte_ptr(x86::r10, st(offsetof(CpuAccess::TlbEntry, perm))));
-        a.and_(x86::r11d, CpuAccess::kPermExec | CpuAccess::kPermVoid);
-        a.cmp(x86::r11d, CpuAccess::kPermExec);
-        a.jne(out);
-        a.and_(x86::r9d, 0xFFF);
-        a.or_(x86::r9d, x86::dword_ptr(x86::r10, st(offsetof(CpuAccess::TlbEntry, ppage))));
-        a.cmp(x86::r9d, link(offsetof(Link, phys)));
-        a.jne(out);
-        a.mov(x86::r8, x86::qword_ptr(kC, CpuAccess::off_code_epoch(c)));
-        a.mov(link(offsetof(Link, epoch)), x86::r8);
-        a.bind(checked);
-        emit_irq_check(a, c, go, out, ask);  // (without a flag, by a call)
-        a.jmp(go);
-        a.bind(ask);
-        a.push(x86::rcx);
-        a.push(x86::rdx);
-        a.mov(x86::rdi, kC);
-        a.mov(x86::rax, addr(irq_wanted));
-        a.call(x86::rax);
-        a.pop(x86::rdx);
-        a.pop(x86::rcx);
-        a.test(x86::al, x86::al);
-        a.jnz(out);
-        a.bind(go);
-        a.mov(x86::r8, link(offsetof(Link, target)));
-        a.mov(x86::qword_ptr(kC, CpuAccess::off_current_block(c)), x86::r8);
-        a.mov(x86::r8, reinterpret_cast<uint64_t>(&stats_.blocks_chained));
-        a.inc(x86::qword_ptr(x86::r8));
-        a.jmp(x86::rdx);
-        a.bind(unlinked);
-        a.mov(x86::r8, reinterpret_cast<uint64_t>(&pending_));
-        a.mov(x86::qword_ptr(x86::r8, 0), x86::rcx);
-        a.mov(x86::dword_ptr(x86::r8, 8), x86::eax);
-        a.bind(out);
-        a.pop(x86::r15);
-        a.pop(x86::r14);
-        a.pop(x86::r13);
-        a.pop(x86::r12);
-        a.pop(x86::rbx);
-        a.ret();
+        // Two variants: the full one, and a "lite" one for exits of blocks that called no
+        // helper but Translator::keeps_mode() ones, which skips the tests of halt, the
+        // interrupt shadow, TF and the debug registers (the reasoning of the checked entry's:
+        // see Translator::exit_static).
+        const auto variant = [&](bool lite, asmjit::Label& dynamic, asmjit::Label& chain) {
+            asmjit::Label lookup_l = a.newLabel(), out = a.newLabel(), unlinked = a.newLabel(),
+                          go = a.newLabel(), ask = a.newLabel(), checked = a.newLabel();
+            dynamic = a.newLabel();
+            chain = a.newLabel();
+            a.bind(dynamic);
+            a.mov(x86::eax, x86::dword_ptr(kS, st(offsetof(CpuState, eip))));
+            a.cmp(x86::eax, link(offsetof(Link, eip)));
+            a.je(chain);
+            // Not the site's target: an unlinked site gets linked to this one by lookup(); else
+            // the shared jump cache, indexed by a hash of EIP, may hold a link for it.
+            a.cmp(x86::qword_ptr(x86::rcx, int32_t(offsetof(Link, target))), 0);
+            a.je(lookup_l);
+            static_assert(sizeof(Link) == 64);
+            a.mov(x86::r8d, x86::eax);
+            a.shr(x86::r8d, 10);
+            a.xor_(x86::r8d, x86::eax);
+            a.and_(x86::r8d, kJcacheSize - 1);
+            a.shl(x86::r8d, 6);
+            a.mov(x86::rcx, reinterpret_cast<uint64_t>(jcache_.get()));
+            a.add(x86::rcx, x86::r8);
+            a.cmp(x86::eax, link(offsetof(Link, eip)));
+            a.jne(lookup_l);  // lookup() relinks the slot
+            a.bind(chain);
+            a.mov(x86::rdx, link(offsetof(Link, entry)));
+            a.test(x86::rdx, x86::rdx);
+            a.jz(unlinked);
+            if (lite) {
+                a.cmp(x86::byte_ptr(kC, CpuAccess::off_stop(c)), 0);
+                a.jne(out);
+                a.mov(x86::esi, x86::dword_ptr(kS, st(offsetof(CpuState, eflags))));
+            } else {
+                emit_boundary_checks(a, c, out);  // (esi = EFLAGS, for IF below)
+            }
+            // Budget: the whole target block must fit (else execute() interprets it cut short).
+            a.mov(x86::r8, x86::qword_ptr(kS, st(offsetof(CpuState, icount))));
+            a.add(x86::r8, link(offsetof(Link, ninsns)));
+            a.cmp(x86::r8, x86::qword_ptr(kC, CpuAccess::off_run_end(c)));
+            a.ja(out);
+            // CS:EIP names the target block: known when nothing it depends on changed since the
+            // checks below last passed for this link (the epoch), else checked again.
+            a.mov(x86::r8, x86::qword_ptr(kC, CpuAccess::off_code_epoch(c)));
+            a.cmp(x86::r8, link(offsetof(Link, epoch)));
+            a.je(checked);
+            // CS limit over the target's span.
+            a.mov(x86::r8d, x86::eax);
+            a.add(x86::r8, link(offsetof(Link, span_m1)));
+            a.mov(x86::r9d, x86::dword_ptr(kS, st(seg_cs + offsetof(cpu::Segment, limit))));
+            a.cmp(x86::r8, x86::r9);
+            a.ja(out);
+            // Cpu::block_mode(): the code-size bit and the flat-data bit.
+            static_assert(cpu::kAttrDB == 1u << 14);
+            a.movzx(x86::r8d, x86::word_ptr(kS, st(seg_cs + offsetof(cpu::Segment, attr))));
+            a.shr(x86::r8d, 14);
+            a.and_(x86::r8d, 1);
+            a.or_(x86::r8d, x86::dword_ptr(kC, CpuAccess::off_flat_bit(c)));
+            a.cmp(x86::r8d, link(offsetof(Link, mode)));
+            a.jne(out);
+            // code_phys(CS.base + EIP) through the TLB fast path must be the target's address.
+            a.mov(x86::r9d, x86::eax);
+            a.add(x86::r9d, x86::dword_ptr(kS, st(seg_cs + offsetof(cpu::Segment, base))));
+            a.mov(x86::r10d, x86::r9d);
+            a.shr(x86::r10d, 12);
+            a.and_(x86::r10d, CpuAccess::kTlbSize - 1);
+            a.shl(x86::r10d, 5);
+            a.add(x86::r10, x86::qword_ptr(kC, CpuAccess::off_tlb_cur(c)));
+            a.mov(x86::r11d, x86::r9d);
+            a.and_(x86::r11d, ~uint32_t(0xFFF));
+            a.cmp(x86::r11d, x86::dword_ptr(x86::r10, st(offsetof(CpuAccess::TlbEntry, vpage))));
+            a.jne(out);
+            a.movzx(x86::r11d, x86::byte_ptr(x86::r10, st(offsetof(CpuAccess::TlbEntry, perm))));
+            a.and_(x86::r11d, CpuAccess::kPermExec | CpuAccess::kPermVoid);
+            a.cmp(x86::r11d, CpuAccess::kPermExec);
+            a.jne(out);
+            a.and_(x86::r9d, 0xFFF);
+            a.or_(x86::r9d, x86::dword_ptr(x86::r10, st(offsetof(CpuAccess::TlbEntry, ppage))));
+            a.cmp(x86::r9d, link(offsetof(Link, phys)));
+            a.jne(out);
+            a.mov(x86::r8, x86::qword_ptr(kC, CpuAccess::off_code_epoch(c)));
+            a.mov(link(offsetof(Link, epoch)), x86::r8);
+            a.bind(checked);
+            emit_irq_check(a, c, go, out, ask);  // (without a flag, by a call)
+            a.jmp(go);
+            a.bind(ask);
+            a.push(x86::rcx);
+            a.push(x86::rdx);
+            a.mov(x86::rdi, kC);
+            a.mov(x86::rax, addr(irq_wanted));
+            a.call(x86::rax);
+            a.pop(x86::rdx);
+            a.pop(x86::rcx);
+            a.test(x86::al, x86::al);
+            a.jnz(out);
+            a.bind(go);
+            a.mov(x86::r8, link(offsetof(Link, target)));
+            a.mov(x86::qword_ptr(kC, CpuAccess::off_current_block(c)), x86::r8);
+            a.mov(x86::r8, reinterpret_cast<uint64_t>(&stats_.blocks_chained));
+            a.inc(x86::qword_ptr(x86::r8));
+            a.jmp(x86::rdx);
+            a.bind(unlinked);
+            a.mov(x86::r8, reinterpret_cast<uint64_t>(&pending_));
+            a.mov(x86::qword_ptr(x86::r8, 0), x86::rcx);
+            a.mov(x86::dword_ptr(x86::r8, 8), x86::eax);
+            a.bind(out);
+            a.pop(x86::r15);
+            a.pop(x86::r14);
+            a.pop(x86::r13);
+            a.pop(x86::r12);
+            a.pop(x86::rbx);
+            a.ret();
 
-        a.bind(lookup_l);
-        a.mov(x86::rdi, kC);
-        a.mov(x86::rsi, reinterpret_cast<uint64_t>(this));
-        a.mov(x86::rdx, x86::rcx);
-        a.mov(x86::rax, addr(lookup));
-        a.call(x86::rax);
-        a.test(x86::rax, x86::rax);
-        a.jz(out);
-        a.jmp(x86::rax);
+            a.bind(lookup_l);
+            a.mov(x86::rdi, kC);
+            a.mov(x86::rsi, reinterpret_cast<uint64_t>(this));
+            a.mov(x86::rdx, x86::rcx);
+            a.mov(x86::rax, addr(lookup));
+            a.call(x86::rax);
+            a.test(x86::rax, x86::rax);
+            a.jz(out);
+            a.jmp(x86::rax);
+        };
+        asmjit::Label dynamic, chain, dynamic_lite, chain_lite;
+        variant(false, dynamic, chain);
+        variant(true, dynamic_lite, chain_lite);
 
         // resolve_lf() as host code, called from anywhere in generated code: keeps every
         // register but r11 (which holds this address); not the host flags.
@@ -2264,6 +2281,8 @@ private:
         const uint64_t base = reinterpret_cast<uint64_t>(fn);
         stubs_.chain = base + code.labelOffsetFromBase(chain);
         stubs_.dynamic = base + code.labelOffsetFromBase(dynamic);
+        stubs_.chain_lite = base + code.labelOffsetFromBase(chain_lite);
+        stubs_.dynamic_lite = base + code.labelOffsetFromBase(dynamic_lite);
         stubs_.mem_slow = reinterpret_cast<uint64_t>(&stats_.mem_slow);
         stubs_.resolve = base + code.labelOffsetFromBase(resolve);
     }

@@ -968,6 +968,37 @@ TEST_CASE("JIT: helpers that keep the mode keep a block's direct jumps") {
     }
 }
 
+TEST_CASE("JIT: a linked exit after a helper that arms a breakpoint leaves for the run loop") {
+    // "B: mov dr7, eax; jmp T" runs three times, T on the next page (so its exit is a guarded
+    // link, made in the second round). The third round arms an instruction breakpoint on T:
+    // generated code must not run on into T through the link, but leave for the run loop,
+    // which raises #DB at T as the interpreter does, before T's INC.
+    std::vector<uint8_t> code = {
+        0xBE, 0x03, 0x00, 0x00, 0x00,  // mov esi, 3
+        0x31, 0xDB,                    // xor ebx, ebx
+        0xB8, 0x00, 0x10, 0x02, 0x00,  // mov eax, 21000h (T)
+        0x0F, 0x23, 0xC0,              // mov dr0, eax
+        0x31, 0xC0,                    // top: xor eax, eax
+        0x83, 0xFE, 0x01,              //      cmp esi, 1
+        0x75, 0x05,                    //      jne B
+        0xB8, 0x01, 0x00, 0x00, 0x00,  //      mov eax, 1 (L0)
+        0x0F, 0x23, 0xF8,              // B:   mov dr7, eax
+        0xE9,                          //      jmp T
+    };
+    const uint32_t top = 15, t = 0x1000;
+    const uint32_t rel = t - uint32_t(code.size() + 4);
+    for (int k = 0; k < 4; ++k) code.push_back(uint8_t(rel >> (8 * k)));
+    code.resize(t, 0x90);
+    code.insert(code.end(), {0x43, 0x4E, 0x0F, 0x85});  // T: inc ebx; dec esi; jnz top
+    const uint32_t back = top - uint32_t(code.size() + 4);
+    for (int k = 0; k < 4; ++k) code.push_back(uint8_t(back >> (8 * k)));
+    code.push_back(0xF4);
+    FlatPair p(code, [](Machine& m) { m.c.s.gpr[cpu::ESP] = kPmStack; });
+    CHECK(p.a.c.last_exception() == 1);  // #DB
+    CHECK(p.b.c.r32(cpu::EBX) == 2);
+    CHECK(p.b.c.engine_stats()->blocks_chained >= 1);
+}
+
 TEST_CASE("JIT: a direct jump leaves the block when the budget ends") {
     // "L: inc eax; jmp L" links to itself by a direct jump. Budgets that end inside and between
     // iterations must stop it exactly where the interpreter stops.
