@@ -910,14 +910,15 @@ private:
         else if (base && disp) a.add(x86::r13d, disp);
         if (!(i.flags & cpu::kfAddr32)) a.and_(x86::r13d, 0xFFFF);
     }
-    // Inline segment check + TLB lookup for an access of `bits` at seg:r13d. Leaves the host
-    // pointer in rax on the fast path, jumps to `slow` otherwise. `write` picks the tag.
-    void emit_fast_lookup(unsigned seg, int bits, bool write, asmjit::Label slow) {
+    // Inline segment check + TLB lookup for an access of `bits` at seg:r13d. Returns the host
+    // location (through rax) on the fast path, jumps to `slow` otherwise. `write` picks the tag.
+    x86::Mem emit_fast_lookup(unsigned seg, int bits, bool write, asmjit::Label slow) {
         auto& a = *a_;
-        if (flat_ && (seg == cpu::DS || seg == cpu::ES || seg == cpu::SS)) {
+        const bool flat = flat_ && (seg == cpu::DS || seg == cpu::ES || seg == cpu::SS);
+        const x86::Gp lin = flat ? x86::r13 : x86::rax;  // (a 32-bit write zero-extends)
+        if (flat) {
             // Base 0, 4 GiB, writable, no AC: the linear address is the offset, and an access
             // that wraps past 4 GiB (the only one the limit refuses) fails the tag compare below.
-            a.mov(x86::eax, x86::r13d);
         } else {
             // Segment limit, type and alignment check in one compare (Cpu::segspan_).
             const int32_t sp = CpuAccess::off_segspan(c_, seg, write);
@@ -931,18 +932,24 @@ private:
         }
         // &tlb_cur_[(lin >> 12) & (kTlbSize - 1)]: entries are 32 bytes.
         static_assert(sizeof(CpuAccess::TlbEntry) == 32);
-        a.mov(x86::ecx, x86::eax);
+        a.mov(x86::ecx, lin.r32());
         a.shr(x86::ecx, 12 - 5);
         a.and_(x86::ecx, (CpuAccess::kTlbSize - 1) << 5);
         a.add(x86::rcx, x86::qword_ptr(kC, CpuAccess::off_tlb_cur(c_)));
         // The tag is compared with the page of the access's last byte: an access that crosses
         // into the next page never matches (the slow path splits it).
-        a.lea(x86::edx, x86::ptr(x86::eax, bits / 8 - 1));
+        a.lea(x86::edx, x86::ptr(lin, bits / 8 - 1));
         a.and_(x86::edx, ~uint32_t(0xFFF));
         a.cmp(x86::edx, x86::dword_ptr(x86::rcx, int32_t(write ? offsetof(CpuAccess::TlbEntry, write_tag)
                                                               : offsetof(CpuAccess::TlbEntry, read_tag))));
         a.jne(slow);
-        a.add(x86::rax, x86::qword_ptr(x86::rcx, int32_t(offsetof(CpuAccess::TlbEntry, addend))));
+        const auto addend = x86::qword_ptr(x86::rcx, int32_t(offsetof(CpuAccess::TlbEntry, addend)));
+        if (flat) {
+            a.mov(x86::rax, addend);
+            return x86::ptr(x86::rax, x86::r13);
+        }
+        a.add(x86::rax, addend);
+        return x86::ptr(x86::rax);
     }
     // read<bits>(seg, r13d) into eax (zero-extended), or write<bits>(seg, r13d, r14d).
     // The fast path needs no EIP/icount in the state; the slow path does (it may fault, and
@@ -989,15 +996,15 @@ private:
             return false;
         }
         asmjit::Label slow = a.newLabel(), done = a.newLabel();
-        emit_fast_lookup(seg, bits, write, slow);
+        x86::Mem host = emit_fast_lookup(seg, bits, write, slow);
+        host.setSize(uint32_t(bits / 8));
         if (write) {
-            if (bits == 32) a.mov(x86::dword_ptr(x86::rax), x86::r14d);
-            else if (bits == 16) a.mov(x86::word_ptr(x86::rax), x86::r14w);
-            else a.mov(x86::byte_ptr(x86::rax), x86::r14b);
+            if (bits == 32) a.mov(host, x86::r14d);
+            else if (bits == 16) a.mov(host, x86::r14w);
+            else a.mov(host, x86::r14b);
         } else {
-            if (bits == 32) a.mov(x86::eax, x86::dword_ptr(x86::rax));
-            else if (bits == 16) a.movzx(x86::eax, x86::word_ptr(x86::rax));
-            else a.movzx(x86::eax, x86::byte_ptr(x86::rax));
+            if (bits == 32) a.mov(x86::eax, host);
+            else a.movzx(x86::eax, host);
         }
         a.bind(done);
         const bool tested = bool(tail);
@@ -1224,8 +1231,9 @@ private:
         if (cc & 1) a.xor_(x86::eax, 1);
     }
 
-    // Jumps to `not_taken` unless condition `cc` holds (keeps eax), testing the lazy words
-    // directly (see of_to_edx()); parity goes through emit_cond().
+    // Jumps to `not_taken` unless condition `cc` holds (keeps eax and r14d), testing the lazy
+    // words directly (see of_to_edx()), or the host's flags when they are deferred here;
+    // parity goes through emit_cond(). Uses ecx, edx, esi.
     void emit_jcc_not_taken(unsigned cc, asmjit::Label not_taken) {
         auto& a = *a_;
         const bool neg = cc & 1;
@@ -1278,10 +1286,10 @@ private:
                 return;
             }
             default:
-                a.mov(x86::r14d, x86::eax);
+                a.mov(x86::esi, x86::eax);
                 emit_cond(cc);
                 a.test(x86::eax, x86::eax);
-                a.mov(x86::eax, x86::r14d);
+                a.mov(x86::eax, x86::esi);
                 a.jz(not_taken);
                 return;
         }
@@ -1671,10 +1679,8 @@ private:
             case Kind::kCmov: {
                 load_rm(i, B);  // the source is read (and may fault) either way
                 a.mov(x86::r14d, x86::eax);
-                emit_cond(i.opcode & 15);
                 asmjit::Label skip = a.newLabel();
-                a.test(x86::eax, x86::eax);
-                a.jz(skip);
+                emit_jcc_not_taken(i.opcode & 15, skip);
                 store_reg(x86::r14d, i.reg, B);
                 a.bind(skip);
                 retire(i);

@@ -844,6 +844,8 @@ TEST_CASE("JIT: deferred flags reach every kind of reader as the interpreter's")
         {0x72, 0x01, 0x41},              // jc $+3; inc ecx
         {0x7E, 0x01, 0x41},              // jle $+3; inc ecx
         {0x0F, 0x42, 0xCE},              // cmovb ecx, esi
+        {0x0F, 0x4A, 0xCE},              // cmovp ecx, esi
+        {0x0F, 0x4F, 0xCE},              // cmovg ecx, esi
         {0x47, 0x83, 0xD1, 0x00},        // inc edi; adc ecx, 0
         {0x4F, 0x0F, 0x96, 0xC1},        // dec edi; setbe cl
         {0x47, 0x7C, 0x01, 0x41},        // inc edi; jl $+3; inc ecx
