@@ -461,6 +461,7 @@ private:
 struct Stubs {
     uint64_t chain = 0;    // static exit: rcx = &Link, eax = target EIP (state retired)
     uint64_t dynamic = 0;  // dynamic exit: rcx = &Link (state retired); the link if EIP matches
+    // (both called: they return the entry to jump to in rdx, or 0; see X64Engine::emit_stubs)
     uint64_t chain_lite = 0, dynamic_lite = 0;  // the same for blocks without helpers (see emit_stubs)
     uint64_t mem_slow = 0;  // &stats.mem_slow
     uint64_t resolve = 0;   // resolve_lf() in host code, keeping every register but r11
@@ -859,7 +860,15 @@ private:
     }
     void exit_static_guarded(int k) {
         a_->mov(x86::rcx, reinterpret_cast<uint64_t>(&code_.links[k]));
-        a_->mov(x86::rdx, helper_seen_ ? stubs_.chain : stubs_.chain_lite);
+        call_guard(helper_seen_ ? stubs_.chain : stubs_.chain_lite);
+    }
+    // Calls a guard stub and goes where it says: the next block's entry, or out (rdx = 0).
+    // The jump is the exit's own, so the host predicts each exit's targets apart.
+    void call_guard(uint64_t stub) {
+        a_->mov(x86::rdx, stub);
+        a_->call(x86::rdx);
+        a_->test(x86::rdx, x86::rdx);
+        a_->jz(exit_);
         a_->jmp(x86::rdx);
         ended_ = true;
     }
@@ -891,9 +900,7 @@ private:
     }
     void exit_dynamic() {
         a_->mov(x86::rcx, reinterpret_cast<uint64_t>(&code_.links[2]));
-        a_->mov(x86::rdx, helper_seen_ ? stubs_.dynamic : stubs_.dynamic_lite);
-        a_->jmp(x86::rdx);
-        ended_ = true;
+        call_guard(helper_seen_ ? stubs_.dynamic : stubs_.dynamic_lite);
     }
 
     // ---- effective address and memory ----
@@ -2079,13 +2086,13 @@ private:
     }
     static bool irq_wanted(Cpu* c) { return CpuAccess::irq_wanted(*c); }
 
-    // Two shared exits, in the frame every block sets up (5 pushes):
-    //   chain:   rcx = &Link, eax = target EIP; EIP/icount retired. Enters the linked block when
+    // Two shared guards, called from a block's exit (in the frame every block sets up) and
+    // returning in rdx the entry the exit jumps to, or 0 for leaving to execute():
+    //   chain:   rcx = &Link, eax = target EIP; EIP/icount retired. The linked block when
     //            run_until() would run exactly it next (the checks of CpuAccess::next_block, in
-    //            host code), records an unlinked exit for execute() to patch, else returns.
+    //            host code); records an unlinked exit for execute() to link, else 0.
     //   dynamic: rcx = &Link (the block's dynamic exit); EIP/icount retired. Goes on as chain
-    //            when EIP is the one the link was made for, else calls lookup() and enters what
-    //            it returns, else returns.
+    //            when EIP is the one the link was made for, else what lookup() returns.
     void emit_stubs(Cpu& c) {
         asmjit::CodeHolder code;
         if (code.init(rt_.environment()) != asmjit::kErrorOk) return;
@@ -2183,9 +2190,11 @@ private:
             a.bind(ask);
             a.push(x86::rcx);
             a.push(x86::rdx);
+            a.sub(x86::rsp, 8);  // (entered by a call: 16-byte alignment for the next one)
             a.mov(x86::rdi, kC);
             a.mov(x86::rax, addr(irq_wanted));
             a.call(x86::rax);
+            a.add(x86::rsp, 8);
             a.pop(x86::rdx);
             a.pop(x86::rcx);
             a.test(x86::al, x86::al);
@@ -2195,28 +2204,25 @@ private:
             a.mov(x86::qword_ptr(kC, CpuAccess::off_current_block(c)), x86::r8);
             a.mov(x86::r8, reinterpret_cast<uint64_t>(&stats_.blocks_chained));
             a.inc(x86::qword_ptr(x86::r8));
-            a.jmp(x86::rdx);
+            a.ret();  // rdx = the entry
             a.bind(unlinked);
             a.mov(x86::r8, reinterpret_cast<uint64_t>(&pending_));
             a.mov(x86::qword_ptr(x86::r8, 0), x86::rcx);
             a.mov(x86::dword_ptr(x86::r8, 8), x86::eax);
             a.bind(out);
-            a.pop(x86::r15);
-            a.pop(x86::r14);
-            a.pop(x86::r13);
-            a.pop(x86::r12);
-            a.pop(x86::rbx);
+            a.xor_(x86::edx, x86::edx);
             a.ret();
 
             a.bind(lookup_l);
+            a.sub(x86::rsp, 8);
             a.mov(x86::rdi, kC);
             a.mov(x86::rsi, reinterpret_cast<uint64_t>(this));
             a.mov(x86::rdx, x86::rcx);
             a.mov(x86::rax, addr(lookup));
             a.call(x86::rax);
-            a.test(x86::rax, x86::rax);
-            a.jz(out);
-            a.jmp(x86::rax);
+            a.add(x86::rsp, 8);
+            a.mov(x86::rdx, x86::rax);
+            a.ret();
         };
         asmjit::Label dynamic, chain, dynamic_lite, chain_lite;
         variant(false, dynamic, chain);
