@@ -47,8 +47,9 @@
 //   external interrupt (IRQ latency identical in instructions). Invalidating a block unlinks
 //   every link into it (NativeCode::invalidated), so a link never enters an invalidated block.
 //   The chained blocks share the frame of the first one entered; any exit pops it.
-// - Direct jumps: a static exit of a 32-bit block that called no helper (x87 and MMX ones
-//   aside, see keeps_mode), to a target on the block's own page, is a `jmp rel32` that link()
+// - Direct jumps: a static exit of a 32-bit block that called no helper (mode-keeping ones
+//   aside, see keeps_mode) is a `jmp rel32` (to another page: while the link's epoch holds,
+//   see exit_static) that link()
 //   patches to the target's checked entry (and unlinking patches back to a trampoline into the
 //   guard above). Only what can change between two blocks of one page without a helper is
 //   tested there: stop_, the budget, the CS limit and the external interrupt (see
@@ -443,7 +444,8 @@ public:
         uint8_t* rel_rx = nullptr;  // the jmp's rel32 (nullptr: this exit has no such jmp)
         uint8_t* rel_rw = nullptr;  // the same bytes, writable
         uint8_t* tramp = nullptr;
-        uint32_t phys = 0;  // the only target it may be patched to
+        uint32_t phys = 0;  // the only target it may be patched to (same-page exits)
+        bool cross = false;  // to another page: taken only while the link's epoch holds
         bool patched = false;
     };
     Direct direct[2];
@@ -521,6 +523,7 @@ public:
     // (whose last 4 bytes are the rel32), its trampoline, and the target's physical address.
     struct DirectSite {
         bool used = false;
+        bool cross = false;  // the target is on another page (phys unknown)
         asmjit::Label after, tramp;
         uint32_t phys = 0;
     };
@@ -837,16 +840,27 @@ private:
     //   time. Halt, the interrupt shadow, TF and the debug registers need no test: only
     //   helpers change them, and every way into a chain of direct jumps has tested them (the
     //   run loop before execute() hands it a block, the guard stub, lookup()'s next_block()).
+    //
+    // A static exit to another page may be a direct jump too, taken only while code_epoch_ is
+    // the one at which the guard last checked the link (Link::epoch): nothing that decides
+    // which block CS:EIP names (CS, the mode, CPL, any TLB translation) has changed since, so
+    // the target is still the block the guard found; else the guard runs.
     static constexpr int64_t kNoOffset = INT64_MIN;
     void exit_static(int k, int64_t off) {
         const int64_t in_page = int64_t(block_.phys & 0xFFF) + off;
-        if (c32_ && !helper_seen_ && off != kNoOffset && in_page >= 0 && in_page < 4096 &&
-            !sites[k].used) {
+        if (c32_ && !helper_seen_ && off != kNoOffset && !sites[k].used) {
             DirectSite& d = sites[k];
             d.used = true;
+            d.cross = in_page < 0 || in_page >= 4096;
             d.after = a_->newLabel();
             d.tramp = a_->newLabel();
-            d.phys = uint32_t(block_.phys + off);
+            d.phys = d.cross ? 0 : uint32_t(block_.phys + off);
+            if (d.cross) {
+                a_->mov(x86::rcx, reinterpret_cast<uint64_t>(&code_.links[k]));
+                a_->mov(x86::r8, x86::qword_ptr(kC, CpuAccess::off_code_epoch(c_)));
+                a_->cmp(x86::r8, x86::qword_ptr(x86::rcx, int32_t(offsetof(Link, epoch))));
+                a_->jne(d.tramp);
+            }
             a_->long_().jmp(d.tramp);
             a_->bind(d.after);
             cold_.push_back([this, k] {
@@ -2044,8 +2058,8 @@ private:
     // allowed, of the same mode and on one page.
     void patch(Link& l, const CpuAccess::Block& b, X64Code& target) {
         X64Code::Direct* d = direct_of(l);
-        if (!d || !d->rel_rx || !target.checked || b.phys != d->phys || b.mode != l.owner->mode ||
-            b.page2 != ~0u)
+        if (!d || !d->rel_rx || !target.checked || (!d->cross && b.phys != d->phys) ||
+            b.mode != l.owner->mode || b.page2 != ~0u)
             return;
         const int64_t dist = static_cast<uint8_t*>(target.checked) - (d->rel_rx + 4);
         if (dist != int32_t(dist)) return;
@@ -2327,7 +2341,8 @@ private:
                 native->direct[k] = {.rel_rx = rx + rel,
                                      .rel_rw = static_cast<uint8_t*>(rw_base) + rel,
                                      .tramp = rx + code.labelOffsetFromBase(site.tramp),
-                                     .phys = site.phys};
+                                     .phys = site.phys,
+                                     .cross = site.cross};
             }
         }
         ++stats_.blocks_translated;

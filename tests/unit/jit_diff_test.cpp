@@ -1001,6 +1001,25 @@ TEST_CASE("JIT: a linked exit after a helper that arms a breakpoint leaves for t
     CHECK(p.b.c.engine_stats()->blocks_chained >= 1);
 }
 
+TEST_CASE("JIT: jumps between two pages become direct jumps") {
+    // "L: inc eax; jmp M" on one page and "M: dec ecx; jnz L" on the next: both exits cross a
+    // page, and once the guard has checked their links they jump directly while nothing that
+    // maps CS:EIP changes.
+    std::vector<uint8_t> code = {0xB9, 0x64, 0x00, 0x00, 0x00,  // mov ecx, 100
+                                 0x40, 0xE9};                   // L: inc eax; jmp M
+    const uint32_t l = 5, m = 0x1000;
+    const uint32_t rel = m - uint32_t(code.size() + 4);
+    for (int k = 0; k < 4; ++k) code.push_back(uint8_t(rel >> (8 * k)));
+    code.resize(m, 0x90);
+    code.insert(code.end(), {0x49, 0x0F, 0x85});  // M: dec ecx; jnz L
+    const uint32_t back = l - uint32_t(code.size() + 4);
+    for (int k = 0; k < 4; ++k) code.push_back(uint8_t(back >> (8 * k)));
+    code.push_back(0xF4);
+    FlatPair p(code, {}, 10000);
+    CHECK(p.b.c.r32(cpu::EAX) == 100);
+    CHECK(p.b.c.engine_stats()->blocks_direct > 150);
+}
+
 TEST_CASE("JIT: a direct jump leaves the block when the budget ends") {
     // "L: inc eax; jmp L" links to itself by a direct jump. Budgets that end inside and between
     // iterations must stop it exactly where the interpreter stops.
