@@ -49,10 +49,9 @@
 //   The chained blocks share the frame of the first one entered; any exit pops it.
 // - Direct jumps: a static exit of a 32-bit block that called no helper (mode-keeping ones
 //   aside, see keeps_mode) is a `jmp rel32` (to another page: while the link's epoch holds,
-//   see exit_static) that link()
-//   patches to the target's checked entry (and unlinking patches back to a trampoline into the
-//   guard above). Only what can change between two blocks of one page without a helper is
-//   tested there: stop_, the budget, the CS limit and the external interrupt (see
+//   see exit_static) that link() patches to the target's checked entry (and unlinking patches
+//   back to a trampoline into the guard above). Only what can change between two such blocks
+//   is tested there: stop_, the budget, the CS limit and the external interrupt (see
 //   Translator::exit_static for why the mode, the mapping, halt, the interrupt shadow, TF and
 //   breakpoints need no test).
 // - Code cache: the engine flushes every block (Cpu::flush_code_cache) before running one when
