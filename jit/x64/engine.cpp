@@ -386,6 +386,23 @@ void emit_pack_aux(x86::Assembler& a, int bits, const x86::Gp& dst) {
     a.or_(dst, x86::esi);
 }
 
+// `aux` (a packed aux) with CF replaced by `cf` (0 or 1; clobbered) and the CF^OF bit redone
+// for aux's OF: aux = (aux & ~(CF|PO)) | cf << 31 | (cf ^ OF) << 30. Uses edx, edi.
+void emit_replace_cf(x86::Assembler& a, const x86::Gp& aux, const x86::Gp& cf) {
+    a.mov(x86::edi, aux);  // OF = bit 31 ^ bit 30
+    a.shr(x86::edi, 1);
+    a.xor_(x86::edi, aux);
+    a.shr(x86::edi, 30);
+    a.and_(x86::edi, 1);
+    a.and_(aux, 0x3FFFFFFF);
+    a.mov(x86::edx, cf);
+    a.shl(x86::edx, 31);
+    a.or_(aux, x86::edx);
+    a.xor_(cf, x86::edi);
+    a.shl(cf, 30);
+    a.or_(aux, cf);
+}
+
 // ecx = 32 - the operand size of deferred-flag kind `kind` (24, 16 or 0: the shift that brings
 // its top bit to bit 31). Clobbers eax.
 void emit_kind_shift(x86::Assembler& a, const x86::Gp& kind) {
@@ -473,9 +490,9 @@ struct Stubs {
 // slow-path calls. eax/ecx/edx/esi/edi/r8-r11 are scratch.
 const x86::Gp kS = x86::rbx, kC = x86::r12;
 
-// The tests between two blocks that need no knowledge of the next one (the guard stub's and the
-// checked entry's first ones): jumps to `fail` on stop_, HLT or an interrupt shadow, EFLAGS.TF
-// or a debug-register breakpoint armed. Leaves EFLAGS in esi.
+// The tests between two blocks that need no knowledge of the next one (the full guard stub's
+// first ones): jumps to `fail` on stop_, HLT or an interrupt shadow, EFLAGS.TF or a
+// debug-register breakpoint armed. Leaves EFLAGS in esi.
 void emit_boundary_checks(x86::Assembler& a, const Cpu& c, asmjit::Label fail) {
     a.cmp(x86::byte_ptr(kC, CpuAccess::off_stop(c)), 0);
     a.jne(fail);
@@ -885,8 +902,8 @@ private:
         a_->jmp(x86::rdx);
         ended_ = true;
     }
-    // The entry a direct jump takes (eax = EIP, retired): the shared guard's tests that a jump
-    // within the page still needs (see exit_static), then the block.
+    // The entry a direct jump takes (eax = EIP, retired): the shared guard's tests that a direct
+    // jump still needs (see exit_static), then the block.
     void emit_checked_entry(size_t ninsns) {
         auto& a = *a_;
         const auto& c = c_;
@@ -935,11 +952,11 @@ private:
     x86::Mem emit_fast_lookup(unsigned seg, int bits, bool write, asmjit::Label slow) {
         auto& a = *a_;
         const bool flat = flat_ && (seg == cpu::DS || seg == cpu::ES || seg == cpu::SS);
-        const x86::Gp lin = flat ? x86::r13 : x86::rax;  // (a 32-bit write zero-extends)
-        if (flat) {
-            // Base 0, 4 GiB, writable, no AC: the linear address is the offset, and an access
-            // that wraps past 4 GiB (the only one the limit refuses) fails the tag compare below.
-        } else {
+        // Flat: base 0, 4 GiB, writable, no AC: the linear address is the offset (r13, which a
+        // 32-bit write zero-extends), and an access that wraps past 4 GiB (the only one the
+        // limit refuses) fails the tag compare below.
+        const x86::Gp lin = flat ? x86::r13 : x86::rax;
+        if (!flat) {
             // Segment limit, type and alignment check in one compare (Cpu::segspan_).
             const int32_t sp = CpuAccess::off_segspan(c_, seg, write);
             const int z = bits == 8 ? 0 : bits == 16 ? 1 : 2;
@@ -1099,23 +1116,7 @@ private:
     void carry_vector(bool sub) { emit_carry_vector(*a_, sub); }
     // pack_cv<bits>(esi) into r15d.
     void pack_aux(int bits) { emit_pack_aux(*a_, bits, x86::r15d); }
-    // r15d (packed aux) with CF replaced by `cf` (0 or 1; clobbered) and the CF^OF bit redone
-    // for r15d's OF: r15d = (r15d & ~(CF|PO)) | cf << 31 | (cf ^ OF) << 30. Uses edx, edi.
-    void replace_cf(const x86::Gp& cf) {
-        auto& a = *a_;
-        a.mov(x86::edi, x86::r15d);  // OF = bit 31 ^ bit 30
-        a.shr(x86::edi, 1);
-        a.xor_(x86::edi, x86::r15d);
-        a.shr(x86::edi, 30);
-        a.and_(x86::edi, 1);
-        a.and_(x86::r15d, 0x3FFFFFFF);
-        a.mov(x86::edx, cf);
-        a.shl(x86::edx, 31);
-        a.or_(x86::r15d, x86::edx);
-        a.xor_(cf, x86::edi);
-        a.shl(cf, 30);
-        a.or_(x86::r15d, cf);
-    }
+    void replace_cf(const x86::Gp& cf) { emit_replace_cf(*a_, x86::r15d, cf); }
     // s.lf = {sext(r14d), r15d}, or with emit_alu()'s deferred kind {sext(r14d), stale} and
     // the source operand r15d; nothing when a later instruction of the block overwrites them.
     void commit_flags(int bits) {
@@ -2280,18 +2281,10 @@ private:
         a.or_(x86::eax, x86::esi);
         a.test(x86::r11d, kLfKindCfStale);
         a.jnz(store);
-        // INC/DEC: CF from the old aux, and bit 30 = that CF ^ the new OF (bit 31 ^ bit 30).
-        a.mov(x86::esi, x86::eax);
-        a.shr(x86::esi, 1);
-        a.xor_(x86::esi, x86::eax);
-        a.and_(x86::esi, 0x40000000);  // OF at bit 30
-        a.mov(x86::edi, lf_aux);
-        a.and_(x86::edi, 0x80000000u);  // the kept CF
-        a.and_(x86::eax, cpu::kLfAF);
-        a.or_(x86::eax, x86::edi);
-        a.shr(x86::edi, 1);
-        a.xor_(x86::esi, x86::edi);
-        a.or_(x86::eax, x86::esi);
+        // INC/DEC keep the CF of the old aux.
+        a.mov(x86::esi, lf_aux);
+        a.shr(x86::esi, 31);
+        emit_replace_cf(a, x86::eax, x86::esi);
         a.bind(store);
         a.mov(lf_aux, x86::eax);
         a.mov(x86::byte_ptr(kC, CpuAccess::off_lf_kind(c)), 0);
