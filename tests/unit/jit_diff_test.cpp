@@ -484,7 +484,7 @@ TEST_CASE("JIT: a store into the running block ends it and the new bytes execute
 TEST_CASE("JIT: a page fault in an inlined load is precise") {
     // inc ebx; inc ebx; mov eax, [kPmNotPresent + 4]; hlt
     std::vector<uint8_t> code = {0x43, 0x43, 0xA1};
-    for (int k = 0; k < 4; ++k) code.push_back(uint8_t((kPmNotPresent + 4) >> (8 * k)));
+    test::put32(code, kPmNotPresent + 4);
     code.push_back(0xF4);
     for (bool use_jit : {false, true}) {
         CAPTURE(use_jit);
@@ -515,7 +515,7 @@ TEST_CASE("JIT: shifts and rotates by every immediate count match the interprete
             for (unsigned op : {0u, 1u, 4u, 5u, 7u})
                 for (unsigned count = 0; count < 34; ++count) {
                     code.insert(code.end(), {0x66, 0xB8});  // mov eax, pattern
-                    for (int k = 0; k < 4; ++k) code.push_back(uint8_t(pattern >> (8 * k)));
+                    test::put32(code, pattern);
                     if (count == 1 && size != 8) {
                         if (size == 32) code.push_back(0x66);
                         code.insert(code.end(), {0xD1, uint8_t(0xC0 | op << 3)});
@@ -591,12 +591,12 @@ TEST_CASE("JIT: inline accesses at every offset around a segment's limits fault 
                     // TLB holds it and the ES access is decided by the inline limit compare.
                     const uint32_t warm = (sg.base + sg.edge) & ~3u;
                     std::vector<uint8_t> code = {0x89, 0x0D};  // mov [warm], ecx
-                    for (int k = 0; k < 4; ++k) code.push_back(uint8_t(warm >> (8 * k)));
+                    test::put32(code, warm);
                     if (size == 2) code.push_back(0x66);
                     code.push_back(0x26);  // es:
                     code.push_back(size == 1 ? (store ? 0x88 : 0x8A) : (store ? 0x89 : 0x8B));
                     code.push_back(0x05);  // modrm: eax/al, [disp32]
-                    for (int k = 0; k < 4; ++k) code.push_back(uint8_t(off >> (8 * k)));
+                    test::put32(code, off);
                     code.push_back(0xF4);
                     Machine a(cpu::CpuModel::kP6, false), b(cpu::CpuModel::kP6, true);
                     for (auto* m : {&a, &b}) {
@@ -864,9 +864,6 @@ TEST_CASE("JIT: deferred flags reach every kind of reader as the interpreter's")
     const uint32_t values[][2] = {{0xFFFFFFFF, 1}, {0x7FFFFFFF, 1}, {5, 7}, {0x80, 0x80},
                                   {0x8000, 0xFFFF}, {0, 0}, {0x7F, 0xFF}};
     constexpr uint32_t kRecords = 0x28000;
-    auto d32 = [](std::vector<uint8_t>& v, uint32_t x) {
-        for (int k = 0; k < 4; ++k) v.push_back(uint8_t(x >> (8 * k)));
-    };
     uint64_t deferred = 0, resolved = 0;
     for (unsigned op = 0; op < 6; ++op) {
         for (int bits : {8, 16, 32}) {
@@ -883,11 +880,11 @@ TEST_CASE("JIT: deferred flags reach every kind of reader as the interpreter's")
                             code.insert(code.end(), {0xBD, 3, 0, 0, 0});  // mov ebp, 3
                             const size_t top = code.size();
                             code.push_back(0xB8);  // mov eax, v0
-                            d32(code, v[0]);
+                            test::put32(code, v[0]);
                             code.push_back(0xBB);  // mov ebx, v1
-                            d32(code, v[1]);
+                            test::put32(code, v[1]);
                             code.push_back(0xBE);  // mov esi, v0 ^ v1
-                            d32(code, v[0] ^ v[1]);
+                            test::put32(code, v[0] ^ v[1]);
                             code.push_back(carry);
                             const auto w = deferred_writer(op, bits);
                             code.insert(code.end(), w.begin(), w.end());
@@ -895,9 +892,9 @@ TEST_CASE("JIT: deferred flags reach every kind of reader as the interpreter's")
                             code.insert(code.end(), reader.begin(), reader.end());
                             code.insert(code.end(), {0x9C, 0x5A});  // pushf; pop edx
                             code.insert(code.end(), {0x89, 0x15});  // mov [rec], edx
-                            d32(code, rec);
+                            test::put32(code, rec);
                             code.insert(code.end(), {0x89, 0x0D});  // mov [rec + 4], ecx
-                            d32(code, rec + 4);
+                            test::put32(code, rec + 4);
                             code.push_back(0x4D);  // dec ebp
                             code.insert(code.end(), {0x75, uint8_t(top - (code.size() + 2))});
                             rec += 8;
@@ -918,16 +915,16 @@ TEST_CASE("JIT: deferred flags reach every kind of reader as the interpreter's")
                 for (int faulting : {0, 1, 2, 3}) {
                     const bool boundary = faulting & 1, x87 = faulting & 2;
                     std::vector<uint8_t> f = {0xB8};
-                    d32(f, v[0]);
+                    test::put32(f, v[0]);
                     f.push_back(0xBB);
-                    d32(f, v[1]);
+                    test::put32(f, v[1]);
                     f.push_back(0xF9);  // stc
                     const auto w = deferred_writer(op, bits);
                     f.insert(f.end(), w.begin(), w.end());
                     if (boundary) f.insert(f.end(), {0xEB, 0x00});
                     if (x87) f.insert(f.end(), {0xD9, 0x05});  // fld dword [not present]
                     else f.insert(f.end(), {0x89, 0x0D});     // mov [not present], ecx
-                    d32(f, kPmNotPresent);
+                    test::put32(f, kPmNotPresent);
                     f.push_back(0xF4);
                     FlatPair q(f, [](Machine& m) { m.c.s.gpr[cpu::ESP] = kPmStack; }, 100);
                     CHECK(q.a.c.last_exception() == cpu::kPageFault);
@@ -989,11 +986,11 @@ TEST_CASE("JIT: a linked exit after a helper that arms a breakpoint leaves for t
     };
     const uint32_t top = 15, t = 0x1000;
     const uint32_t rel = t - uint32_t(code.size() + 4);
-    for (int k = 0; k < 4; ++k) code.push_back(uint8_t(rel >> (8 * k)));
+    test::put32(code, rel);
     code.resize(t, 0x90);
     code.insert(code.end(), {0x43, 0x4E, 0x0F, 0x85});  // T: inc ebx; dec esi; jnz top
     const uint32_t back = top - uint32_t(code.size() + 4);
-    for (int k = 0; k < 4; ++k) code.push_back(uint8_t(back >> (8 * k)));
+    test::put32(code, back);
     code.push_back(0xF4);
     FlatPair p(code, [](Machine& m) { m.c.s.gpr[cpu::ESP] = kPmStack; });
     CHECK(p.a.c.last_exception() == 1);  // #DB
@@ -1009,11 +1006,11 @@ TEST_CASE("JIT: jumps between two pages become direct jumps") {
                                  0x40, 0xE9};                   // L: inc eax; jmp M
     const uint32_t l = 5, m = 0x1000;
     const uint32_t rel = m - uint32_t(code.size() + 4);
-    for (int k = 0; k < 4; ++k) code.push_back(uint8_t(rel >> (8 * k)));
+    test::put32(code, rel);
     code.resize(m, 0x90);
     code.insert(code.end(), {0x49, 0x0F, 0x85});  // M: dec ecx; jnz L
     const uint32_t back = l - uint32_t(code.size() + 4);
-    for (int k = 0; k < 4; ++k) code.push_back(uint8_t(back >> (8 * k)));
+    test::put32(code, back);
     code.push_back(0xF4);
     FlatPair p(code, {}, 10000);
     CHECK(p.b.c.r32(cpu::EAX) == 100);

@@ -277,7 +277,7 @@ TEST_CASE("diff engine: blocks that fault are compared and the fault is delivere
     SUBCASE("#PF in a 32-bit block") {
         // inc ebx; inc ebx; mov eax, [kPmNotPresent + 4]; hlt
         std::vector<uint8_t> code = {0x43, 0x43, 0xA1};
-        for (int k = 0; k < 4; ++k) code.push_back(uint8_t((kPmNotPresent + 4) >> (8 * k)));
+        test::put32(code, kPmNotPresent + 4);
         code.push_back(0xF4);
         Machine ref(Mode::kInterp), m(Mode::kDiff);
         for (Machine* x : {&ref, &m}) setup_pm(*x, code);

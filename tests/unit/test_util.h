@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <string>
+#include <vector>
 
 namespace vx86::test {
 
@@ -12,6 +13,11 @@ inline std::string hx(uint64_t v) {
     char buf[24];
     std::snprintf(buf, sizeof buf, "0x%llx", static_cast<unsigned long long>(v));
     return buf;
+}
+
+// Appends `v` as a little-endian 32-bit immediate or displacement to guest code.
+inline void put32(std::vector<uint8_t>& code, uint32_t v) {
+    for (int k = 0; k < 4; ++k) code.push_back(uint8_t(v >> (8 * k)));
 }
 
 // "66 67 8b ..." for a byte string.
