@@ -125,7 +125,7 @@ struct EngineStats {
     uint64_t code_bytes = 0;
     uint64_t blocks_run_native = 0;  // dynamic: block executions in generated code
     uint64_t blocks_run_interp = 0;  // ... handed back to execute_block (budget cut, uncacheable)
-    uint64_t blocks_chained = 0;     // dynamic: block entries through a direct link
+    uint64_t blocks_chained = 0;     // dynamic: block entries through a link's guard stub
     uint64_t blocks_looked_up = 0;   // dynamic: block entries through the indirect lookup
     uint64_t links_made = 0;         // links made (an exit cached its target)
     uint64_t links_direct = 0;       // ... of which patched into a direct jump
@@ -135,7 +135,7 @@ struct EngineStats {
     uint64_t code_bytes_live = 0;    // generated code currently held
     uint64_t mem_slow = 0;           // dynamic: inline memory accesses that missed the fast path
     uint64_t flags_skipped = 0;      // static: flag computations dropped (overwritten, unread)
-    uint64_t flags_deferred = 0;     // static: ADD/SUB/CMP flags kept as operands (see jit/x64)
+    uint64_t flags_deferred = 0;     // static: ADD/SUB/CMP/NEG/INC/DEC flags kept as operands
     uint64_t flags_resolved = 0;     // dynamic: deferred flags computed by a call
 };
 
@@ -663,8 +663,9 @@ private:
     // Deferred flags of the x86-64 JIT (jit/x64/engine.cpp): while generated code runs, a
     // nonzero jit_lf_kind_ says s.lf.aux is stale and follows from s.lf.res, jit_lf_src_ (the
     // second operand) and the kind (which add or subtract, of which size). Generated code
-    // resolves it before it calls any C++ code and the engine after the code returns, so it is
-    // always zero where C++ runs (and never part of the saved or compared state).
+    // resolves it before it calls C++ code that can read or write the flags, the engine after
+    // the code returns, and the run loop (BlockEngine::settle) after a fault unwound it, so C++
+    // never sees it nonzero (nor is it part of the saved or compared state).
     uint8_t jit_lf_kind_ = 0;
     uint32_t jit_lf_src_ = 0;
     uint64_t run_end_ = 0;  // run_until's budget end (end_slice() lowers it)

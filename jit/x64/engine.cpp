@@ -29,7 +29,7 @@
 //   instruction and leaves: see emit_access).
 // - Lazy flags are computed with the interpreter's formulas (flags.h) into CpuState::lf, except
 //   that ADD, SUB, CMP, NEG, INC and DEC defer theirs (see lf_kind): generated code keeps a
-//   kind and the operand beside s.lf and resolves them before any C++ code runs. Within
+//   kind and the operand beside s.lf, resolved before C++ code sees them. Within
 //   a block, a register-only instruction whose flags a later register-only instruction
 //   overwrites, with nothing in between that reads flags, can fault or can leave the block,
 //   does not store them (flag liveness; see flag_use()).
@@ -320,8 +320,9 @@ void slow_write(Cpu* c, uint32_t seg, uint32_t off, uint32_t v, uint32_t bytes) 
 // operation on the host and branches on the host's flags; anything else resolves them (inline,
 // or through the resolve stub or resolve_lf()). INC and DEC keep CF: with their kinds, bit 31 of
 // s.lf.aux (CF) stays valid and the rest is stale; with ADD and SUB kinds all of aux is stale.
-// Kinds survive from block to block while generated code runs and are resolved before any C++
-// code runs (see Cpu::jit_lf_kind_).
+// Kinds survive from block to block while generated code runs; C++ code never sees one (see
+// Cpu::jit_lf_kind_: resolved before helpers that touch the flags, after the code returns, and
+// after a fault by X64Engine::settle).
 //
 // A kind: bits 0-1 the operand size (1: 8, 2: 16, 3: 32 bits), bit 2 a subtraction (SUB, DEC),
 // bit 3 set for ADD and SUB (CF stale too).

@@ -75,8 +75,8 @@ void usage(const char* argv0) {
         "  --insns N        instructions to retire per guest (default 300M; k/M/G suffixes)\n"
         "  --max-seconds S  cap per guest when its instructions are slow (default 6)\n"
         "  --model NAME     CPU model (default p6)\n"
-        "  guests default to alu.bin memcopy.bin string.bin hash.bin {alu,hash,memcopy}32.bin and\n"
-        "  x87-{add,mul,div,sqrt,fsin}.bin\n"
+        "  guests default to alu.bin memcopy.bin string.bin hash.bin {alu,hash,memcopy,calls}32.bin\n"
+        "  and x87-{add,mul,div,sqrt,fsin}.bin\n"
         "  beside the executable\n",
         argv0);
 }
@@ -245,7 +245,7 @@ int main(int argc, char** argv) {
     if (opts->guests.empty()) {
         auto dir = exe_dir(argv[0]);
         for (const char* n : {"alu.bin", "memcopy.bin", "string.bin", "hash.bin", "alu32.bin",
-                              "hash32.bin", "memcopy32.bin", "x87-add.bin", "x87-mul.bin",
+                              "hash32.bin", "memcopy32.bin", "calls32.bin", "x87-add.bin", "x87-mul.bin",
                               "x87-div.bin", "x87-sqrt.bin", "x87-fsin.bin"})
             opts->guests.push_back((dir / n).string());
     }
