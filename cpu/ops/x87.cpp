@@ -40,10 +40,8 @@ struct RawOperand {
     uint64_t bits;
 };
 RawOperand read_operand(Cpu& c, const DecodedInsn& i, MemKind k) {
-    uint8_t b[8] = {};
-    unsigned n = (k == MemKind::kF64) ? 8 : (k == MemKind::kI16) ? 2 : 4;
-    read_bytes(c, i, c.ea(i), b, n);
-    return RawOperand{load_le<uint64_t>(b)};
+    const unsigned n = (k == MemKind::kF64) ? 8 : (k == MemKind::kI16) ? 2 : 4;
+    return RawOperand{read_le(c, i, c.ea(i), n)};
 }
 F80 convert(RawOperand r, MemKind k, Env& e) {
     switch (k) {
@@ -221,17 +219,19 @@ void fld_mem(Cpu& c, const DecodedInsn& i) {
                          : K == LoadKind::kI16                       ? 2
                          : K == LoadKind::kF80 || K == LoadKind::kBcd ? 10 : 8;
     uint8_t b[10] = {};
-    read_bytes(c, i, c.ea(i), b, n);
+    uint64_t bits = 0;  // (an operand of up to 8 bytes)
+    if constexpr (n == 10) read_bytes(c, i, c.ea(i), b, n);
+    else bits = read_le(c, i, c.ea(i), n);
     record(c, i);
     X87State& f = c.s.fpu;
     Env e = env_of(f);
     F80 v;
-    if constexpr (K == LoadKind::kF32) v = fpu::from_f32(load_le<uint32_t>(b), e);
-    else if constexpr (K == LoadKind::kF64) v = fpu::from_f64(load_le<uint64_t>(b), e);
+    if constexpr (K == LoadKind::kF32) v = fpu::from_f32(uint32_t(bits), e);
+    else if constexpr (K == LoadKind::kF64) v = fpu::from_f64(bits, e);
     else if constexpr (K == LoadKind::kF80) v = get_f80(b);
-    else if constexpr (K == LoadKind::kI16) v = fpu::from_i64(load_le<int16_t>(b));
-    else if constexpr (K == LoadKind::kI32) v = fpu::from_i64(load_le<int32_t>(b));
-    else if constexpr (K == LoadKind::kI64) v = fpu::from_i64(load_le<int64_t>(b));
+    else if constexpr (K == LoadKind::kI16) v = fpu::from_i64(int16_t(uint16_t(bits)));
+    else if constexpr (K == LoadKind::kI32) v = fpu::from_i64(int32_t(uint32_t(bits)));
+    else if constexpr (K == LoadKind::kI64) v = fpu::from_i64(int64_t(bits));
     else v = fpu::from_bcd(b);
     if (!empty(f, 7)) {
         if (overflow(f)) push(f, fpu::f80_indefinite());

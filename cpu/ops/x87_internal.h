@@ -123,6 +123,16 @@ inline void read_bytes(Cpu& c, const DecodedInsn& i, uint32_t off, uint8_t* out,
         std::memcpy(out + k, &v, 2);
     }
 }
+// An operand of n = 2, 4 or 8 bytes as a little-endian integer, read as read_bytes() does (in
+// the same accesses), but composed in registers: a byte buffer read back as one 64-bit load
+// after two 32-bit stores stalls the host's store forwarding.
+inline uint64_t read_le(Cpu& c, const DecodedInsn& i, uint32_t off, unsigned n) {
+    c.check_read(i.seg, off, n);
+    if (n == 2) return uint16_t(c.read<16>(i.seg, off));
+    const uint64_t lo = uint32_t(c.read<32>(i.seg, off));
+    if (n == 4) return lo;
+    return lo | uint64_t(uint32_t(c.read<32>(i.seg, off_at(i, off, 4)))) << 32;
+}
 // Segment and page checks for a store of n bytes, before anything is committed.
 inline void check_store(Cpu& c, const DecodedInsn& i, uint32_t off, unsigned n) {
     c.check_write(i.seg, off, n);
