@@ -379,7 +379,7 @@ std::string usage_text() {
            "  --dump-block PHYS    at exit, print the block at this physical address: guest\n"
            "                       code and (with --engine=jit) its host code (repeatable)\n"
            "  --perf-map           write /tmp/perf-PID.map naming each translated block\n"
-           "                       (vx86:PHYS.16|32) for `perf report` (JIT only)\n"
+           "                       (vx86:PHYS.16|32@CS:EIP) for `perf report` (JIT only)\n"
            "  --max-insns N        stop after N instructions (0 = unlimited, the default)\n"
            "  -no-reboot           exit on a guest triple fault instead of resetting the machine\n"
            "\n"

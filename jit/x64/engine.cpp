@@ -2340,8 +2340,9 @@ private:
         }
         ++stats_.blocks_translated;
         if (perf_map_)
-            std::fprintf(perf_map_, "%" PRIxPTR " %zx vx86:%08x.%u\n",
-                         reinterpret_cast<uintptr_t>(fn), size, b.phys, (b.mode & 1) ? 32u : 16u);
+            std::fprintf(perf_map_, "%" PRIxPTR " %zx vx86:%08x.%u@%04x:%08x\n",
+                         reinterpret_cast<uintptr_t>(fn), size, b.phys, (b.mode & 1) ? 32u : 16u,
+                         c.s.seg[cpu::CS].sel, uint32_t(c.s.eip));
         stats_.code_bytes += size;
         stats_.code_bytes_live += size;
         return native;
