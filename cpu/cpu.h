@@ -204,6 +204,7 @@ public:
     void set_interrupt_source(InterruptSource* src) {
         irq_ = src;
         irq_flag_ = src ? src->pending_flag() : &kNoIrq;
+        irq_flag_or_ask_ = irq_flag_ ? irq_flag_ : &kIrqAsk;
     }
     void set_observer(InsnObserver* obs) { observer_ = obs; }
     const CpuStats& stats() const { return stats_; }
@@ -618,6 +619,10 @@ private:
     // irq_->pending_flag(); &kNoIrq without a source; nullptr when the source has no flag.
     static constexpr bool kNoIrq = false;
     const bool* irq_flag_ = &kNoIrq;
+    // irq_flag_, or (a source without a flag) a byte that is always set: for generated code,
+    // which then leaves for the run loop to ask the source.
+    static constexpr bool kIrqAsk = true;
+    const bool* irq_flag_or_ask_ = &kNoIrq;
     // The interrupt source's request line (no call when it has a flag).
     bool irq_line() { return irq_flag_ ? *irq_flag_ : irq_->irq_pending(); }
     InsnObserver* observer_ = nullptr;

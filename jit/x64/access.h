@@ -48,6 +48,7 @@ struct CpuAccess {
     static int32_t off_dbg_exec(const Cpu& c) { return rel(c, &c.dbg_exec_); }
     static int32_t off_dbg_data(const Cpu& c) { return rel(c, &c.dbg_data_); }
     static int32_t off_irq_flag(const Cpu& c) { return rel(c, &c.irq_flag_); }
+    static int32_t off_irq_flag_or_ask(const Cpu& c) { return rel(c, &c.irq_flag_or_ask_); }
     static constexpr uint8_t kPermExec = Cpu::kPermExec, kPermVoid = Cpu::kPermVoid;
 
     // What run_until() decides before a block, for generated code that wants to enter the next

@@ -912,17 +912,36 @@ private:
         asmjit::Label go = a.newLabel();
         a.cmp(cpu8(CpuAccess::off_stop(c)), 0);  // (see exit_static for what is not tested)
         a.jne(exit_);
-        a.mov(x86::esi, st32(offsetof(CpuState, eflags)));  // (IF, for emit_irq_check)
         a.mov(x86::r8, st64(kIcount));
         a.add(x86::r8, int32_t(ninsns));
         a.cmp(x86::r8, x86::qword_ptr(kC, CpuAccess::off_run_end(c)));
         a.ja(exit_);
-        a.mov(x86::r8d, x86::eax);
-        a.add(x86::r8, int32_t(block_.eip_span - 1));
-        a.mov(x86::r9d, st32(seg_cs + offsetof(cpu::Segment, limit)));
-        a.cmp(x86::r8, x86::r9);
+        // The CS limit over the block's span: EIP + span - 1 <= limit, in 64 bits as the run
+        // loop tests it (a span that wraps EIP past 4 GiB fails, and the run loop rebuilds the
+        // block). With a 4 GiB limit (the common case), EIP <= 2^32 - span says so.
+        asmjit::Label other_limit = a.newLabel(), limit_ok = a.newLabel();
+        a.cmp(st32(seg_cs + offsetof(cpu::Segment, limit)), -1);
+        a.jne(other_limit);
+        a.cmp(x86::eax, int32_t(uint32_t(0xFFFFFFFFu - (block_.eip_span - 1))));
         a.ja(exit_);
-        emit_irq_check(a, c, go, exit_, exit_);  // (without a flag, the run loop asks)
+        a.bind(limit_ok);
+        cold_.push_back([this, other_limit, limit_ok, seg_cs] {
+            auto& a = *a_;
+            a.bind(other_limit);
+            a.mov(x86::r8d, x86::eax);
+            a.add(x86::r8, int32_t(block_.eip_span - 1));
+            a.mov(x86::r9d, st32(seg_cs + offsetof(cpu::Segment, limit)));
+            a.cmp(x86::r8, x86::r9);
+            a.ja(exit_);
+            a.jmp(limit_ok);
+        });
+        // The external interrupt: a source without a flag points at a set byte, so the run
+        // loop asks it.
+        a.test(st32(offsetof(CpuState, eflags)), cpu::kIF);
+        a.jz(go);
+        a.mov(x86::r8, x86::qword_ptr(kC, CpuAccess::off_irq_flag_or_ask(c)));
+        a.cmp(x86::byte_ptr(x86::r8), 0);
+        a.jne(exit_);
         a.bind(go);
         a.mov(x86::r8, reinterpret_cast<uint64_t>(&block_));
         a.mov(x86::qword_ptr(kC, CpuAccess::off_current_block(c)), x86::r8);

@@ -1063,6 +1063,38 @@ TEST_CASE("JIT: a direct jump into code past a lowered CS limit faults like the 
     CHECK(p.b.c.engine_stats()->blocks_direct >= 1);
 }
 
+TEST_CASE("JIT: code that wraps past EIP 4 GiB is not entered by a direct jump") {
+    // The loop "L: jmp M; M: inc eax; dec ecx; jnz L" is linked under the flat code segment
+    // (L's exit a direct jump to M). Then a far jump loads CS 18h: limit 4 GiB, base 2000Ah, so
+    // L (20005h) is at EIP FFFFFFFBh and M at FFFFFFFDh, whose JNZ (FFFFFFFFh) wraps EIP to 1.
+    // The interpreter fetches across the wrap (no limit fault with 4 GiB), but its run loop
+    // does not reuse a block whose span passes 4 GiB (it decodes it again): L's direct jump
+    // must not enter M's translation either, so the statistics stay the interpreter's.
+    const std::vector<uint8_t> code = {
+        0xB9, 0x03, 0x00, 0x00, 0x00,        // mov ecx, 3
+        0xEB, 0x00,                          // L: jmp M (20005h)
+        0x40,                                // M: inc eax (20007h)
+        0x49,                                //    dec ecx
+        0x75, 0xFA,                          //    jnz L
+        0x85, 0xDB,                          // test ebx, ebx (2000Bh: EIP 1 under 18h)
+        0x75, 0x0D,                          // jnz done
+        0x43,                                // inc ebx
+        0xB9, 0x03, 0x00, 0x00, 0x00,        // mov ecx, 3
+        0xEA, 0xFB, 0xFF, 0xFF, 0xFF, 0x18, 0x00,  // jmp far 18h:FFFFFFFBh
+        0xF4};                               // done: hlt
+    FlatPair p(code, [](Machine& m) {
+        m.c.s.gpr[cpu::ESP] = kPmStack;
+        // GDT 18h: code, base 2000Ah, limit FFFFFh pages (4 GiB), 32-bit.
+        m.mem.write(kGdt + 24, 4, 0x000AFFFFu);
+        m.mem.write(kGdt + 28, 4, 0x00CF9B02u);
+        m.c.s.gdtr.limit = 4 * 8 - 1;
+    });
+    CHECK(p.b.c.last_exception() == -1);
+    CHECK(p.b.c.r32(cpu::EAX) == 6);
+    CHECK(p.b.c.s.seg[cpu::CS].sel == 0x18);
+    CHECK(p.b.c.engine_stats()->blocks_direct >= 1);
+}
+
 TEST_CASE("JIT: after an interrupt through a trap gate the next one waits one instruction") {
     // Vector 40h is a trap gate (IF stays set), and the IRQ is raised twice back to back: the
     // interpreter runs the handler's first instruction before the run loop takes the second
