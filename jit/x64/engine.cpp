@@ -1128,6 +1128,72 @@ private:
                 return;
         }
     }
+    // An ALU operation (not ADC/SBB) on register `dst` with register `src`, the value in eax
+    // (src == kSrcEax: a memory operand, 32-bit, just read), or (src == kSrcImm) the immediate
+    // `imm` (INC/DEC: `incdec`, b = 1), without emit_alu()'s staging through eax and ecx: with
+    // its flags dead, one instruction on the register's home in CpuState (none for CMP/TEST);
+    // with them live, 32-bit, the result in r14d (and b in r15d) for commit_flags(). Returns
+    // false (nothing emitted) for the forms it leaves to the general path.
+    static constexpr int kSrcImm = -1, kSrcEax = -2;
+    bool emit_alu_reg(AluOp op, int bits, unsigned dst, int src, uint32_t imm, bool incdec) {
+        auto& a = *a_;
+        const bool writes = op != kCmp && op != kTest;
+        if (op == kAdc || op == kSbb) return false;
+        if (src == kSrcEax && bits != 32) return false;
+        if (flags_dead_) {
+            if (!writes) return true;
+            const x86::Mem m = bits == 32 ? gpr32(dst) : bits == 16 ? gpr16(dst) : gpr8(dst);
+            x86::Gp r = x86::eax;
+            if (src >= 0) {
+                load_reg(x86::ecx, unsigned(src), bits);
+                r = bits == 32 ? x86::Gp(x86::ecx) : bits == 16 ? x86::Gp(x86::cx) : x86::Gp(x86::cl);
+            }
+            const int64_t v = incdec ? 1 : int64_t(int32_t(imm & mask(bits)));
+            const bool reg = src != kSrcImm;
+            switch (op) {
+                case kAdd: reg ? a.add(m, r) : a.add(m, v); break;
+                case kSub: reg ? a.sub(m, r) : a.sub(m, v); break;
+                case kAnd: reg ? a.and_(m, r) : a.and_(m, v); break;
+                case kOr: reg ? a.or_(m, r) : a.or_(m, v); break;
+                default: reg ? a.xor_(m, r) : a.xor_(m, v); break;  // kXor
+            }
+            return true;
+        }
+        if (bits != 32) return false;
+        a.mov(x86::r14d, gpr32(dst));
+        switch (op) {
+            case kAdd: case kSub: case kCmp: {
+                const bool sub = op != kAdd;
+                if (incdec) {
+                    if (sub) a.dec(x86::r14d);
+                    else a.inc(x86::r14d);
+                } else {
+                    if (src >= 0) a.mov(x86::r15d, gpr32(unsigned(src)));
+                    else if (src == kSrcEax) a.mov(x86::r15d, x86::eax);
+                    else a.mov(x86::r15d, int32_t(imm));
+                    if (sub) a.sub(x86::r14d, x86::r15d);
+                    else a.add(x86::r14d, x86::r15d);
+                }
+                commit_kind_ = lf_kind(incdec ? (sub ? kLfDec : kLfInc) : (sub ? kLfSub : kLfAdd), 32);
+                ++st_.flags_deferred;
+                break;
+            }
+            default: {  // kAnd, kTest, kOr, kXor
+                const int32_t v = int32_t(imm);
+                asmjit::Operand b = src >= 0 ? asmjit::Operand(gpr32(unsigned(src)))
+                                 : src == kSrcEax ? asmjit::Operand(x86::eax)
+                                                  : asmjit::Operand(asmjit::imm(v));
+                const auto inst = op == kOr ? x86::Inst::kIdOr
+                                  : op == kXor ? x86::Inst::kIdXor : x86::Inst::kIdAnd;
+                a.emit(inst, x86::r14d, b);
+                a.xor_(x86::r15d, x86::r15d);
+                break;
+            }
+        }
+        if (writes) store_reg(x86::r14d, dst, 32);
+        commit_flags(32);
+        return true;
+    }
     void defer_flags(LfOp op, int bits) {
         a_->mov(x86::r15d, x86::ecx);
         commit_kind_ = lf_kind(op, bits);
@@ -1448,6 +1514,14 @@ private:
                 const bool dst_mem = mem && d->kind != Kind::kAluAccImm && d->kind != Kind::kIncDecR;
                 const unsigned dst_reg = d->kind == Kind::kAluAccImm ? unsigned(cpu::EAX)
                                          : d->kind == Kind::kIncDecR ? i.reg : i.rm;
+                if (!dst_mem && op != kAdc && op != kSbb) {
+                    const AluOp o = incdec ? (d->op ? kSub : kAdd) : op;
+                    const int src = d->kind == Kind::kAluRmR ? int(i.reg) : kSrcImm;
+                    if (emit_alu_reg(o, B, dst_reg, src, i.imm, incdec)) {
+                        retire(i);
+                        return true;
+                    }
+                }
                 if (dst_mem) {
                     emit_ea(i);
                     emit_read(i.seg, B);
@@ -1468,6 +1542,18 @@ private:
                 return true;
             }
             case Kind::kAluRRm: {
+                if (!mem && op != kAdc && op != kSbb && emit_alu_reg(op, B, i.reg, i.rm, 0, false)) {
+                    retire(i);
+                    return true;
+                }
+                if (mem && B == 32 && op != kAdc && op != kSbb) {
+                    emit_ea(i);
+                    emit_read(i.seg, B);
+                    emit_alu_reg(op, B, i.reg, kSrcEax, 0, false);
+                    retire(i);
+                    check_stop();
+                    return true;
+                }
                 if (mem) {
                     emit_ea(i);
                     emit_read(i.seg, B);
