@@ -431,8 +431,8 @@ struct alignas(64) Link {  // one cache line each
     uint64_t span_m1 = 0;  // eip_span - 1 (CS limit check)
     uint32_t phys = 0;     // the target's physical address
     uint32_t mode = 0;     // the target's code-size bit
-    uint32_t eip = 0;      // the target's EIP (compared by the dynamic exit only)
-    uint64_t epoch = 0;    // Cpu::code_epoch_ when the checks of CS:EIP last passed (0: never)
+    uint32_t eip = 0;      // the target's EIP when the checks of CS:EIP last passed
+    uint64_t epoch = 0;    // Cpu::code_epoch_ then (0: never)
     X64Code* owner = nullptr;  // nullptr for the engine's jump cache
 };
 
@@ -859,9 +859,11 @@ private:
     //   run loop before execute() hands it a block, the guard stub, lookup()'s next_block()).
     //
     // A static exit to another page may be a direct jump too, taken only while code_epoch_ is
-    // the one at which the guard last checked the link (Link::epoch): nothing that decides
-    // which block CS:EIP names (CS, the mode, CPL, any TLB translation) has changed since, so
-    // the target is still the block the guard found; else the guard runs.
+    // the one at which the guard last checked the link (Link::epoch), and to the EIP it
+    // checked (Link::eip: the block's page may also be mapped at another linear address,
+    // whose next page is another frame): nothing that decides which block CS:EIP names (CS,
+    // the mode, CPL, any TLB translation) has changed since, so the target is still the block
+    // the guard found; else the guard runs.
     static constexpr int64_t kNoOffset = INT64_MIN;
     void exit_static(int k, int64_t off) {
         const int64_t in_page = int64_t(block_.phys & 0xFFF) + off;
@@ -873,9 +875,13 @@ private:
             d.tramp = a_->newLabel();
             d.phys = d.cross ? 0 : uint32_t(block_.phys + off);
             if (d.cross) {
+                // (The EIP too: this page may be mapped at another linear address as well,
+                // whose next page is another frame.)
                 a_->mov(x86::rcx, reinterpret_cast<uint64_t>(&code_.links[k]));
                 a_->mov(x86::r8, x86::qword_ptr(kC, CpuAccess::off_code_epoch(c_)));
                 a_->cmp(x86::r8, x86::qword_ptr(x86::rcx, int32_t(offsetof(Link, epoch))));
+                a_->jne(d.tramp);
+                a_->cmp(x86::eax, x86::dword_ptr(x86::rcx, int32_t(offsetof(Link, eip))));
                 a_->jne(d.tramp);
             }
             a_->long_().jmp(d.tramp);
@@ -2264,10 +2270,15 @@ private:
             a.cmp(x86::r8, x86::qword_ptr(kC, CpuAccess::off_run_end(c)));
             a.ja(out);
             // CS:EIP names the target block: known when nothing it depends on changed since the
-            // checks below last passed for this link (the epoch), else checked again.
+            // checks below last passed for this link (the epoch) at this EIP (a static link's
+            // block may run at another linear alias of its page), else checked again.
+            asmjit::Label full = a.newLabel();
+            a.cmp(x86::eax, link(offsetof(Link, eip)));
+            a.jne(full);
             a.mov(x86::r8, x86::qword_ptr(kC, CpuAccess::off_code_epoch(c)));
             a.cmp(x86::r8, link(offsetof(Link, epoch)));
             a.je(checked);
+            a.bind(full);
             // CS limit over the target's span.
             a.mov(x86::r8d, x86::eax);
             a.add(x86::r8, link(offsetof(Link, span_m1)));
@@ -2304,6 +2315,7 @@ private:
             a.jne(out);
             a.mov(x86::r8, x86::qword_ptr(kC, CpuAccess::off_code_epoch(c)));
             a.mov(link(offsetof(Link, epoch)), x86::r8);
+            a.mov(link(offsetof(Link, eip)), x86::eax);
             a.bind(checked);
             emit_irq_check(a, c, go, out, ask);  // (without a flag, by a call)
             a.jmp(go);

@@ -735,6 +735,86 @@ TEST_CASE("JIT: a link is not taken once its target's page is mapped elsewhere")
     }
 }
 
+TEST_CASE("JIT: a link to another page is not taken from an alias of its block's page") {
+    // Physical page 30000h ends with "jmp +0" (at 30FFEh), a jump into the next linear page,
+    // and is mapped twice: at 40000h, followed by physical 31000h ("inc eax; ret"), and at
+    // 50000h, followed by 32000h ("add eax, 100h; ret"). All four pages are touched first, so
+    // no TLB fill happens later. Three calls through the first alias link the jump's exit and
+    // check it; three through the second must not take that link (the same block, the same
+    // TLB, but another EIP, whose next page maps elsewhere).
+    const std::vector<uint8_t> code = {
+        0x8B, 0x1D, 0xFE, 0x0F, 0x04, 0x00,  // mov ebx, [40FFEh] (and 41000h)
+        0x8B, 0x1D, 0xFE, 0x0F, 0x05, 0x00,  // mov ebx, [50FFEh] (and 51000h)
+        0x31, 0xC0,                          // xor eax, eax
+        0xB9, 0x03, 0x00, 0x00, 0x00,        // mov ecx, 3
+        0xBA, 0xFE, 0x0F, 0x04, 0x00,        // A: mov edx, 40FFEh
+        0xFF, 0xD2,                          //    call edx
+        0x49,                                //    dec ecx
+        0x75, 0xF6,                          //    jnz A
+        0xB9, 0x03, 0x00, 0x00, 0x00,        // mov ecx, 3
+        0xBA, 0xFE, 0x0F, 0x05, 0x00,        // B: mov edx, 50FFEh
+        0xFF, 0xD2,                          //    call edx
+        0x49,                                //    dec ecx
+        0x75, 0xF6,                          //    jnz B
+        0xF4};                               // hlt
+    const auto pte = [](uint32_t lin, uint32_t phys) {
+        const uint32_t v = phys | 3;
+        return std::pair{kPt + (lin >> 12) * 4,
+                         std::vector<uint8_t>{uint8_t(v), uint8_t(v >> 8), uint8_t(v >> 16), 0}};
+    };
+    const std::vector<std::pair<uint32_t, std::vector<uint8_t>>> extra = {
+        {0x30FFE, {0xEB, 0x00}},                          // jmp +0 (into the next page)
+        {0x31000, {0x40, 0xC3}},                          // inc eax; ret
+        {0x32000, {0x05, 0x00, 0x01, 0x00, 0x00, 0xC3}},  // add eax, 100h; ret
+        pte(0x40000, 0x30000), pte(0x41000, 0x31000), pte(0x50000, 0x30000),
+        pte(0x51000, 0x32000)};
+    CHECK(run_pm_pair(code, extra, false, 3) == 3 + 3 * 0x100);
+}
+
+TEST_CASE("JIT: a link checked at one alias of its block's page is not taken from another") {
+    // The same pages, but both aliases' next pages first map to 31000h ("inc eax; ret"). Three
+    // calls through 40000h link the jump's exit; then 41000h is mapped to 32000h ("add eax,
+    // 100h; ret"), flushed and touched again; three calls through 50000h check the link again
+    // (still 31000h there); three more through 40000h must not take it on the strength of that
+    // check, made at the same epoch but at another EIP.
+    static_assert(kPt == 0x2000);
+    const std::vector<uint8_t> code = {
+        0x8B, 0x1D, 0xFE, 0x0F, 0x04, 0x00,  // mov ebx, [40FFEh] (and 41000h)
+        0x8B, 0x1D, 0xFE, 0x0F, 0x05, 0x00,  // mov ebx, [50FFEh] (and 51000h)
+        0x31, 0xC0,                          // xor eax, eax
+        0xB9, 0x03, 0x00, 0x00, 0x00,        // mov ecx, 3
+        0xBA, 0xFE, 0x0F, 0x04, 0x00,        // A: mov edx, 40FFEh
+        0xFF, 0xD2,                          //    call edx
+        0x49,                                //    dec ecx
+        0x75, 0xF6,                          //    jnz A
+        0xC7, 0x05, 0x04, 0x21, 0x00, 0x00, 0x03, 0x20, 0x03, 0x00,  // mov dword [2104h], 32003h
+        0x0F, 0x01, 0x3D, 0x00, 0x10, 0x04, 0x00,                    // invlpg [41000h]
+        0x8B, 0x1D, 0x00, 0x10, 0x04, 0x00,  // mov ebx, [41000h]
+        0xB9, 0x03, 0x00, 0x00, 0x00,        // mov ecx, 3
+        0xBA, 0xFE, 0x0F, 0x05, 0x00,        // B: mov edx, 50FFEh
+        0xFF, 0xD2,                          //    call edx
+        0x49,                                //    dec ecx
+        0x75, 0xF6,                          //    jnz B
+        0xB9, 0x03, 0x00, 0x00, 0x00,        // mov ecx, 3
+        0xBA, 0xFE, 0x0F, 0x04, 0x00,        // A2: mov edx, 40FFEh
+        0xFF, 0xD2,                          //    call edx
+        0x49,                                //    dec ecx
+        0x75, 0xF6,                          //    jnz A2
+        0xF4};                               // hlt
+    const auto pte = [](uint32_t lin, uint32_t phys) {
+        const uint32_t v = phys | 3;
+        return std::pair{kPt + (lin >> 12) * 4,
+                         std::vector<uint8_t>{uint8_t(v), uint8_t(v >> 8), uint8_t(v >> 16), 0}};
+    };
+    const std::vector<std::pair<uint32_t, std::vector<uint8_t>>> extra = {
+        {0x30FFE, {0xEB, 0x00}},                          // jmp +0 (into the next page)
+        {0x31000, {0x40, 0xC3}},                          // inc eax; ret
+        {0x32000, {0x05, 0x00, 0x01, 0x00, 0x00, 0xC3}},  // add eax, 100h; ret
+        pte(0x40000, 0x30000), pte(0x41000, 0x31000), pte(0x50000, 0x30000),
+        pte(0x51000, 0x31000)};
+    CHECK(run_pm_pair(code, extra, false, 3) == 6 + 3 * 0x100);
+}
+
 TEST_CASE("JIT: a link is not taken into code translated for flat segments once they are not") {
     // The loop L -> M -> L runs with flat segments, so its two links are made and checked then.
     // M ends with POP DS of 10h (flat) until the last round, where it pops 20h: a data segment
