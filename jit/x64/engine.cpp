@@ -1606,11 +1606,12 @@ private:
                 if (from_mem && !tested) check_stop();
                 return true;
             }
-            case Kind::kMovRImm:
-                a.mov(x86::eax, i.imm & mask(B));
-                store_reg(x86::eax, i.reg, B);
+            case Kind::kMovRImm: {
+                const x86::Mem m = B == 32 ? gpr32(i.reg) : B == 16 ? gpr16(i.reg) : gpr8(i.reg);
+                a.mov(m, int64_t(int32_t(i.imm & mask(B))));
                 retire(i);
                 return true;
+            }
             case Kind::kLea:
                 if (!mem) return false;  // #UD: the handler raises it
                 emit_ea(i);
@@ -1730,6 +1731,20 @@ private:
                 const bool rot = d->op == kRol || d->op == kRor;
                 // Count 0 changes nothing (after reading the operand); big counts: the handler.
                 if (count == 0 || (!rot && count >= unsigned(B))) return false;
+                if (flags_dead_) {
+                    // (Register-only.) The host's own shift or rotate on the register's home:
+                    // the same operation, count and size.
+                    const x86::Mem m = B == 32 ? gpr32(i.rm) : B == 16 ? gpr16(i.rm) : gpr8(i.rm);
+                    switch (ShiftOp(d->op)) {
+                        case kRol: a.rol(m, count); break;
+                        case kRor: a.ror(m, count); break;
+                        case kShl: a.shl(m, count); break;
+                        case kShr: a.shr(m, count); break;
+                        default: a.sar(m, count); break;  // kSar
+                    }
+                    retire(i);
+                    return true;
+                }
                 if (rot && !flags_dead_) resolve_inline();  // they keep SF, ZF, AF, PF
                 load_rm(i, B);
                 emit_shift(ShiftOp(d->op), B, count);
@@ -1764,6 +1779,17 @@ private:
                 if (mem) check_stop();
                 return true;
             case Kind::kImulRRm: case Kind::kImulRRmImm: {
+                if (flags_dead_ && B == 32) {  // (register-only)
+                    if (d->kind == Kind::kImulRRm) {
+                        a.mov(x86::eax, gpr32(i.reg));
+                        a.imul(x86::eax, gpr32(i.rm));
+                    } else {
+                        a.imul(x86::eax, gpr32(i.rm), int32_t(i.imm));
+                    }
+                    store_reg(x86::eax, i.reg, 32);
+                    retire(i);
+                    return true;
+                }
                 load_rm(i, B);  // a (read first: only callee-saved registers survive a read)
                 if (d->kind == Kind::kImulRRm) load_reg(x86::ecx, i.reg, B);
                 else a.mov(x86::ecx, i.imm & mask(B));
