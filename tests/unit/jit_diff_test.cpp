@@ -735,6 +735,42 @@ TEST_CASE("JIT: a link is not taken once its target's page is mapped elsewhere")
     }
 }
 
+namespace {
+// The pages of the alias tests: physical 30000h ends with "jmp +0" (at 30FFEh, a jump into the
+// next linear page), mapped at 40000h, followed by 31000h ("inc eax; ret"), and at 50000h,
+// followed by `next_b` (31000h, or 32000h: "add eax, 100h; ret").
+std::vector<std::pair<uint32_t, std::vector<uint8_t>>> alias_pages(uint32_t next_b) {
+    const auto pte = [](uint32_t lin, uint32_t phys) {
+        const uint32_t v = phys | 3;
+        return std::pair{kPt + (lin >> 12) * 4,
+                         std::vector<uint8_t>{uint8_t(v), uint8_t(v >> 8), uint8_t(v >> 16), 0}};
+    };
+    return {{0x30FFE, {0xEB, 0x00}},                          // jmp +0
+            {0x31000, {0x40, 0xC3}},                          // inc eax; ret
+            {0x32000, {0x05, 0x00, 0x01, 0x00, 0x00, 0xC3}},  // add eax, 100h; ret
+            pte(0x40000, 0x30000), pte(0x41000, 0x31000), pte(0x50000, 0x30000),
+            pte(0x51000, next_b)};
+}
+// Touches both aliases' pages (so no TLB fill happens later) and clears EAX.
+std::vector<uint8_t> alias_prologue() {
+    return {0x8B, 0x1D, 0xFE, 0x0F, 0x04, 0x00,   // mov ebx, [40FFEh] (and 41000h)
+            0x8B, 0x1D, 0xFE, 0x0F, 0x05, 0x00,   // mov ebx, [50FFEh] (and 51000h)
+            0x31, 0xC0};                          // xor eax, eax
+}
+// "mov ecx, 3; L: mov edx, lin; call edx; dec ecx; jnz L".
+std::vector<uint8_t> three_calls(uint32_t lin) {
+    std::vector<uint8_t> v = {0xB9, 0x03, 0x00, 0x00, 0x00, 0xBA};
+    test::put32(v, lin);
+    v.insert(v.end(), {0xFF, 0xD2, 0x49, 0x75, 0xF6});
+    return v;
+}
+std::vector<uint8_t> alias_code(std::initializer_list<std::vector<uint8_t>> parts) {
+    std::vector<uint8_t> v;
+    for (const auto& p : parts) v.insert(v.end(), p.begin(), p.end());
+    return v;
+}
+}  // namespace
+
 TEST_CASE("JIT: a link to another page is not taken from an alias of its block's page") {
     // Physical page 30000h ends with "jmp +0" (at 30FFEh), a jump into the next linear page,
     // and is mapped twice: at 40000h, followed by physical 31000h ("inc eax; ret"), and at
@@ -742,33 +778,9 @@ TEST_CASE("JIT: a link to another page is not taken from an alias of its block's
     // no TLB fill happens later. Three calls through the first alias link the jump's exit and
     // check it; three through the second must not take that link (the same block, the same
     // TLB, but another EIP, whose next page maps elsewhere).
-    const std::vector<uint8_t> code = {
-        0x8B, 0x1D, 0xFE, 0x0F, 0x04, 0x00,  // mov ebx, [40FFEh] (and 41000h)
-        0x8B, 0x1D, 0xFE, 0x0F, 0x05, 0x00,  // mov ebx, [50FFEh] (and 51000h)
-        0x31, 0xC0,                          // xor eax, eax
-        0xB9, 0x03, 0x00, 0x00, 0x00,        // mov ecx, 3
-        0xBA, 0xFE, 0x0F, 0x04, 0x00,        // A: mov edx, 40FFEh
-        0xFF, 0xD2,                          //    call edx
-        0x49,                                //    dec ecx
-        0x75, 0xF6,                          //    jnz A
-        0xB9, 0x03, 0x00, 0x00, 0x00,        // mov ecx, 3
-        0xBA, 0xFE, 0x0F, 0x05, 0x00,        // B: mov edx, 50FFEh
-        0xFF, 0xD2,                          //    call edx
-        0x49,                                //    dec ecx
-        0x75, 0xF6,                          //    jnz B
-        0xF4};                               // hlt
-    const auto pte = [](uint32_t lin, uint32_t phys) {
-        const uint32_t v = phys | 3;
-        return std::pair{kPt + (lin >> 12) * 4,
-                         std::vector<uint8_t>{uint8_t(v), uint8_t(v >> 8), uint8_t(v >> 16), 0}};
-    };
-    const std::vector<std::pair<uint32_t, std::vector<uint8_t>>> extra = {
-        {0x30FFE, {0xEB, 0x00}},                          // jmp +0 (into the next page)
-        {0x31000, {0x40, 0xC3}},                          // inc eax; ret
-        {0x32000, {0x05, 0x00, 0x01, 0x00, 0x00, 0xC3}},  // add eax, 100h; ret
-        pte(0x40000, 0x30000), pte(0x41000, 0x31000), pte(0x50000, 0x30000),
-        pte(0x51000, 0x32000)};
-    CHECK(run_pm_pair(code, extra, false, 3) == 3 + 3 * 0x100);
+    const std::vector<uint8_t> code =
+        alias_code({alias_prologue(), three_calls(0x40FFE), three_calls(0x50FFE), {0xF4}});
+    CHECK(run_pm_pair(code, alias_pages(0x32000), false, 3) == 3 + 3 * 0x100);
 }
 
 TEST_CASE("JIT: a link checked at one alias of its block's page is not taken from another") {
@@ -778,41 +790,14 @@ TEST_CASE("JIT: a link checked at one alias of its block's page is not taken fro
     // (still 31000h there); three more through 40000h must not take it on the strength of that
     // check, made at the same epoch but at another EIP.
     static_assert(kPt == 0x2000);
-    const std::vector<uint8_t> code = {
-        0x8B, 0x1D, 0xFE, 0x0F, 0x04, 0x00,  // mov ebx, [40FFEh] (and 41000h)
-        0x8B, 0x1D, 0xFE, 0x0F, 0x05, 0x00,  // mov ebx, [50FFEh] (and 51000h)
-        0x31, 0xC0,                          // xor eax, eax
-        0xB9, 0x03, 0x00, 0x00, 0x00,        // mov ecx, 3
-        0xBA, 0xFE, 0x0F, 0x04, 0x00,        // A: mov edx, 40FFEh
-        0xFF, 0xD2,                          //    call edx
-        0x49,                                //    dec ecx
-        0x75, 0xF6,                          //    jnz A
+    const std::vector<uint8_t> remap = {
         0xC7, 0x05, 0x04, 0x21, 0x00, 0x00, 0x03, 0x20, 0x03, 0x00,  // mov dword [2104h], 32003h
         0x0F, 0x01, 0x3D, 0x00, 0x10, 0x04, 0x00,                    // invlpg [41000h]
-        0x8B, 0x1D, 0x00, 0x10, 0x04, 0x00,  // mov ebx, [41000h]
-        0xB9, 0x03, 0x00, 0x00, 0x00,        // mov ecx, 3
-        0xBA, 0xFE, 0x0F, 0x05, 0x00,        // B: mov edx, 50FFEh
-        0xFF, 0xD2,                          //    call edx
-        0x49,                                //    dec ecx
-        0x75, 0xF6,                          //    jnz B
-        0xB9, 0x03, 0x00, 0x00, 0x00,        // mov ecx, 3
-        0xBA, 0xFE, 0x0F, 0x04, 0x00,        // A2: mov edx, 40FFEh
-        0xFF, 0xD2,                          //    call edx
-        0x49,                                //    dec ecx
-        0x75, 0xF6,                          //    jnz A2
-        0xF4};                               // hlt
-    const auto pte = [](uint32_t lin, uint32_t phys) {
-        const uint32_t v = phys | 3;
-        return std::pair{kPt + (lin >> 12) * 4,
-                         std::vector<uint8_t>{uint8_t(v), uint8_t(v >> 8), uint8_t(v >> 16), 0}};
-    };
-    const std::vector<std::pair<uint32_t, std::vector<uint8_t>>> extra = {
-        {0x30FFE, {0xEB, 0x00}},                          // jmp +0 (into the next page)
-        {0x31000, {0x40, 0xC3}},                          // inc eax; ret
-        {0x32000, {0x05, 0x00, 0x01, 0x00, 0x00, 0xC3}},  // add eax, 100h; ret
-        pte(0x40000, 0x30000), pte(0x41000, 0x31000), pte(0x50000, 0x30000),
-        pte(0x51000, 0x31000)};
-    CHECK(run_pm_pair(code, extra, false, 3) == 6 + 3 * 0x100);
+        0x8B, 0x1D, 0x00, 0x10, 0x04, 0x00};                         // mov ebx, [41000h]
+    const std::vector<uint8_t> code =
+        alias_code({alias_prologue(), three_calls(0x40FFE), remap, three_calls(0x50FFE),
+                    three_calls(0x40FFE), {0xF4}});
+    CHECK(run_pm_pair(code, alias_pages(0x31000), false, 3) == 6 + 3 * 0x100);
 }
 
 TEST_CASE("JIT: a link is not taken into code translated for flat segments once they are not") {
@@ -1116,27 +1101,36 @@ TEST_CASE("JIT: a direct jump leaves the block when the budget ends") {
     }
 }
 
-TEST_CASE("JIT: a direct jump into code past a lowered CS limit faults like the interpreter") {
-    // The loop "L: jmp M; M: inc eax; dec ecx; jnz L" runs under the flat code segment, so L's
-    // exit becomes a direct jump to M. Then (ECX = 0) a far jump loads CS 18h: the same base,
-    // limit 20007h, which still covers L (20005h) but not all of M (20007h..2000Ah). The far
-    // jump lands on L, whose jump to M must not enter M's translation: the interpreter runs
-    // M's INC and raises #GP (to the handler's HLT) at its DEC, past the limit.
-    const std::vector<uint8_t> code = {
+namespace {
+// The loop "L: jmp M; M: inc eax; dec ecx; jnz L" three times under the flat code segment (so
+// L's exit becomes a direct jump to M), then `tail`, run with GDT entry 18h = {lo, hi}: both
+// engines, to the HLT.
+FlatPair far_loop_pair(const std::vector<uint8_t>& tail, uint32_t lo, uint32_t hi) {
+    std::vector<uint8_t> code = {
         0xB9, 0x03, 0x00, 0x00, 0x00,        // mov ecx, 3
         0xEB, 0x00,                          // L: jmp M (20005h)
         0x40,                                // M: inc eax (20007h)
         0x49,                                //    dec ecx
-        0x75, 0xFA,                          //    jnz L
-        0xEA, 0x05, 0x00, 0x02, 0x00, 0x18, 0x00,  // jmp far 18h:20005h
-        0xF4};
-    FlatPair p(code, [](Machine& m) {
+        0x75, 0xFA};                         //    jnz L
+    code.insert(code.end(), tail.begin(), tail.end());
+    return FlatPair(code, [lo, hi](Machine& m) {
         m.c.s.gpr[cpu::ESP] = kPmStack;
-        // GDT 18h: code, base 0, byte-granular limit 20007h (just past L's JMP), 32-bit.
-        m.mem.write(kGdt + 24, 4, 0x00000007u);
-        m.mem.write(kGdt + 28, 4, 0x00429B00u);
+        m.mem.write(kGdt + 24, 4, lo);
+        m.mem.write(kGdt + 28, 4, hi);
         m.c.s.gdtr.limit = 4 * 8 - 1;
     });
+}
+}  // namespace
+
+TEST_CASE("JIT: a direct jump into code past a lowered CS limit faults like the interpreter") {
+    // After the loop (ECX = 0) a far jump loads CS 18h: the same base, limit 20007h, which
+    // still covers L (20005h) but not all of M (20007h..2000Ah). The far jump lands on L, whose
+    // jump to M must not enter M's translation: the interpreter runs M's INC and raises #GP
+    // (to the handler's HLT) at its DEC, past the limit.
+    // GDT 18h: code, base 0, byte-granular limit 20007h (just past L's JMP), 32-bit.
+    FlatPair p = far_loop_pair({0xEA, 0x05, 0x00, 0x02, 0x00, 0x18, 0x00,  // jmp far 18h:20005h
+                                0xF4},
+                               0x00000007u, 0x00429B00u);
     CHECK(p.a.c.last_exception() == cpu::kGP);
     CHECK(p.b.c.last_exception() == cpu::kGP);
     CHECK(p.b.c.r32(cpu::EAX) == 3 + 1);
@@ -1144,31 +1138,19 @@ TEST_CASE("JIT: a direct jump into code past a lowered CS limit faults like the 
 }
 
 TEST_CASE("JIT: code that wraps past EIP 4 GiB is not entered by a direct jump") {
-    // The loop "L: jmp M; M: inc eax; dec ecx; jnz L" is linked under the flat code segment
-    // (L's exit a direct jump to M). Then a far jump loads CS 18h: limit 4 GiB, base 2000Ah, so
-    // L (20005h) is at EIP FFFFFFFBh and M at FFFFFFFDh, whose JNZ (FFFFFFFFh) wraps EIP to 1.
-    // The interpreter fetches across the wrap (no limit fault with 4 GiB), but its run loop
-    // does not reuse a block whose span passes 4 GiB (it decodes it again): L's direct jump
-    // must not enter M's translation either, so the statistics stay the interpreter's.
-    const std::vector<uint8_t> code = {
-        0xB9, 0x03, 0x00, 0x00, 0x00,        // mov ecx, 3
-        0xEB, 0x00,                          // L: jmp M (20005h)
-        0x40,                                // M: inc eax (20007h)
-        0x49,                                //    dec ecx
-        0x75, 0xFA,                          //    jnz L
-        0x85, 0xDB,                          // test ebx, ebx (2000Bh: EIP 1 under 18h)
-        0x75, 0x0D,                          // jnz done
-        0x43,                                // inc ebx
-        0xB9, 0x03, 0x00, 0x00, 0x00,        // mov ecx, 3
-        0xEA, 0xFB, 0xFF, 0xFF, 0xFF, 0x18, 0x00,  // jmp far 18h:FFFFFFFBh
-        0xF4};                               // done: hlt
-    FlatPair p(code, [](Machine& m) {
-        m.c.s.gpr[cpu::ESP] = kPmStack;
-        // GDT 18h: code, base 2000Ah, limit FFFFFh pages (4 GiB), 32-bit.
-        m.mem.write(kGdt + 24, 4, 0x000AFFFFu);
-        m.mem.write(kGdt + 28, 4, 0x00CF9B02u);
-        m.c.s.gdtr.limit = 4 * 8 - 1;
-    });
+    // After the loop a far jump loads CS 18h: limit 4 GiB, base 2000Ah, so L (20005h) is at
+    // EIP FFFFFFFBh and M at FFFFFFFDh, whose JNZ (FFFFFFFFh) wraps EIP to 1. The interpreter
+    // fetches across the wrap (no limit fault with 4 GiB), but its run loop does not reuse a
+    // block whose span passes 4 GiB (it decodes it again): L's direct jump must not enter M's
+    // translation either, so the statistics stay the interpreter's.
+    // GDT 18h: code, base 2000Ah, limit FFFFFh pages (4 GiB), 32-bit.
+    FlatPair p = far_loop_pair({0x85, 0xDB,                    // test ebx, ebx (EIP 1 under 18h)
+                                0x75, 0x0D,                    // jnz done
+                                0x43,                          // inc ebx
+                                0xB9, 0x03, 0x00, 0x00, 0x00,  // mov ecx, 3
+                                0xEA, 0xFB, 0xFF, 0xFF, 0xFF, 0x18, 0x00,  // jmp far 18h:FFFFFFFBh
+                                0xF4},                         // done: hlt
+                               0x000AFFFFu, 0x00CF9B02u);
     CHECK(p.b.c.last_exception() == -1);
     CHECK(p.b.c.r32(cpu::EAX) == 6);
     CHECK(p.b.c.s.seg[cpu::CS].sel == 0x18);
