@@ -1520,13 +1520,11 @@ private:
                 const bool dst_mem = mem && d->kind != Kind::kAluAccImm && d->kind != Kind::kIncDecR;
                 const unsigned dst_reg = d->kind == Kind::kAluAccImm ? unsigned(cpu::EAX)
                                          : d->kind == Kind::kIncDecR ? i.reg : i.rm;
-                if (!dst_mem && op != kAdc && op != kSbb) {
-                    const AluOp o = incdec ? (d->op ? kSub : kAdd) : op;
-                    const int src = d->kind == Kind::kAluRmR ? int(i.reg) : kSrcImm;
-                    if (emit_alu_reg(o, B, dst_reg, src, i.imm, incdec)) {
-                        retire(i);
-                        return true;
-                    }
+                const AluOp o = incdec ? (d->op ? kSub : kAdd) : op;
+                const int src = d->kind == Kind::kAluRmR ? int(i.reg) : kSrcImm;
+                if (!dst_mem && emit_alu_reg(o, B, dst_reg, src, i.imm, incdec)) {
+                    retire(i);
+                    return true;
                 }
                 if (dst_mem) {
                     emit_ea(i);
@@ -1537,7 +1535,7 @@ private:
                 if (incdec) a.mov(x86::ecx, 1);
                 else if (d->kind == Kind::kAluRmR) load_reg(x86::ecx, i.reg, B);
                 else a.mov(x86::ecx, i.imm & mask(B));
-                emit_alu(incdec ? (d->op ? kSub : kAdd) : op, B, incdec);
+                emit_alu(o, B, incdec);
                 if (writes) {
                     if (dst_mem) emit_write(i.seg, B);
                     else store_reg(x86::r14d, dst_reg, B);
@@ -1548,7 +1546,7 @@ private:
                 return true;
             }
             case Kind::kAluRRm: {
-                if (!mem && op != kAdc && op != kSbb && emit_alu_reg(op, B, i.reg, i.rm, 0, false)) {
+                if (!mem && emit_alu_reg(op, B, i.reg, i.rm, 0, false)) {
                     retire(i);
                     return true;
                 }
@@ -1745,17 +1743,17 @@ private:
                     retire(i);
                     return true;
                 }
-                if (rot && !flags_dead_) resolve_inline();  // they keep SF, ZF, AF, PF
+                if (rot) resolve_inline();  // they keep SF, ZF, AF, PF
                 load_rm(i, B);
                 emit_shift(ShiftOp(d->op), B, count);
                 store_rm(i, B, mem);
-                if (rot && !flags_dead_) {
+                if (rot) {
                     // Rotates replace CF and OF only: lf = {res, aux & ~(CF|PO) | r15d}.
                     a.mov(x86::eax, st32(kLfAux));
                     a.and_(x86::eax, 0x3FFFFFFF);
                     a.or_(x86::eax, x86::r15d);
                     a.mov(st32(kLfAux), x86::eax);
-                } else if (!rot) {
+                } else {
                     commit_flags(B);
                 }
                 retire(i);
@@ -1991,22 +1989,11 @@ private:
         else store_reg(x86::r14d, i.rm, bits);
     }
     // Shift/rotate of eax (zero-extended `bits`) by a constant 1 <= count (< bits for shifts):
-    // result to r14d, and the CF/PO bits of lazy aux to r15d (shift_op's flags) unless they are
-    // dead.
+    // result to r14d, and the CF/PO bits of lazy aux to r15d (shift_op's flags). (With the
+    // flags dead, the caller shifts the register in place instead.)
     void emit_shift(ShiftOp op, int bits, unsigned count) {
         auto& a = *a_;
         const x86::Gp r = bits == 32 ? x86::Gp(x86::r14d) : bits == 16 ? x86::Gp(x86::r14w) : x86::Gp(x86::r14b);
-        if (flags_dead_) {
-            if (op == kSar && bits == 8) a.movsx(x86::eax, x86::al);
-            else if (op == kSar && bits == 16) a.movsx(x86::eax, x86::ax);
-            a.mov(x86::r14d, x86::eax);
-            if (op == kShl) a.shl(x86::r14d, count);
-            else if (op == kShr) a.shr(x86::r14d, count);
-            else if (op == kSar) a.sar(x86::r14d, count);
-            else if (unsigned n = count % bits) op == kRol ? a.rol(r, n) : a.ror(r, n);
-            zext(x86::r14d, bits);
-            return;
-        }
         switch (op) {
             case kShl:  // CF = last bit out; OF = msb(r) ^ CF, so CF^OF = msb(r)
                 a.mov(x86::edx, x86::eax);
