@@ -17,7 +17,7 @@
 //   the 64 KiB segment; the 286 and later raise #GP/#SS when an access passes the limit (which
 //   is how unreal mode, with a larger cached limit, falls out for free).
 // - Decoded blocks are cached by physical address plus block_mode() (the code-size bit and the
-//   flat-segments bit); a store to a page holding a block invalidates that page's blocks before
+//   flat-segments bits); a store to a page holding a block invalidates that page's blocks before
 //   the next instruction (see code_page_written), so self-modifying code is always seen.
 // - Lockstep checking (--engine=diff) needs to take a block's run back: with a WriteJournal
 //   attached the TLB grants no fast write tags, write_lin_slow records the bytes each store
@@ -239,8 +239,16 @@ public:
     // What a decoded block's meaning depends on besides its bytes: bit 0 the code size, bit 1
     // set when DS, ES and SS are flat (base 0, 4 GiB, writable, no alignment checking) and the
     // stack is 32-bit, which lets translated code skip their segment checks and the stack-size
-    // tests until something could change them.
-    uint32_t block_mode() const { return (code32() ? 1u : 0u) | flat_bit_; }
+    // tests until something could change them; bit 2 (kModeFlatCs) set when CS is 32-bit with a
+    // 4 GiB limit and a page-aligned base, so no EIP is past the limit and a block within one
+    // page cannot wrap EIP past 4 GiB (translated code skips its CS limit checks).
+    static constexpr uint32_t kModeFlatCs = 4;
+    uint32_t block_mode() const {
+        const Segment& cs = s.seg[CS];
+        const bool c32 = cs.attr & kAttrDB;
+        const bool flat_cs = c32 && cs.limit == 0xFFFFFFFFu && !(cs.base & 0xFFF);
+        return (c32 ? 1u : 0u) | flat_bit_ | (flat_cs ? kModeFlatCs : 0u);
+    }
     bool protected_mode() const { return s.cr[0] & kCr0PE; }
     bool v86() const { return s.eflags & kVM; }
     // Protected mode proper (not real, not virtual-8086).

@@ -533,6 +533,7 @@ public:
     Translator(Cpu& c, const HandlerMap& hm, cpu::EngineStats& st, const CpuAccess::Block& b,
                X64Code& code, const Stubs& stubs)
         : c_(c), hm_(hm), st_(st), c32_(b.mode & 1), flat_(b.mode & 2),
+          flat_cs_(b.mode & Cpu::kModeFlatCs),
           is8086_(c.traits().is_8086), push_sp_new_(c.traits().push_sp_new),
           shift_masked_(c.traits().shift_count_masked), code_(code), stubs_(stubs), block_(b) {}
 
@@ -791,6 +792,7 @@ private:
     void emit_helper(const DecodedInsn& i) {
         if (!keeps_mode(i)) {
             flat_ = false;
+            flat_cs_ = false;
             helper_seen_ = true;
         }
         if (touches_flags(i)) {
@@ -915,7 +917,6 @@ private:
         auto& a = *a_;
         const auto& c = c_;
         const size_t seg_cs = offsetof(CpuState, seg) + cpu::CS * sizeof(cpu::Segment);
-        asmjit::Label go = a.newLabel();
         a.cmp(cpu8(CpuAccess::off_stop(c)), 0);  // (see exit_static for what is not tested)
         a.jne(exit_);
         a.mov(x86::r8, st64(kIcount));
@@ -924,7 +925,13 @@ private:
         a.ja(exit_);
         // The CS limit over the block's span: EIP + span - 1 <= limit, in 64 bits as the run
         // loop tests it (a span that wraps EIP past 4 GiB fails, and the run loop rebuilds the
-        // block). With a 4 GiB limit (the common case), EIP <= 2^32 - span says so.
+        // block). With a 4 GiB limit (the common case), EIP <= 2^32 - span says so. A flat-CS
+        // block (its mode, which link() matched, is the chain's) within one page needs neither:
+        // EIP and the linear address share their page offset, so the span cannot wrap.
+        if (block_.mode & Cpu::kModeFlatCs && block_.page2 == ~0u) {
+            emit_irq_and_enter();
+            return;
+        }
         asmjit::Label other_limit = a.newLabel(), limit_ok = a.newLabel();
         a.cmp(st32(seg_cs + offsetof(cpu::Segment, limit)), -1);
         a.jne(other_limit);
@@ -941,8 +948,14 @@ private:
             a.ja(exit_);
             a.jmp(limit_ok);
         });
-        // The external interrupt: a source without a flag points at a set byte, so the run
-        // loop asks it.
+        emit_irq_and_enter();
+    }
+    // The checked entry's last tests: the external interrupt (a source without a flag points at
+    // a set byte, so the run loop asks it); then the block is entered.
+    void emit_irq_and_enter() {
+        auto& a = *a_;
+        const auto& c = c_;
+        asmjit::Label go = a.newLabel();
         a.test(st32(offsetof(CpuState, eflags)), cpu::kIF);
         a.jz(go);
         a.mov(x86::r8, x86::qword_ptr(kC, CpuAccess::off_irq_flag_or_ask(c)));
@@ -1413,7 +1426,7 @@ private:
     void near_jump_check(int bits) {
         auto& a = *a_;
         if (bits == 16) a.movzx(x86::eax, x86::ax);
-        if (is8086_) return;
+        if (is8086_ || flat_cs_) return;  // (flat CS: every 32-bit target is within the limit)
         asmjit::Label bad = a.newLabel();
         a.cmp(x86::eax, st32(seg_limit(cpu::CS)));
         a.ja(bad);
@@ -2068,6 +2081,10 @@ private:
     // DS, ES and SS are flat and SS is 32-bit (block_mode() bit 1) until the first helper call
     // (other than keeps_mode() ones), which might load one of them or change EFLAGS.AC or CPL.
     bool flat_;
+    // CS is 32-bit with a 4 GiB limit and a page-aligned base (block_mode() bit 2) until the
+    // first such helper call (the ones that could load CS end the block; this is the margin):
+    // no near jump target is past the limit, and a block within one page needs no limit check.
+    bool flat_cs_;
     const bool is8086_, push_sp_new_, shift_masked_;
     X64Code& code_;
     const Stubs& stubs_;
@@ -2298,11 +2315,19 @@ private:
             a.mov(x86::r9d, x86::dword_ptr(kS, st(seg_cs + offsetof(cpu::Segment, limit))));
             a.cmp(x86::r8, x86::r9);
             a.ja(out);
-            // Cpu::block_mode(): the code-size bit and the flat-data bit.
+            // Cpu::block_mode(): the code-size bit, the flat-data bit and the flat-CS bit.
             static_assert(cpu::kAttrDB == 1u << 14);
+            asmjit::Label mode_done = a.newLabel();
             a.movzx(x86::r8d, x86::word_ptr(kS, st(seg_cs + offsetof(cpu::Segment, attr))));
             a.shr(x86::r8d, 14);
             a.and_(x86::r8d, 1);
+            a.jz(mode_done);
+            a.cmp(x86::dword_ptr(kS, st(seg_cs + offsetof(cpu::Segment, limit))), -1);
+            a.jne(mode_done);
+            a.test(x86::dword_ptr(kS, st(seg_cs + offsetof(cpu::Segment, base))), 0xFFF);
+            a.jnz(mode_done);
+            a.or_(x86::r8d, Cpu::kModeFlatCs);
+            a.bind(mode_done);
             a.or_(x86::r8d, x86::dword_ptr(kC, CpuAccess::off_flat_bit(c)));
             a.cmp(x86::r8d, link(offsetof(Link, mode)));
             a.jne(out);
@@ -2598,12 +2623,13 @@ std::string disassemble_block(Cpu& c, uint32_t phys) {
     std::string out;
     char line[256];
     bool any = false;
-    for (uint32_t mode : {0u, 1u, 2u, 3u}) {
+    for (uint32_t mode : {0u, 1u, 2u, 3u, 5u, 7u}) {
         const CpuAccess::Block* b = CpuAccess::find_block(c, phys, mode);
         if (!b) continue;
         any = true;
         std::snprintf(line, sizeof line, "block phys %08x %s-bit%s: %zu insns, %u bytes%s%s\n", phys,
-                      (mode & 1) ? "32" : "16", (mode & 2) ? " flat" : "", b->insns.size(), b->eip_span,
+                      (mode & 1) ? "32" : "16",
+                      (mode & 6) == 6 ? " flat" : (mode & 2) ? " flat-data" : (mode & 4) ? " flat-cs" : "", b->insns.size(), b->eip_span,
                       b->valid ? "" : " (invalid)", b->page2 != ~0u ? " (crosses a page)" : "");
         out += line;
         std::vector<uint8_t> bytes(b->eip_span);

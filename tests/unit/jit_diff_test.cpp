@@ -1157,6 +1157,42 @@ TEST_CASE("JIT: code that wraps past EIP 4 GiB is not entered by a direct jump")
     CHECK(p.b.c.engine_stats()->blocks_direct >= 1);
 }
 
+TEST_CASE("JIT: a block translated for a flat CS is not entered through the guard under a limited one") {
+    // S's RETF goes to K twice: first under the flat CS 08h, where K's indirect jump to M and
+    // the RETF's own exit get linked to blocks translated for a flat CS (M's JNZ then skips
+    // its limit check); then under CS 18h (base 0, limit 2001Bh: S, K and M but not L). The
+    // links must not enter those translations: the interpreter raises #GP at M's JNZ, whose
+    // target L is past the limit.
+    FlatPair p({0xB9, 0x05, 0x00, 0x00, 0x00,        // mov ecx, 5
+                0xBB, 0x18, 0x00, 0x02, 0x00,        // mov ebx, M (20018h)
+                0xBE, 0x08, 0x00, 0x00, 0x00,        // mov esi, 8
+                0x56,                                // S: push esi (2000Fh)
+                0x68, 0x16, 0x00, 0x02, 0x00,        //    push K
+                0xCB,                                //    retf
+                0xFF, 0xE3,                          // K: jmp ebx (20016h)
+                0x40,                                // M: inc eax
+                0x49,                                //    dec ecx
+                0x75, 0x0D,                          //    jnz L (20029h)
+                0xBE, 0x18, 0x00, 0x00, 0x00,        // mov esi, 18h
+                0xB9, 0x02, 0x00, 0x00, 0x00,        // mov ecx, 2
+                0xEB, 0xE7,                          // jmp S
+                0xF4,                                // hlt
+                0xEB, 0xEB},                         // L: jmp K
+               [](Machine& m) {
+                   m.c.s.gpr[cpu::ESP] = kPmStack;
+                   // GDT 18h: code, base 0, byte-granular limit 2001Bh, 32-bit.
+                   m.mem.write(kGdt + 24, 4, 0x0000001Bu);
+                   m.mem.write(kGdt + 28, 4, 0x00429B00u);
+                   m.c.s.gdtr.limit = 4 * 8 - 1;
+               });
+    CHECK(p.a.c.last_exception() == cpu::kGP);
+    CHECK(p.b.c.last_exception() == cpu::kGP);
+    CHECK(p.b.c.r32(cpu::EAX) == 5 + 1);
+    CHECK(p.b.c.memory().read(kPmStack - 12, 4) == 0x2001Au);  // the #GP's EIP: M's JNZ
+    CHECK(p.b.c.memory().read(kPmStack - 8, 4) == 0x18u);      // ... under CS 18h
+    CHECK(p.b.c.engine_stats()->blocks_chained >= 2);  // links were taken under CS 08h
+}
+
 TEST_CASE("JIT: after an interrupt through a trap gate the next one waits one instruction") {
     // Vector 40h is a trap gate (IF stays set), and the IRQ is raised twice back to back: the
     // interpreter runs the handler's first instruction before the run loop takes the second
