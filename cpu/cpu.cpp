@@ -690,11 +690,13 @@ void Cpu::code_page_written(uint32_t page_index) {
     if (journal_) [[unlikely]] journal_->unreplayable = true;
     auto it = page_blocks_.find(page_index);
     if (it != page_blocks_.end()) {
+        // The running block, if on this page, ends after the store, so the new bytes run.
+        const bool running_here = current_block_ && running_code_on_page(page_index);
         for (Block* b : it->second) {
             if (!b->valid) continue;
             invalidate(*b);
             ++stats_.blocks_invalidated;
-            if (b == current_block_) stop_ = true;
+            if (running_here) stop_ = true;
             Block*& f = fast_[fast_index(b->phys)];
             if (f == b) f = nullptr;
             auto bit = blocks_.find((uint64_t(b->mode) << 32) | b->phys);
@@ -708,6 +710,19 @@ void Cpu::code_page_written(uint32_t page_index) {
         page_blocks_.erase(it);
     }
     mem_.clear_code(page_index);
+}
+
+// Whether the instruction at CS:EIP (the one storing) may have been fetched from physical page
+// `page`, by the current TLB: its page, or the next one when it may cross into it; true when
+// the TLB no longer holds either. A JIT chain does not keep current_block_ up to date, but its
+// slow paths retire EIP before they store, so this decides the same for both engines.
+bool Cpu::running_code_on_page(uint32_t page) {
+    const uint32_t lin = s.seg[CS].base + uint32_t(s.eip);
+    const auto fetched_from = [&](uint32_t l) {
+        const TlbEntry& e = tlb_entry(tlb_cur_, l);
+        return e.vpage != (l & ~mmu::kPageMask) || e.ppage >> mmu::kPageBits == page;
+    };
+    return fetched_from(lin) || ((lin & mmu::kPageMask) > mmu::kPageSize - 15 && fetched_from(lin + 14));
 }
 
 void Cpu::set_engine(std::unique_ptr<BlockEngine> engine) {

@@ -456,6 +456,7 @@ public:
 
     // CodeWatcher: a store is about to land on a page that holds decoded blocks.
     void code_page_written(uint32_t page_index) override;
+    bool running_code_on_page(uint32_t page);
     // The physical memory map changed: drop every cached translation now and end the block.
     void memory_map_changed() override {
         if (journal_) [[unlikely]] journal_->unreplayable = true;
@@ -688,6 +689,9 @@ private:
     uint8_t pending_vector_ = 0;
     int32_t pending_error_ = -1;
     int last_exception_ = -1;
+    // The block the run loop handed to execute_block() or the engine (nullptr between blocks).
+    // A JIT chain runs on from it without updating it, so it only says that a block is running
+    // (see running_code_on_page for which).
     Block* current_block_ = nullptr;
     CpuState fault_before_{};  // state at the faulting instruction, for the observer
 

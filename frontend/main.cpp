@@ -276,6 +276,7 @@ int run(int argc, char** argv) {
             !opts->engine.empty() ? opts->engine : vx86::jit::available() ? "jit" : "interp";
         vx86::jit::EngineOptions jit_opt;
         if (opts->perf_map) jit_opt.perf_map = "/tmp/perf-" + std::to_string(getpid()) + ".map";
+        jit_opt.count_chains = opts->stats;  // (two host instructions per block transition)
         if (!vx86::jit::set_engine(machine.cpu(), *vx86::jit::parse_engine(engine), jit_opt))
             return fail("--engine=" + engine + " is not available on this host");
         result = machine.run();

@@ -33,6 +33,9 @@ struct EngineOptions {
     // When set: a file to append one "ADDR SIZE vx86:PHYS.BITS" line per translation to (the
     // perf-PID.map format, so `perf report` names generated code by its guest block).
     std::string perf_map;
+    // Count every block entered by a link (EngineStats::blocks_chained, blocks_direct): two
+    // host instructions per block transition. vx86 sets it for --stats only.
+    bool count_chains = true;
 };
 
 // A new x86-64 block engine for `cpu` (one engine per Cpu: generated code embeds its addresses).

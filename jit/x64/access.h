@@ -44,7 +44,6 @@ struct CpuAccess {
     using SegSpan = Cpu::SegSpan;
     static int32_t off_state(const Cpu& c) { return rel(c, &c.s); }
     static int32_t off_run_end(const Cpu& c) { return rel(c, &c.run_end_); }
-    static int32_t off_current_block(const Cpu& c) { return rel(c, &c.current_block_); }
     static int32_t off_dbg_exec(const Cpu& c) { return rel(c, &c.dbg_exec_); }
     static int32_t off_dbg_data(const Cpu& c) { return rel(c, &c.dbg_data_); }
     static int32_t off_irq_flag(const Cpu& c) { return rel(c, &c.irq_flag_); }
@@ -59,8 +58,7 @@ struct CpuAccess {
     // The block run_until() would hand to the engine next, when it would do nothing else first:
     // no stop, halt, interrupt shadow, single-step or breakpoint, a TLB hit for the fetch, the
     // block in the fast table, valid, within the CS limit, on one page, translated, whole within
-    // the budget, and no interrupt to take. nullptr: the run loop must decide. Sets the current
-    // block (self-modifying stores into it must end it) when it returns one.
+    // the budget, and no interrupt to take. nullptr: the run loop must decide.
     static Block* next_block(Cpu& c) {
         const cpu::CpuState& s = c.s;
         if (c.stop_ || s.halted || s.inhibit_irq || (s.eflags & cpu::kTF) || c.dbg_exec_ ||
@@ -80,7 +78,6 @@ struct CpuAccess {
         if (uint64_t(eip) + b->eip_span - 1 > s.seg[cpu::CS].limit) return nullptr;
         if (s.icount + b->insns.size() > c.run_end_) return nullptr;
         if (irq_wanted(c)) return nullptr;
-        c.current_block_ = b;
         return b;
     }
     // The cached block for (phys, mode), or nullptr (the block dump).

@@ -484,6 +484,7 @@ struct Stubs {
     uint64_t chain_lite = 0, dynamic_lite = 0;  // the same for blocks without helpers (see emit_stubs)
     uint64_t mem_slow = 0;  // &stats.mem_slow
     uint64_t resolve = 0;   // resolve_lf() in host code, keeping every register but r11
+    bool count_chains = true;  // EngineOptions::count_chains
 };
 
 // Register roles in generated code: rbx = &cpu.s, r12 = &cpu, r13d = effective address,
@@ -962,10 +963,10 @@ private:
         a.cmp(x86::byte_ptr(x86::r8), 0);
         a.jne(exit_);
         a.bind(go);
-        a.mov(x86::r8, reinterpret_cast<uint64_t>(&block_));
-        a.mov(x86::qword_ptr(kC, CpuAccess::off_current_block(c)), x86::r8);
-        a.mov(x86::r8, reinterpret_cast<uint64_t>(&st_.blocks_direct));
-        a.inc(x86::qword_ptr(x86::r8));
+        if (stubs_.count_chains) {
+            a.mov(x86::r8, reinterpret_cast<uint64_t>(&st_.blocks_direct));
+            a.inc(x86::qword_ptr(x86::r8));
+        }
     }
     void exit_dynamic() {
         a_->mov(x86::rcx, reinterpret_cast<uint64_t>(&code_.links[2]));
@@ -2370,10 +2371,10 @@ private:
             a.test(x86::al, x86::al);
             a.jnz(out);
             a.bind(go);
-            a.mov(x86::r8, link(offsetof(Link, target)));
-            a.mov(x86::qword_ptr(kC, CpuAccess::off_current_block(c)), x86::r8);
-            a.mov(x86::r8, reinterpret_cast<uint64_t>(&stats_.blocks_chained));
-            a.inc(x86::qword_ptr(x86::r8));
+            if (opt_.count_chains) {
+                a.mov(x86::r8, reinterpret_cast<uint64_t>(&stats_.blocks_chained));
+                a.inc(x86::qword_ptr(x86::r8));
+            }
             a.ret();  // rdx = the entry
             a.bind(unlinked);
             a.mov(x86::r8, reinterpret_cast<uint64_t>(&pending_));
@@ -2458,6 +2459,7 @@ private:
         stubs_.chain_lite = base + code.labelOffsetFromBase(chain_lite);
         stubs_.dynamic_lite = base + code.labelOffsetFromBase(dynamic_lite);
         stubs_.mem_slow = reinterpret_cast<uint64_t>(&stats_.mem_slow);
+        stubs_.count_chains = opt_.count_chains;
         stubs_.resolve = base + code.labelOffsetFromBase(resolve);
     }
 

@@ -848,6 +848,39 @@ TEST_CASE("JIT: direct jumps are undone when their page is written, and made aga
     CHECK(st->blocks_direct >= 10);
 }
 
+TEST_CASE("JIT: a store into a block entered by a link ends it") {
+    // Each iteration L's MOV CR0 (the same value: no TLB flush) ends the chain, so the run loop
+    // enters J, whose jump to M (on the next page but one) is linked. M stores DL to the data page, but when EDX is 2 into
+    // the immediate of its own ADD, which must then add 2 at once: EAX = 2 + 2. The block the
+    // run loop entered (J) is not on the page written: only the running block (M) is.
+    FlatPair p({0xBA, 0x05, 0x00, 0x00, 0x00,              // mov edx, 5
+                0x31, 0xC0,                                // xor eax, eax
+                0xBF, 0x00, 0x10, 0x02, 0x00,              // mov edi, 21000h (data)
+                0xBB, 0x0C, 0x20, 0x02, 0x00,              // mov ebx, 2200Ch (the immediate)
+                0x0F, 0x20, 0xC5,                          // L: mov ebp, cr0 (20011h)
+                0x0F, 0x22, 0xC5,                          //    mov cr0, ebp
+                0xE9, 0xE4, 0x1F, 0x00, 0x00},             // J: jmp M (22000h)
+               [](Machine& m) {
+                   m.c.s.gpr[cpu::ESP] = kPmStack;
+                   m.c.s.eflags &= ~cpu::kIF;  // (no interrupt source: IF would end each chain)
+                   const std::vector<uint8_t> blk_m = {
+                       0x89, 0xFE,                          // M: mov esi, edi
+                       0x83, 0xFA, 0x02,                    //    cmp edx, 2
+                       0x0F, 0x44, 0xF3,                    //    cmove esi, ebx
+                       0x88, 0x16,                          //    mov [esi], dl
+                       0x83, 0xC0, 0x00,                    //    add eax, 0 (imm at 2200Ch)
+                       0x4A,                                //    dec edx
+                       0x0F, 0x85, 0xFD, 0xDF, 0xFF, 0xFF,  //    jnz L
+                       0xF4};                               //    hlt
+                   REQUIRE(m.mem.copy_to(0x22000, blk_m.data(), blk_m.size()));
+               });
+    CHECK(p.a.c.r32(cpu::EAX) == 4);
+    CHECK(p.b.c.r32(cpu::EAX) == 4);
+    CHECK(p.b.c.stats().blocks_invalidated >= 1);
+    const cpu::EngineStats* st = p.b.c.engine_stats();
+    CHECK(st->blocks_chained + st->blocks_direct >= 2);  // J's link to M was taken
+}
+
 TEST_CASE("JIT: x87 helpers keep a block's flat accesses and direct jumps") {
     // "L: fld1; fstp dword [21000h]; mov eax, [21000h]; dec ecx; jnz L": the x87 instructions
     // run as helpers, which cannot change segments or mode, so the loop still links to itself
