@@ -163,6 +163,9 @@ Machine::Machine(MachineConfig config)
     fw_cfg_.attach(io_);
 
     cpu_.set_interrupt_source(&irq_adapter_);
+    pic_.set_output_callback([this](bool level) {
+        if (level) cpu_.irq_rose();
+    });
     // FERR# (x87 error with CR0.NE = 0) raises IRQ 13 until the handler writes port 0xF0.
     cpu_.set_ferr_callback([this](bool active) {
         if (active) fpu_busy_.irq13.raise();

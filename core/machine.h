@@ -180,6 +180,7 @@ private:
         explicit IrqAdapter(devices::Pic& p) : pic(p) {}
         bool irq_pending() override { return pic.int_output(); }
         const bool* pending_flag() const override { return pic.int_output_flag(); }
+        bool notifies_rise() const override { return true; }  // (the PIC's output callback)
         uint8_t irq_acknowledge() override { return pic.acknowledge(); }
     };
     // Port 0xF0: a write clears the FPU's busy latch and IRQ13 (the PC's FERR# wiring).

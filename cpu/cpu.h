@@ -66,6 +66,10 @@ public:
     // A byte that always equals irq_pending(), for readers that cannot afford a call (the JIT
     // tests it between chained blocks), or nullptr when the source has none.
     virtual const bool* pending_flag() const { return nullptr; }
+    // True when the CPU's owner calls Cpu::irq_rose() whenever irq_pending() becomes true: the
+    // JIT then tests the line only after instructions that may set EFLAGS.IF, not between
+    // every two blocks.
+    virtual bool notifies_rise() const { return false; }
 };
 
 // Sees every retired instruction when attached (--trace, the differential tester).
@@ -201,10 +205,18 @@ public:
     // Virtual time for the TSC (nullptr: count instructions).
     void set_clock(const devices::Clock* clock) { clock_ = clock; }
 
+    // (Drops every decoded block: translations depend on InterruptSource::notifies_rise.)
     void set_interrupt_source(InterruptSource* src) {
         irq_ = src;
         irq_flag_ = src ? src->pending_flag() : &kNoIrq;
         irq_flag_or_ask_ = irq_flag_ ? irq_flag_ : &kIrqAsk;
+        flush_code_cache();
+    }
+    // The interrupt source's request rose (see InterruptSource::notifies_rise): a running block
+    // ends after the instruction in progress, so the run loop sees the request at the next
+    // instruction boundary under either engine.
+    void irq_rose() {
+        if (current_block_) stop_ = true;
     }
     void set_observer(InsnObserver* obs) { observer_ = obs; }
     const CpuStats& stats() const { return stats_; }

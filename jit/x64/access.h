@@ -52,6 +52,8 @@ struct CpuAccess {
 
     // What run_until() decides before a block, for generated code that wants to enter the next
     // block itself: true when the run loop would take an external interrupt now.
+    // No interrupt source, or one that calls irq_rose() (InterruptSource::notifies_rise).
+    static bool irq_rise_notified(const Cpu& c) { return !c.irq_ || c.irq_->notifies_rise(); }
     static bool irq_wanted(Cpu& c) {
         return (c.s.eflags & cpu::kIF) && !c.s.inhibit_irq && c.irq_line();
     }

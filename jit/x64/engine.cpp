@@ -51,9 +51,13 @@
 //   aside, see keeps_mode) is a `jmp rel32` (to another page: while the link's epoch holds,
 //   see exit_static) that link() patches to the target's checked entry (and unlinking patches
 //   back to a trampoline into the guard above). Only what can change between two such blocks
-//   is tested there: stop_, the budget, the CS limit and the external interrupt (see
-//   Translator::exit_static for why the mode, the mapping, halt, the interrupt shadow, TF and
-//   breakpoints need no test).
+//   is tested there: stop_, the budget, the CS limit (not for a block translated for a flat
+//   CS, Cpu::kModeFlatCs) and the external interrupt (not when the interrupt source reports
+//   each rise through Cpu::irq_rose(), which sets stop_; EFLAGS.IF cannot change in such a
+//   chain). See Translator::exit_static for why the mode, the mapping, halt, the interrupt
+//   shadow, TF and breakpoints need no test. Nothing is stored per transition but EIP and
+//   icount (Cpu::current_block_ stays the chain's first block; the counters of chained runs
+//   only with EngineOptions::count_chains).
 // - Code cache: the engine flushes every block (Cpu::flush_code_cache) before running one when
 //   the generated code held exceeds EngineOptions::cache_bytes; the blocks are rebuilt on use.
 //   (The interpreter's blocks_built statistic then differs from a pure interpreter run.)
@@ -534,7 +538,7 @@ public:
     Translator(Cpu& c, const HandlerMap& hm, cpu::EngineStats& st, const CpuAccess::Block& b,
                X64Code& code, const Stubs& stubs)
         : c_(c), hm_(hm), st_(st), c32_(b.mode & 1), flat_(b.mode & 2),
-          flat_cs_(b.mode & Cpu::kModeFlatCs),
+          flat_cs_(b.mode & Cpu::kModeFlatCs), irq_rise_notified_(CpuAccess::irq_rise_notified(c)),
           is8086_(c.traits().is_8086), push_sp_new_(c.traits().push_sp_new),
           shift_masked_(c.traits().shift_count_masked), code_(code), stubs_(stubs), block_(b) {}
 
@@ -952,17 +956,21 @@ private:
         emit_irq_and_enter();
     }
     // The checked entry's last tests: the external interrupt (a source without a flag points at
-    // a set byte, so the run loop asks it); then the block is entered.
+    // a set byte, so the run loop asks it); then the block is entered. Not when the source
+    // reports each rise (irq_rose() sets stop_, tested above): EFLAGS.IF cannot have changed
+    // since the chain's start, where the run loop or a guard stub tested the request.
     void emit_irq_and_enter() {
         auto& a = *a_;
         const auto& c = c_;
-        asmjit::Label go = a.newLabel();
-        a.test(st32(offsetof(CpuState, eflags)), cpu::kIF);
-        a.jz(go);
-        a.mov(x86::r8, x86::qword_ptr(kC, CpuAccess::off_irq_flag_or_ask(c)));
-        a.cmp(x86::byte_ptr(x86::r8), 0);
-        a.jne(exit_);
-        a.bind(go);
+        if (!irq_rise_notified_) {
+            asmjit::Label go = a.newLabel();
+            a.test(st32(offsetof(CpuState, eflags)), cpu::kIF);
+            a.jz(go);
+            a.mov(x86::r8, x86::qword_ptr(kC, CpuAccess::off_irq_flag_or_ask(c)));
+            a.cmp(x86::byte_ptr(x86::r8), 0);
+            a.jne(exit_);
+            a.bind(go);
+        }
         if (stubs_.count_chains) {
             a.mov(x86::r8, reinterpret_cast<uint64_t>(&st_.blocks_direct));
             a.inc(x86::qword_ptr(x86::r8));
@@ -2086,6 +2094,7 @@ private:
     // first such helper call (the ones that could load CS end the block; this is the margin):
     // no near jump target is past the limit, and a block within one page needs no limit check.
     bool flat_cs_;
+    const bool irq_rise_notified_;  // CpuAccess::irq_rise_notified (Cpu::set_interrupt_source flushes)
     const bool is8086_, push_sp_new_, shift_masked_;
     X64Code& code_;
     const Stubs& stubs_;

@@ -457,6 +457,60 @@ TEST_CASE("JIT takes external interrupts at the interpreter's instruction") {
     }
 }
 
+namespace {
+// An interrupt source like the machine's PIC: a byte for its request, which a store to its MMIO
+// page raises (telling the CPU, InterruptSource::notifies_rise) and the acknowledge lowers.
+struct MmioIrq final : cpu::InterruptSource, mmu::MmioHandler {
+    Cpu* c = nullptr;
+    bool line = false;
+    bool irq_pending() override { return line; }
+    const bool* pending_flag() const override { return &line; }
+    bool notifies_rise() const override { return true; }
+    uint8_t irq_acknowledge() override {
+        line = false;
+        return 0x1F;
+    }
+    uint32_t mmio_read(uint32_t, unsigned) override { return 0; }
+    void mmio_write(uint32_t, unsigned, uint32_t) override {
+        line = true;
+        c->irq_rose();
+    }
+};
+}  // namespace
+
+TEST_CASE("JIT: an interrupt request a source reports is taken after the instruction that raised it") {
+    // A loop of direct jumps runs with IF set and the line low (the JIT does not test it between
+    // them: the source reports each rise); then a store to the source's MMIO page raises it in
+    // the middle of a block. Both engines deliver it right after the store (EIP 2000Eh pushed):
+    // the INCs of EBX do not run.
+    const std::vector<uint8_t> code = {
+        0xB9, 0x0A, 0x00, 0x00, 0x00,        // mov ecx, 10
+        0x40,                                // L: inc eax
+        0x49,                                //    dec ecx
+        0x75, 0xFC,                          //    jnz L
+        0xA3, 0x00, 0x80, 0x02, 0x00,        // mov [28000h], eax (the source's page)
+        0x43,                                // inc ebx (2000Eh)
+        0x43,                                // inc ebx
+        0xF4};                               // hlt
+    Machine a(cpu::CpuModel::kP6, false), b(cpu::CpuModel::kP6, true);
+    MmioIrq ia, ib;
+    for (auto [m, src] : {std::pair{&a, &ia}, std::pair{&b, &ib}}) {
+        test::setup_paged_pm(m->mem, m->c, code);
+        m->c.s.gpr[cpu::ESP] = kPmStack;
+        m->c.s.gpr[cpu::EBX] = 0;
+        m->c.s.eflags |= cpu::kIF;
+        src->c = &m->c;
+        m->c.set_interrupt_source(src);
+        m->mem.map_mmio(0x28000, 0x1000, src);
+        CHECK(m->c.run(1000) == cpu::Exit::kHalted);
+        CHECK(m->c.s.eip == test::kHandler + 1);                      // halted in the handler
+        CHECK(m->mem.read(kPmStack - 12, 4) == test::kPmCode + 0xE);  // after the store
+        CHECK(m->c.r32(cpu::EBX) == 0);
+    }
+    CHECK(compare(a, b) == 0);
+    CHECK(b.c.engine_stats()->blocks_direct >= 5);  // the loop's jumps were direct
+}
+
 TEST_CASE("JIT: a store into the running block ends it and the new bytes execute") {
     // mov byte [0008], 40h; nop; nop; nop; inc cx (rewritten to inc ax); hlt
     const std::vector<uint8_t> code = {0xC6, 0x06, 0x08, 0x00, 0x40, 0x90, 0x90, 0x90, 0x41, 0xF4};
