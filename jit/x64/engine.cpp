@@ -486,6 +486,7 @@ struct Stubs {
     uint64_t dynamic = 0;  // dynamic exit: rcx = &Link (state retired); the link if EIP matches
     // (both called: they return the entry to jump to in rdx, or 0; see X64Engine::emit_stubs)
     uint64_t chain_lite = 0, dynamic_lite = 0;  // the same for blocks without helpers (see emit_stubs)
+    uint64_t chain_lite_noirq = 0, dynamic_lite_noirq = 0;  // ... not testing the interrupt request
     uint64_t mem_slow = 0;  // &stats.mem_slow
     uint64_t resolve = 0;   // resolve_lf() in host code, keeping every register but r11
     bool count_chains = true;  // EngineOptions::count_chains
@@ -904,7 +905,9 @@ private:
     }
     void exit_static_guarded(int k) {
         a_->mov(x86::rcx, reinterpret_cast<uint64_t>(&code_.links[k]));
-        call_guard(helper_seen_ ? stubs_.chain : stubs_.chain_lite);
+        call_guard(helper_seen_              ? stubs_.chain
+                   : irq_rise_notified_ ? stubs_.chain_lite_noirq
+                                        : stubs_.chain_lite);
     }
     // Calls a guard stub and goes where it says: the next block's entry, or out (rdx = 0).
     // The jump is the exit's own, so the host predicts each exit's targets apart.
@@ -978,7 +981,9 @@ private:
     }
     void exit_dynamic() {
         a_->mov(x86::rcx, reinterpret_cast<uint64_t>(&code_.links[2]));
-        call_guard(helper_seen_ ? stubs_.dynamic : stubs_.dynamic_lite);
+        call_guard(helper_seen_              ? stubs_.dynamic
+                   : irq_rise_notified_ ? stubs_.dynamic_lite_noirq
+                                        : stubs_.dynamic_lite);
     }
 
     // ---- effective address and memory ----
@@ -2266,11 +2271,12 @@ private:
         const auto st = [](size_t off) { return int32_t(off); };
         const size_t seg_cs = offsetof(CpuState, seg) + cpu::CS * sizeof(cpu::Segment);
         const auto link = [](size_t off) { return x86::ptr(x86::rcx, int32_t(off)); };
-        // Two variants: the full one, and a "lite" one for exits of blocks that called no
+        // Three variants: the full one, and a "lite" one for exits of blocks that called no
         // helper but Translator::keeps_mode() ones, which skips the tests of halt, the
         // interrupt shadow, TF and the debug registers (the reasoning of the checked entry's:
-        // see Translator::exit_static).
-        const auto variant = [&](bool lite, asmjit::Label& dynamic, asmjit::Label& chain) {
+        // see Translator::exit_static); and the lite one without the interrupt request's test,
+        // for when the source reports each rise (see Translator::emit_irq_and_enter).
+        const auto variant = [&](bool lite, bool irq, asmjit::Label& dynamic, asmjit::Label& chain) {
             asmjit::Label lookup_l = a.newLabel(), out = a.newLabel(), unlinked = a.newLabel(),
                           go = a.newLabel(), ask = a.newLabel(), checked = a.newLabel();
             dynamic = a.newLabel();
@@ -2365,7 +2371,7 @@ private:
             a.mov(link(offsetof(Link, epoch)), x86::r8);
             a.mov(link(offsetof(Link, eip)), x86::eax);
             a.bind(checked);
-            emit_irq_check(a, c, go, out, ask);  // (without a flag, by a call)
+            if (irq) emit_irq_check(a, c, go, out, ask);  // (without a flag, by a call)
             a.jmp(go);
             a.bind(ask);
             a.push(x86::rcx);
@@ -2404,9 +2410,10 @@ private:
             a.mov(x86::rdx, x86::rax);
             a.ret();
         };
-        asmjit::Label dynamic, chain, dynamic_lite, chain_lite;
-        variant(false, dynamic, chain);
-        variant(true, dynamic_lite, chain_lite);
+        asmjit::Label dynamic, chain, dynamic_lite, chain_lite, dynamic_lite_noirq, chain_lite_noirq;
+        variant(false, true, dynamic, chain);
+        variant(true, true, dynamic_lite, chain_lite);
+        variant(true, false, dynamic_lite_noirq, chain_lite_noirq);
 
         // resolve_lf() as host code, called from anywhere in generated code: keeps every
         // register but r11 (which holds this address); not the host flags.
@@ -2467,6 +2474,8 @@ private:
         stubs_.dynamic = base + code.labelOffsetFromBase(dynamic);
         stubs_.chain_lite = base + code.labelOffsetFromBase(chain_lite);
         stubs_.dynamic_lite = base + code.labelOffsetFromBase(dynamic_lite);
+        stubs_.chain_lite_noirq = base + code.labelOffsetFromBase(chain_lite_noirq);
+        stubs_.dynamic_lite_noirq = base + code.labelOffsetFromBase(dynamic_lite_noirq);
         stubs_.mem_slow = reinterpret_cast<uint64_t>(&stats_.mem_slow);
         stubs_.count_chains = opt_.count_chains;
         stubs_.resolve = base + code.labelOffsetFromBase(resolve);

@@ -435,20 +435,25 @@ TEST_CASE("JIT matches the interpreter on random sequences (differential)") {
 }
 
 TEST_CASE("JIT takes external interrupts at the interpreter's instruction") {
+    // A loop of inlined instructions (inc ax; add bx, ax; inc dx) closed by a static exit
+    // (jmp back) or the dynamic one (push si; ret, SI = 0).
+    for (bool indirect : {false, true})
     for (uint64_t at : {1u, 5u, 17u, 40u, 77u}) {
-        std::vector<uint8_t> loop;  // a loop of inlined instructions: inc ax; add bx, ax; jmp back
-        loop = {0x40, 0x01, 0xC3, 0x42, 0xEB, 0xFA};
+        std::vector<uint8_t> loop = {0x40, 0x01, 0xC3, 0x42, 0xEB, 0xFA};
+        if (indirect) loop = {0x40, 0x01, 0xC3, 0x42, 0x56, 0xC3};
         Machine a(cpu::CpuModel::kP6, false), b(cpu::CpuModel::kP6, true);
         test::TimedIrq ia, ib;
         for (auto* m : {&a, &b}) {
             Gen gg(5, false, true);
             setup_real(*m, loop, gg);
             m->c.set_eflags(m->c.eflags() | cpu::kIF);
+            m->c.s.gpr[cpu::ESI] = 0;
         }
         ia.attach(a.c, at);
         ib.attach(b.c, at);
         a.c.run(500);
         b.c.run(500);
+        CAPTURE(indirect);
         CAPTURE(at);
         CHECK(a.c.s.halted == 1);
         CHECK(compare(a, b) == 0);
