@@ -492,10 +492,11 @@ struct Stubs {
     bool count_chains = true;  // EngineOptions::count_chains
 };
 
-// Register roles in generated code: rbx = &cpu.s, r12 = &cpu, r13d = effective address,
-// r14d = value to store / result, r15d = packed lazy-flag aux. All callee-saved, so they survive
-// slow-path calls. eax/ecx/edx/esi/edi/r8-r11 are scratch.
-const x86::Gp kS = x86::rbx, kC = x86::r12;
+// Register roles in generated code: rbx = &cpu.s, r12 = &cpu, rbp = cpu.tlb_cur_ (the current
+// TLB: loaded by the prologue and again after every helper call, the only code that may switch
+// it; today each switch, a CPL change, also sets stop_ and so ends the chain anyway), r13d = effective address, r14d = value to store / result, r15d = packed lazy-flag aux.
+// All callee-saved, so they survive slow-path calls. eax/ecx/edx/esi/edi/r8-r11 are scratch.
+const x86::Gp kS = x86::rbx, kC = x86::r12, kTlb = x86::rbp;
 
 // The tests between two blocks that need no knowledge of the next one (the full guard stub's
 // first ones): jumps to `fail` on stop_, HLT or an interrupt shadow, EFLAGS.TF or a
@@ -565,9 +566,12 @@ public:
         a.push(x86::r12);
         a.push(x86::r13);
         a.push(x86::r14);
-        a.push(x86::r15);  // 5 pushes + return address: rsp is 16-byte aligned for calls
+        a.push(x86::r15);
+        a.push(x86::rbp);
+        a.sub(x86::rsp, 8);  // 6 pushes, this and the return address: 16-byte aligned for calls
         a.mov(kC, x86::rdi);
         a.mov(kS, x86::rsi);
+        a.mov(kTlb, x86::qword_ptr(kC, CpuAccess::off_tlb_cur(c_)));
         if (c32_) {
             a.jmp(body);
             checked = a.newLabel();
@@ -599,6 +603,8 @@ public:
             exit_static(1, offset_);
         }
         a.bind(exit_);
+        a.add(x86::rsp, 8);
+        a.pop(x86::rbp);
         a.pop(x86::r15);
         a.pop(x86::r14);
         a.pop(x86::r13);
@@ -812,6 +818,7 @@ private:
         a_->mov(x86::rdi, kC);
         a_->mov(x86::rsi, reinterpret_cast<uint64_t>(&i));
         call(addr(i.fn));
+        a_->mov(kTlb, x86::qword_ptr(kC, CpuAccess::off_tlb_cur(c_)));  // (CPL may have changed)
         a_->mov(x86::eax, cpu32(next));
         a_->mov(st64(kEip), x86::rax);
         a_->add(st64(kIcount), 1);
@@ -1025,7 +1032,7 @@ private:
         a.mov(x86::ecx, lin.r32());
         a.shr(x86::ecx, 12 - 5);
         a.and_(x86::ecx, (CpuAccess::kTlbSize - 1) << 5);
-        a.add(x86::rcx, x86::qword_ptr(kC, CpuAccess::off_tlb_cur(c_)));
+        a.add(x86::rcx, kTlb);
         // The tag is compared with the page of the access's last byte: an access that crosses
         // into the next page never matches (the slow path splits it).
         a.lea(x86::edx, x86::ptr(lin, bits / 8 - 1));
@@ -2354,7 +2361,7 @@ private:
             a.shr(x86::r10d, 12);
             a.and_(x86::r10d, CpuAccess::kTlbSize - 1);
             a.shl(x86::r10d, 5);
-            a.add(x86::r10, x86::qword_ptr(kC, CpuAccess::off_tlb_cur(c)));
+            a.add(x86::r10, kTlb);
             a.mov(x86::r11d, x86::r9d);
             a.and_(x86::r11d, ~uint32_t(0xFFF));
             a.cmp(x86::r11d, x86::dword_ptr(x86::r10, st(offsetof(CpuAccess::TlbEntry, vpage))));
