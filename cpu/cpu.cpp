@@ -76,7 +76,7 @@ void Cpu::reset() {
     }
     s.msr.apic_base = 0xFEE00900u;  // bootstrap processor, APIC enabled, default base
     s.msr.pat = 0x0007040600070406ull;
-    stop_ = false;
+    clear_stop();
     shutdown_ = false;
     delivering_ = -1;
     last_exception_ = -1;
@@ -439,7 +439,7 @@ void Cpu::enter_real_handler(uint32_t ivt_entry, uint32_t flags_image, uint32_t 
     load_seg_real(CS, uint16_t(new_cs));
     s.eip = new_ip;
     next_eip = new_ip;
-    stop_ = true;
+    end_block();
 }
 
 void Cpu::deliver(uint8_t vector, uint32_t return_eip, bool soft, bool ext, int32_t error,
@@ -451,7 +451,7 @@ void Cpu::deliver(uint8_t vector, uint32_t return_eip, bool soft, bool ext, int3
     if (protected_mode()) interrupt_pm(vector, return_eip, soft, ext, error);
     else interrupt_real(vector, return_eip);
     delivering_ = -1;
-    stop_ = true;
+    end_block();
 }
 
 void Cpu::software_interrupt(uint8_t vector, SoftInt kind) {
@@ -696,7 +696,7 @@ void Cpu::code_page_written(uint32_t page_index) {
             if (!b->valid) continue;
             invalidate(*b);
             ++stats_.blocks_invalidated;
-            if (running_here) stop_ = true;
+            if (running_here) end_block();
             Block*& f = fast_[fast_index(b->phys)];
             if (f == b) f = nullptr;
             auto bit = blocks_.find((uint64_t(b->mode) << 32) | b->phys);
@@ -742,7 +742,7 @@ void Cpu::flush_code_cache() {
     for (auto& [p, v] : page_blocks_) mem_.clear_code(p);
     page_blocks_.clear();
     std::fill(std::begin(fast_), std::end(fast_), nullptr);
-    if (current_block_) stop_ = true;
+    if (current_block_) end_block();
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -795,7 +795,7 @@ Exit Cpu::resume(uint64_t max_insns) {
             observer_->on_insn(*this, fault_before_, bytes, di.len, last_exception_);
         }
         if (s.icount >= std::min(end, run_end_)) return Exit::kBudget;
-        run_end_ = end;
+        set_run_end(end);
     }
 }
 
@@ -842,9 +842,9 @@ void Cpu::debug_exception(uint32_t dr6_bits, uint32_t return_eip) {
 }
 
 Exit Cpu::run_until(uint64_t end) {
-    run_end_ = end;
+    set_run_end(end);
     while (s.icount < run_end_) {
-        stop_ = false;
+        clear_stop();
         if (!graveyard_.empty()) {
             for (auto& [p, v] : page_blocks_)
                 std::erase_if(v, [](Block* b) { return !b->valid; });

@@ -195,12 +195,15 @@ public:
     // and changes its state only through the CPU's own methods (call sync_state() after any
     // direct write to `s`).
     Exit resume(uint64_t max_insns);
-    void request_stop() { stop_requested_ = true; stop_ = true; }
+    void request_stop() {
+        stop_requested_ = true;
+        end_block();
+    }
     // Ends the current run() after the instruction in progress, as if its budget were spent
     // (returns Exit::kBudget): a device armed an earlier timer or raised an IRQ the CPU must see.
     void end_slice() {
-        run_end_ = s.icount + 1;
-        stop_ = true;
+        set_run_end(s.icount + 1);
+        end_block();
     }
     // Virtual time for the TSC (nullptr: count instructions).
     void set_clock(const devices::Clock* clock) { clock_ = clock; }
@@ -216,7 +219,7 @@ public:
     // ends after the instruction in progress, so the run loop sees the request at the next
     // instruction boundary under either engine.
     void irq_rose() {
-        if (current_block_) stop_ = true;
+        if (current_block_) end_block();
     }
     void set_observer(InsnObserver* obs) { observer_ = obs; }
     const CpuStats& stats() const { return stats_; }
@@ -407,7 +410,10 @@ public:
     // Address of the next instruction; branch handlers overwrite it.
     uint32_t next_eip = 0;
     void jump_near(uint32_t target, bool op32) { next_eip = op32 ? target : (target & 0xFFFF); }
-    void end_block() { stop_ = true; }
+    void end_block() {
+        stop_ = true;
+        chain_end_ = 0;
+    }
 
     // Raises a guest exception: does not return (longjmp to the run loop).
     [[noreturn]] void fault(uint8_t vector, int32_t error_code = -1);
@@ -473,7 +479,7 @@ public:
     void memory_map_changed() override {
         if (journal_) [[unlikely]] journal_->unreplayable = true;
         flush_tlb();
-        if (current_block_) stop_ = true;
+        if (current_block_) end_block();
     }
     // Drops every decoded block (tests that rewrite memory behind the CPU's back use it).
     void flush_code_cache();
@@ -685,7 +691,17 @@ private:
     uint32_t dbg_pending_ = 0;      // data breakpoints hit by the current instruction (DR6 B0-B3)
 
     std::jmp_buf jmp_;
+    // Set (end_block) to end the running block after the instruction in progress; the run loop
+    // clears it before each block.
     bool stop_ = false;
+    void clear_stop() {
+        stop_ = false;
+        chain_end_ = run_end_;
+    }
+    void set_run_end(uint64_t end) {
+        run_end_ = end;
+        if (!stop_) chain_end_ = end;
+    }
     // Deferred flags of the x86-64 JIT (jit/x64/engine.cpp): while generated code runs, a
     // nonzero jit_lf_kind_ says s.lf.aux is stale and follows from s.lf.res, jit_lf_src_ (the
     // second operand) and the kind (which add or subtract, of which size). Generated code
@@ -694,7 +710,9 @@ private:
     // never sees it nonzero (nor is it part of the saved or compared state).
     uint8_t jit_lf_kind_ = 0;
     uint32_t jit_lf_src_ = 0;
-    uint64_t run_end_ = 0;  // run_until's budget end (end_slice() lowers it)
+    uint64_t run_end_ = 0;  // run_until's budget end (end_slice() lowers it; set_run_end)
+    // run_end_, or 0 while stop_ is set: the JIT tests both with one compare between blocks.
+    uint64_t chain_end_ = 0;
     const devices::Clock* clock_ = nullptr;
     bool stop_requested_ = false;
     bool shutdown_ = false;

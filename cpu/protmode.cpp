@@ -116,7 +116,7 @@ struct ProtMode {
     static void set_cs(Cpu& c, uint16_t sel, const Desc& d, unsigned new_cpl) {
         set_seg(c, CS, to_seg(uint16_t((sel & 0xFFFC) | new_cpl), d));
         c.set_cpl(new_cpl);
-        c.stop_ = true;
+        c.end_block();
     }
 
     // MOV/POP/LxS to DS, ES, FS, GS or SS in protected mode (SDM vol. 2, MOV).
@@ -532,7 +532,7 @@ struct ProtMode {
         c.load_seg_real(GS, uint16_t(vals[5]));
         c.s.gpr[ESP] = vals[0];
         c.next_eip = off & 0xFFFF;
-        c.stop_ = true;
+        c.end_block();
     }
 
     // IRET inside virtual-8086 mode: allowed at IOPL 3; with CR4.VME a 16-bit IRET at lower
@@ -658,7 +658,7 @@ struct ProtMode {
         c.s.eip = neip;
         c.next_eip = neip;
         c.delivering_ = -1;
-        c.stop_ = true;
+        c.end_block();
         // Selectors first (as the SDM does), descriptors after, each checked.
         for (unsigned k = 0; k < 6; ++k) c.s.seg[k].sel = uint16_t(nsegs[k]);
         c.s.ldtr.sel = uint16_t(nldt);
@@ -793,7 +793,7 @@ void Cpu::write_dr(unsigned n, uint32_t v) {
     s.dr[n] = v;
     update_debug();
     flush_tlb();  // pages holding data breakpoints lose (or regain) their fast tags
-    stop_ = true;
+    end_block();
 }
 
 void Cpu::lldt(uint16_t sel) {
@@ -850,7 +850,7 @@ void Cpu::sysenter() {
     for (unsigned k = 0; k < 6; ++k) refresh_seg(k);
     s.gpr[ESP] = uint32_t(s.msr.sysenter_esp);
     next_eip = uint32_t(s.msr.sysenter_eip);
-    stop_ = true;
+    end_block();
 }
 
 void Cpu::sysexit(bool) {
@@ -862,7 +862,7 @@ void Cpu::sysexit(bool) {
     for (unsigned k = 0; k < 6; ++k) refresh_seg(k);
     s.gpr[ESP] = r32(ECX);
     next_eip = r32(EDX);
-    stop_ = true;
+    end_block();
 }
 
 // Loading the PAE PDPTEs (MOV CR3, or turning PAE paging on) checks their reserved bits:
@@ -895,7 +895,7 @@ void Cpu::write_cr(unsigned n, uint32_t v) {
                 for (unsigned k = 0; k < 6; ++k) refresh_seg(k);
             }
             update_ac();
-            stop_ = true;  // the next instruction may now be fetched through other mappings
+            end_block();  // the next instruction may now be fetched through other mappings
             break;
         }
         case 2: s.cr[2] = v; break;
@@ -903,7 +903,7 @@ void Cpu::write_cr(unsigned n, uint32_t v) {
             if (paging() && (s.cr[4] & kCr4PAE)) check_pdptes(v);
             s.cr[3] = v;
             flush_tlb(s.cr[4] & kCr4PGE);
-            stop_ = true;
+            end_block();
             break;
         case 4: {
             uint32_t allowed = kCr4VME | kCr4PVI | kCr4TSD | kCr4PSE | kCr4MCE;
@@ -914,7 +914,7 @@ void Cpu::write_cr(unsigned n, uint32_t v) {
             uint32_t old = s.cr[4];
             s.cr[4] = v;
             if ((old ^ v) & (kCr4PSE | kCr4PAE | kCr4PGE)) flush_tlb();
-            stop_ = true;
+            end_block();
             break;
         }
         default: fault(kUD);

@@ -43,7 +43,9 @@ struct CpuAccess {
     }
     using SegSpan = Cpu::SegSpan;
     static int32_t off_state(const Cpu& c) { return rel(c, &c.s); }
-    static int32_t off_run_end(const Cpu& c) { return rel(c, &c.run_end_); }
+    static int32_t off_chain_end(const Cpu& c) { return rel(c, &c.chain_end_); }
+    // Cpu::chain_end_'s invariant (every write of stop_ or run_end_ goes through its setters).
+    static bool chain_end_ok(const Cpu& c) { return c.chain_end_ == (c.stop_ ? 0 : c.run_end_); }
     static int32_t off_dbg_exec(const Cpu& c) { return rel(c, &c.dbg_exec_); }
     static int32_t off_dbg_data(const Cpu& c) { return rel(c, &c.dbg_data_); }
     static int32_t off_irq_flag(const Cpu& c) { return rel(c, &c.irq_flag_); }
@@ -107,7 +109,7 @@ struct CpuAccess {
         uint8_t pending_vector;
         int32_t pending_error;
         int last_exception;
-        uint64_t run_end;
+        uint64_t run_end, chain_end;
         Block* current_block;
     };
     // One list of the side fields for both directions: copy(cpu_field, side_field).
@@ -131,6 +133,7 @@ struct CpuAccess {
         copy(c.pending_error_, x.pending_error);
         copy(c.last_exception_, x.last_exception);
         copy(c.run_end_, x.run_end);
+        copy(c.chain_end_, x.chain_end);
         copy(c.current_block_, x.current_block);
     }
     static void save_side(const Cpu& c, Side& x) {
@@ -146,7 +149,7 @@ struct CpuAccess {
         });
         ++c.code_epoch_;  // CS, the mode or the TLB in use may differ from the run undone
     }
-    static void set_run_end(Cpu& c, uint64_t end) { c.run_end_ = end; }
+    static void set_run_end(Cpu& c, uint64_t end) { c.set_run_end(end); }
     // The run loop's fault landing pad: a block run under its own setjmp copies it first.
     static std::jmp_buf& fault_jmp(Cpu& c) { return c.jmp_; }
     static const cpu::WriteJournal* journal(const Cpu& c) { return c.journal_; }

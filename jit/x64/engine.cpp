@@ -64,6 +64,7 @@
 #include <asmjit/x86.h>
 #include <capstone/capstone.h>
 
+#include <cassert>
 #include <cinttypes>
 #include <cstddef>
 #include <cstdint>
@@ -932,11 +933,11 @@ private:
         auto& a = *a_;
         const auto& c = c_;
         const size_t seg_cs = offsetof(CpuState, seg) + cpu::CS * sizeof(cpu::Segment);
-        a.cmp(cpu8(CpuAccess::off_stop(c)), 0);  // (see exit_static for what is not tested)
-        a.jne(exit_);
+        // stop_ and the budget (see exit_static for what is not tested): chain_end_ is 0 while
+        // stop_ is set.
         a.mov(x86::r8, st64(kIcount));
         a.add(x86::r8, int32_t(ninsns));
-        a.cmp(x86::r8, x86::qword_ptr(kC, CpuAccess::off_run_end(c)));
+        a.cmp(x86::r8, x86::qword_ptr(kC, CpuAccess::off_chain_end(c)));
         a.ja(exit_);
         // The CS limit over the block's span: EIP + span - 1 <= limit, in 64 bits as the run
         // loop tests it (a span that wraps EIP past 4 GiB fails, and the run loop rebuilds the
@@ -2167,6 +2168,7 @@ public:
             return;
         }
         ++stats_.blocks_run_native;
+        assert(CpuAccess::chain_end_ok(c));
         CpuAccess::set_current_block(c, &b);
         static_cast<X64Code&>(*b.native).fn()(&c, &c.s);
         resolve_lf(&c);  // C++ sees s.lf complete (see Cpu::jit_lf_kind_)
@@ -2310,17 +2312,13 @@ private:
             a.mov(x86::rdx, link(offsetof(Link, entry)));
             a.test(x86::rdx, x86::rdx);
             a.jz(unlinked);
-            if (lite) {
-                a.cmp(x86::byte_ptr(kC, CpuAccess::off_stop(c)), 0);
-                a.jne(out);
-                a.mov(x86::esi, x86::dword_ptr(kS, st(offsetof(CpuState, eflags))));
-            } else {
-                emit_boundary_checks(a, c, out);  // (esi = EFLAGS, for IF below)
-            }
-            // Budget: the whole target block must fit (else execute() interprets it cut short).
+            if (!lite) emit_boundary_checks(a, c, out);  // (esi = EFLAGS, for IF below)
+            else if (irq) a.mov(x86::esi, x86::dword_ptr(kS, st(offsetof(CpuState, eflags))));
+            // Budget: the whole target block must fit (else execute() interprets it cut short);
+            // and stop_ (lite: not tested above), as chain_end_ is 0 while it is set.
             a.mov(x86::r8, x86::qword_ptr(kS, st(offsetof(CpuState, icount))));
             a.add(x86::r8, link(offsetof(Link, ninsns)));
-            a.cmp(x86::r8, x86::qword_ptr(kC, CpuAccess::off_run_end(c)));
+            a.cmp(x86::r8, x86::qword_ptr(kC, CpuAccess::off_chain_end(c)));
             a.ja(out);
             // CS:EIP names the target block: known when nothing it depends on changed since the
             // checks below last passed for this link (the epoch) at this EIP (a static link's

@@ -12,12 +12,15 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <csignal>
 #include <cstring>
 #include <functional>
 #include <memory>
 #include <random>
 #include <string>
 #include <vector>
+
+#include <sys/time.h>
 
 #include "cpu/cpu.h"
 #include "jit/jit.h"
@@ -514,6 +517,37 @@ TEST_CASE("JIT: an interrupt request a source reports is taken after the instruc
     }
     CHECK(compare(a, b) == 0);
     CHECK(b.c.engine_stats()->blocks_direct >= 5);  // the loop's jumps were direct
+}
+
+namespace {
+Cpu* g_stop_target = nullptr;  // for the signal handler below (a test's only global)
+}  // namespace
+
+TEST_CASE("JIT: a stop requested by a signal handler ends a chain of direct jumps") {
+    // `jmp $` chains to itself by a direct jump; 20 ms in, SIGALRM's handler calls
+    // request_stop(), which an embedder may do from any handler on the CPU's thread. The chain
+    // must notice at its next block boundary, long before the budget (seconds of guest time)
+    // ends the run.
+    Machine m(cpu::CpuModel::kP6, true);
+    test::setup_paged_pm(m.mem, m.c, {0xEB, 0xFE});
+    m.c.s.gpr[cpu::ESP] = kPmStack;
+    m.c.s.eflags &= ~cpu::kIF;
+    g_stop_target = &m.c;
+    struct sigaction sa = {}, old = {};
+    sa.sa_handler = [](int) { g_stop_target->request_stop(); };
+    sigemptyset(&sa.sa_mask);
+    REQUIRE(sigaction(SIGALRM, &sa, &old) == 0);
+    itimerval t = {}, off = {};
+    t.it_value.tv_usec = 20000;
+    REQUIRE(setitimer(ITIMER_REAL, &t, nullptr) == 0);
+    const uint64_t budget = 4'000'000'000ull;
+    const cpu::Exit e = m.c.run(budget);
+    setitimer(ITIMER_REAL, &off, nullptr);
+    sigaction(SIGALRM, &old, nullptr);
+    g_stop_target = nullptr;
+    CHECK(e == cpu::Exit::kStop);
+    CHECK(m.c.s.icount < budget);
+    CHECK(m.c.engine_stats()->blocks_direct > 0);
 }
 
 TEST_CASE("JIT: a store into the running block ends it and the new bytes execute") {
