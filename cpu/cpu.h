@@ -474,7 +474,6 @@ public:
 
     // CodeWatcher: a store is about to land on a page that holds decoded blocks.
     void code_page_written(uint32_t page_index) override;
-    bool running_code_on_page(uint32_t page);
     // The physical memory map changed: drop every cached translation now and end the block.
     void memory_map_changed() override {
         if (journal_) [[unlikely]] journal_->unreplayable = true;
@@ -698,6 +697,8 @@ private:
         stop_ = false;
         chain_end_ = run_end_;
     }
+    // Whether the storing instruction may lie on physical page `page` (code_page_written).
+    bool running_code_on_page(uint32_t page);
     void set_run_end(uint64_t end) {
         run_end_ = end;
         if (!stop_) chain_end_ = end;
