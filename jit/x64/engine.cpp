@@ -495,16 +495,15 @@ struct Stubs {
 
 // Register roles in generated code: rbx = &cpu.s, r12 = &cpu, rbp = cpu.tlb_cur_ (the current
 // TLB: loaded by the prologue and again after every helper call, the only code that may switch
-// it; today each switch, a CPL change, also sets stop_ and so ends the chain anyway), r13d = effective address, r14d = value to store / result, r15d = packed lazy-flag aux.
+// it; today each switch, a CPL change, also sets stop_ and so ends the chain anyway),
+// r13d = effective address, r14d = value to store / result, r15d = packed lazy-flag aux.
 // All callee-saved, so they survive slow-path calls. eax/ecx/edx/esi/edi/r8-r11 are scratch.
 const x86::Gp kS = x86::rbx, kC = x86::r12, kTlb = x86::rbp;
 
 // The tests between two blocks that need no knowledge of the next one (the full guard stub's
-// first ones): jumps to `fail` on stop_, HLT or an interrupt shadow, EFLAGS.TF or a
-// debug-register breakpoint armed. Leaves EFLAGS in esi.
+// first ones): jumps to `fail` on HLT or an interrupt shadow, EFLAGS.TF or a debug-register
+// breakpoint armed. Leaves EFLAGS in esi. (stop_ is tested with the budget: Cpu::chain_end_.)
 void emit_boundary_checks(x86::Assembler& a, const Cpu& c, asmjit::Label fail) {
-    a.cmp(x86::byte_ptr(kC, CpuAccess::off_stop(c)), 0);
-    a.jne(fail);
     static_assert(offsetof(CpuState, inhibit_irq) == offsetof(CpuState, halted) + 1);
     a.cmp(x86::word_ptr(kS, int32_t(offsetof(CpuState, halted))), 0);  // halted, inhibit_irq
     a.jne(fail);
@@ -2315,7 +2314,7 @@ private:
             if (!lite) emit_boundary_checks(a, c, out);  // (esi = EFLAGS, for IF below)
             else if (irq) a.mov(x86::esi, x86::dword_ptr(kS, st(offsetof(CpuState, eflags))));
             // Budget: the whole target block must fit (else execute() interprets it cut short);
-            // and stop_ (lite: not tested above), as chain_end_ is 0 while it is set.
+            // and stop_, as chain_end_ is 0 while it is set.
             a.mov(x86::r8, x86::qword_ptr(kS, st(offsetof(CpuState, icount))));
             a.add(x86::r8, link(offsetof(Link, ninsns)));
             a.cmp(x86::r8, x86::qword_ptr(kC, CpuAccess::off_chain_end(c)));
