@@ -52,10 +52,10 @@ struct CpuAccess {
     static int32_t off_irq_flag_or_ask(const Cpu& c) { return rel(c, &c.irq_flag_or_ask_); }
     static constexpr uint8_t kPermExec = Cpu::kPermExec, kPermVoid = Cpu::kPermVoid;
 
-    // What run_until() decides before a block, for generated code that wants to enter the next
-    // block itself: true when the run loop would take an external interrupt now.
     // No interrupt source, or one that calls irq_rose() (InterruptSource::notifies_rise).
     static bool irq_rise_notified(const Cpu& c) { return !c.irq_ || c.irq_->notifies_rise(); }
+    // What run_until() decides before a block, for generated code that wants to enter the next
+    // block itself: true when the run loop would take an external interrupt now.
     static bool irq_wanted(Cpu& c) {
         return (c.s.eflags & cpu::kIF) && !c.s.inhibit_irq && c.irq_line();
     }
