@@ -10,6 +10,8 @@
 // instruction-by-instruction would take it.
 #include "cpu/cpu.h"
 
+#include <cassert>
+
 #include <algorithm>
 #include <utility>
 
@@ -277,6 +279,8 @@ Cpu::TlbEntry* Cpu::tlb_fill(TlbEntry* tlb, uint32_t lin, uint8_t acc, bool prob
         uint8_t* r = mem_.read_page(p32);
         uint8_t* w = mem_.write_page(p32);
         if (r) {
+            // (Host pages are guest pages: the JIT's page-reuse checks rely on it.)
+            assert((reinterpret_cast<uintptr_t>(r) & mmu::kPageMask) == 0);
             e.read_tag = page;
             e.addend = reinterpret_cast<uintptr_t>(r) - page;
             if (w && (perm & kPermWrite) && !journal_) e.write_tag = page;

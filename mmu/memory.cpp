@@ -12,9 +12,15 @@ constexpr size_t kNumPages = size_t(1) << (32 - kPageBits);
 
 PhysMemory::PhysMemory(uint32_t ram_bytes)
     : ram_size_(ram_bytes & ~kPageMask),
-      ram_(new uint8_t[ram_bytes & ~kPageMask]()),
+      ram_(alloc_pages(ram_bytes & ~kPageMask, 0)),
       pages_(kNumPages, uint8_t(PageKind::kUnmapped)) {
     for (uint32_t p = 0; p < (ram_size_ >> kPageBits); ++p) pages_[p] = uint8_t(PageKind::kRam);
+}
+
+PhysMemory::PageBuffer PhysMemory::alloc_pages(size_t bytes, uint8_t fill) {
+    PageBuffer b(new (std::align_val_t(kPageSize)) uint8_t[bytes ? bytes : 1]);
+    std::memset(b.get(), fill, bytes);
+    return b;
 }
 
 void PhysMemory::refresh_pages(uint64_t first, uint64_t end) {
@@ -42,8 +48,8 @@ void PhysMemory::map_rom(uint32_t base, std::span<const uint8_t> image) {
     if ((base & kPageMask) != 0 || image.empty()) throw std::invalid_argument("ROM base must be page aligned");
     uint64_t end = uint64_t(base) + ((image.size() + kPageMask) & ~uint64_t(kPageMask));
     if (end > (uint64_t(1) << 32)) throw std::invalid_argument("ROM extends past 4 GiB");
-    Region r{base, uint32_t(end - base), PageKind::kRom, std::vector<uint8_t>(image.begin(), image.end()), nullptr};
-    r.data.resize(size_t(end - base), 0xFF);
+    Region r{base, uint32_t(end - base), PageKind::kRom, alloc_pages(size_t(end - base), 0xFF), nullptr};
+    std::memcpy(r.data.get(), image.data(), image.size());
     regions_.push_back(std::move(r));
     refresh_pages(base >> kPageBits, end >> kPageBits);
 }
@@ -92,7 +98,7 @@ const PhysMemory::Region* PhysMemory::find_region(uint32_t phys) const {
 
 const uint8_t* PhysMemory::rom_byte_ptr(uint32_t phys) const {
     const Region* r = find_region(phys);
-    return (r && r->kind == PageKind::kRom) ? r->data.data() + (phys - r->base) : nullptr;
+    return (r && r->kind == PageKind::kRom) ? r->data.get() + (phys - r->base) : nullptr;
 }
 
 const PhysMemory::Region* PhysMemory::find_mmio(uint32_t phys) const {

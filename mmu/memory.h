@@ -24,6 +24,7 @@
 #include <cstdint>
 #include <cstring>
 #include <memory>
+#include <new>
 #include <span>
 #include <string>
 #include <vector>
@@ -103,10 +104,17 @@ public:
     void clear_code(uint32_t page_index) { pages_[page_index] &= uint8_t(~kPageCode); }
 
 private:
+    // Page-aligned host memory for RAM and ROM images: a guest page is then a host page, which
+    // the JIT relies on (a host pointer's page offset is the guest address's).
+    struct PageFree {
+        void operator()(uint8_t* p) const { ::operator delete[](p, std::align_val_t(kPageSize)); }
+    };
+    using PageBuffer = std::unique_ptr<uint8_t[], PageFree>;
+    static PageBuffer alloc_pages(size_t bytes, uint8_t fill);
     struct Region {
         uint32_t base, size;
         PageKind kind;               // kRom or kMmio
-        std::vector<uint8_t> data;   // ROM image (size bytes)
+        PageBuffer data;             // ROM image (size bytes)
         MmioHandler* handler = nullptr;
     };
     static constexpr uint32_t kShadowFirst = 0xC0000 >> kPageBits, kShadowPages = 64;
@@ -124,7 +132,7 @@ private:
     void refresh_pages(uint64_t first_page, uint64_t end_page);
 
     uint32_t ram_size_;
-    std::unique_ptr<uint8_t[]> ram_;
+    PageBuffer ram_;
     std::vector<uint8_t> pages_;  // one byte per 4 KiB page of the 4 GiB space
     std::vector<Region> regions_;  // mapping order; newest last
     uint8_t shadow_[kShadowPages] = {};

@@ -568,7 +568,9 @@ public:
         a.push(x86::r14);
         a.push(x86::r15);
         a.push(x86::rbp);
-        a.sub(x86::rsp, 8);  // 6 pushes, this and the return address: 16-byte aligned for calls
+        // 6 pushes, this and the return address: 16-byte aligned for calls. [rsp + 8..] holds
+        // the page-reuse slots (see emit_load).
+        a.sub(x86::rsp, kFrame);
         a.mov(kC, x86::rdi);
         a.mov(kS, x86::rsi);
         a.mov(kTlb, x86::qword_ptr(kC, CpuAccess::off_tlb_cur(c_)));
@@ -586,12 +588,16 @@ public:
             ++st_.insns_translated;
             flags_dead_ = flags_dead(insns, k);
             cur_len_ = i.len;
+            cur_ = &i;
+            want_slot_ = populate_wanted(insns, k);
             if (emit_inline(i)) {
+                forget_written(i);
                 ++st_.insns_inline;
                 if (flags_dead_ && writes_flags(i)) ++st_.flags_skipped;
             }
             else {
                 ++st_.insns_helper;
+                for (PageSlot& p : slots_) p.valid = false;
                 emit_helper(i);
             }
             offset_ += i.len;
@@ -603,7 +609,7 @@ public:
             exit_static(1, offset_);
         }
         a.bind(exit_);
-        a.add(x86::rsp, 8);
+        a.add(x86::rsp, kFrame);
         a.pop(x86::rbp);
         a.pop(x86::r15);
         a.pop(x86::r14);
@@ -1122,6 +1128,229 @@ private:
         return tested;
     }
 
+    // ---- page reuse ----
+    // Reads at [R + disp] (R a base register, no index, 32-bit addressing, a flat DS/ES/SS) in
+    // a block that does not change R in between land on one guest page more often than not
+    // (stack frames, structures). The first such read ("fills") keeps the host address of its
+    // bytes and their page offset in a frame slot; a later read at [R + disp'] is then that
+    // address plus delta = disp' - disp, after one check that offset + delta puts the bytes in
+    // the same page: a host page is a guest page (RAM and ROM are page-aligned on the host,
+    // mmu::PhysMemory). So it needs neither the address nor the TLB lookup; when the check
+    // fails it does both (cold).
+    //
+    // The address stays valid for the rest of the block: the TLB entry the fill hit may be
+    // evicted by another access's slow path, but the page's translation cannot change without
+    // a helper (INVLPG, a CR3 or CR0 load, a segment load: all forget every slot), and a
+    // change of the physical memory map ends the block (Cpu::memory_map_changed). Only reads:
+    // a store must see the page's current write permission and code-page state. A fill that
+    // misses the TLB takes the slow path and then looks the page up again; when that misses
+    // too (MMIO, no memory, a data breakpoint, bytes across two pages) the slot's offset is set
+    // to one no check accepts.
+    static constexpr uint32_t kSlotNone = 0x40000000;  // (offset + delta never lands in a page)
+    bool reusable(const DecodedInsn& i) const {
+        return !is8086_ && flat_ && (i.flags & cpu::kfMem) && (i.flags & cpu::kfAddr32) &&
+               i.base != cpu::kRegNone && i.index == cpu::kRegNone &&
+               (i.seg == cpu::DS || i.seg == cpu::ES || i.seg == cpu::SS);
+    }
+    // Instruction `i` reads its memory operand through emit_load() without keeping the offset
+    // (it writes no memory).
+    bool load_reader(const DecodedInsn& i) const {
+        const Desc* d = hm_.find(i.fn);
+        if (!d || !(i.flags & cpu::kfMem)) return false;
+        switch (d->kind) {
+            case Kind::kMovRRm: case Kind::kAluRRm: case Kind::kMovx: case Kind::kImulRRm:
+            case Kind::kImulRRmImm: case Kind::kCmov: case Kind::kPushRm:
+                return true;
+            case Kind::kAluRmR: case Kind::kAluRmImm: case Kind::kTestRmImm:
+                return d->op == kCmp || d->op == kTest;
+            default:
+                return false;
+        }
+    }
+    // General registers instruction `i` may write (bit r: register r), all when unknown.
+    uint8_t written_mask(const DecodedInsn& i) const {
+        const Desc* d = hm_.find(i.fn);
+        if (!d) return 0xFF;
+        const bool mem = i.flags & cpu::kfMem;
+        const auto reg = [&](unsigned r, int bits) { return uint8_t(1u << (bits == 8 ? r & 3 : r)); };
+        const uint8_t sp = 1u << cpu::ESP;
+        switch (d->kind) {
+            case Kind::kAluRmR: case Kind::kAluRmImm: case Kind::kTestRmImm: case Kind::kIncDecRm:
+            case Kind::kShift1: case Kind::kShiftImm: case Kind::kNot: case Kind::kNeg:
+            case Kind::kBtImm: case Kind::kSetcc: case Kind::kMovRmR: case Kind::kMovRmImm:
+                return mem ? 0 : reg(i.rm, d->kind == Kind::kSetcc ? 8 : d->bits);
+            case Kind::kAluRRm: case Kind::kMovRRm: case Kind::kImulRRm: case Kind::kImulRRmImm:
+            case Kind::kCmov: case Kind::kLea: case Kind::kMovRImm: case Kind::kIncDecR:
+                return reg(i.reg, d->bits);
+            case Kind::kMovx:
+                return reg(i.reg, 32);
+            case Kind::kXchgRmR:
+                return uint8_t(reg(i.reg, d->bits) | (mem ? 0 : reg(i.rm, d->bits)));
+            case Kind::kXchgAccR:
+                return uint8_t(1u << cpu::EAX | reg(i.reg, 32));
+            case Kind::kAluAccImm: case Kind::kMovAccMoffs: case Kind::kCbw:
+                return 1u << cpu::EAX;
+            case Kind::kCwd:
+                return 1u << cpu::EDX;
+            case Kind::kPushR: case Kind::kPushRm: case Kind::kPushImm:
+                return sp;
+            case Kind::kPopR:
+                return uint8_t(sp | reg(i.reg, 32));
+            case Kind::kNop: case Kind::kMovMoffsAcc:
+                return 0;
+            default:
+                return 0xFF;
+        }
+    }
+    void forget_written(const DecodedInsn& i) {
+        const uint8_t w = written_mask(i);
+        for (PageSlot& p : slots_)
+            if (w >> p.reg & 1) p.valid = false;
+    }
+    // Instruction k, a read at [R + disp], should fill a slot: a later read of the block may
+    // reuse it (R unchanged up to there, no helper in between).
+    bool populate_wanted(const std::vector<DecodedInsn>& insns, size_t k) const {
+        const DecodedInsn& i = insns[k];
+        if (!load_reader(i) || !reusable(i) || (written_mask(i) >> i.base & 1)) return false;
+        for (size_t j = k + 1; j < insns.size(); ++j) {
+            const DecodedInsn& u = insns[j];
+            if (load_reader(u) && reusable(u) && u.base == i.base) {
+                const int64_t delta = int64_t(int32_t(u.disp)) - int32_t(i.disp);
+                if (delta > -4096 && delta < 4096) return true;
+            }
+            if (written_mask(u) >> i.base & 1) return false;
+        }
+        return false;
+    }
+    // A read of `bits` at the current instruction's memory operand into eax (zero-extended):
+    // emit_ea() and emit_read() (`tail` and the return value as there), through a page slot
+    // when one holds the page (see above). `ea`: r13d must hold the offset afterwards (for a
+    // store back), so no slot is used.
+    bool emit_load(int bits, Tail tail = {}, bool ea = false) {
+        const DecodedInsn& i = *cur_;
+        if (!ea && reusable(i)) {
+            for (int k = 0; k < kSlots; ++k) {
+                const PageSlot& p = slots_[k];
+                if (!p.valid || p.reg != i.base) continue;
+                const int64_t delta = int64_t(int32_t(i.disp)) - p.disp;
+                if (delta <= -4096 || delta >= 4096) continue;
+                return emit_reuse(k, int32_t(delta), unsigned(bits / 8), std::move(tail));
+            }
+            if (want_slot_) return emit_fill(bits, std::move(tail));
+        }
+        emit_ea(i);
+        return emit_read(i.seg, bits, std::move(tail));
+    }
+    x86::Mem slot_addr(int k) const { return x86::qword_ptr(x86::rsp, 8 + 16 * k); }
+    x86::Mem slot_off(int k) const { return x86::dword_ptr(x86::rsp, 16 + 16 * k); }
+    void load_sized(const x86::Mem& at, unsigned n) {
+        x86::Mem m = at;
+        m.setSize(n);
+        if (n == 4) a_->mov(x86::eax, m);
+        else a_->movzx(x86::eax, m);
+    }
+    // The pending EIP/icount run, the flags' state and the length, for a cold path.
+    struct At {
+        unsigned n;
+        uint32_t len, ilen;
+        Flags fl;
+    };
+    At here() const { return {pend_n_, pend_len_, cur_len_, fl_}; }
+    // Cpu::read through slow_read() at seg:r13d into eax, with the state synced for it.
+    void slow_read_call(unsigned seg, unsigned n, const At& at) {
+        resolve_flags(at.fl, true);
+        sync_with(at.n, at.len);
+        a_->mov(x86::rdi, kC);
+        a_->mov(x86::esi, seg);
+        a_->mov(x86::edx, x86::r13d);
+        a_->mov(x86::ecx, n);
+        call(addr(slow_read));
+        unsync_with(at.n, at.len);
+    }
+    // After slow_read_call() in cold code: with a tail, when stop_ is set, finish the
+    // instruction and leave the block (as emit_access); else back to `done`. Keeps eax.
+    void slow_read_done(const Tail& tail, const At& at, asmjit::Label done) {
+        if (!tail) {
+            a_->jmp(done);
+            return;
+        }
+        a_->cmp(cpu8(CpuAccess::off_stop(c_)), 0);
+        a_->je(done);
+        tail();
+        sync_with(at.n + 1, at.len + at.ilen);
+        a_->jmp(exit_);
+    }
+    bool emit_reuse(int k, int32_t delta, unsigned n, Tail tail) {
+        auto& a = *a_;
+        asmjit::Label other = a.newLabel(), done = a.newLabel();
+        a.mov(x86::ecx, slot_off(k));
+        a.add(x86::ecx, delta);
+        a.cmp(x86::ecx, int32_t(4096 - n));
+        a.ja(other);
+        a.mov(x86::rax, slot_addr(k));
+        load_sized(x86::ptr(x86::rax, delta), n);
+        a.bind(done);
+        ++st_.page_reuses;
+        // Another page (or no address kept): the whole access, in cold code.
+        const DecodedInsn* ip = cur_;
+        const At at = here();
+        if (last_) tail = {};
+        const bool tested = bool(tail);
+        cold_.push_back([this, ip, n, other, done, tail = std::move(tail), at] {
+            auto& a = *a_;
+            asmjit::Label slow = a.newLabel();
+            a.bind(other);
+            emit_ea(*ip);
+            load_sized(emit_fast_lookup(ip->seg, int(n * 8), false, slow), n);
+            a.jmp(done);
+            a.bind(slow);
+            count_slow();
+            slow_read_call(ip->seg, n, at);
+            slow_read_done(tail, at, done);
+        });
+        return tested;
+    }
+    bool emit_fill(int bits, Tail tail) {
+        auto& a = *a_;
+        const DecodedInsn& i = *cur_;
+        const unsigned n = unsigned(bits / 8);
+        const int k = int(next_slot_++ % kSlots);
+        emit_ea(i);
+        asmjit::Label slow = a.newLabel(), done = a.newLabel();
+        const auto keep = [this, k](const x86::Mem& host) {
+            a_->lea(x86::rdx, host);
+            a_->mov(slot_addr(k), x86::rdx);
+            a_->mov(x86::ecx, x86::edx);
+            a_->and_(x86::ecx, 0xFFF);
+            a_->mov(slot_off(k), x86::ecx);
+        };
+        keep(emit_fast_lookup(i.seg, bits, false, slow));
+        load_sized(x86::ptr(x86::rdx), n);
+        a.bind(done);
+        slots_[k] = {.valid = true, .reg = i.base, .disp = int32_t(i.disp)};
+        const At at = here();
+        const unsigned seg = i.seg;
+        if (last_) tail = {};
+        const bool tested = bool(tail);
+        cold_.push_back([this, seg, bits, n, k, slow, done, keep, tail = std::move(tail), at] {
+            auto& a = *a_;
+            asmjit::Label none = a.newLabel(), back = a.newLabel();
+            a.bind(slow);
+            count_slow();
+            slow_read_call(seg, n, at);
+            // The slow path filled the TLB when the page is memory: keep its address.
+            a.mov(x86::r8d, x86::eax);
+            keep(emit_fast_lookup(seg, bits, false, none));
+            a.jmp(back);
+            a.bind(none);
+            a.mov(slot_off(k), kSlotNone);
+            a.bind(back);
+            a.mov(x86::eax, x86::r8d);
+            slow_read_done(tail, at, done);
+        });
+        return tested;
+    }
+
     // ---- ALU ----
     // a in eax, b in ecx (both zero-extended to `bits`): result to r14d, packed aux to r15d;
     // or, for an ADD, SUB or CMP (and INC or DEC: `incdec`, b = 1) whose flags are live, b to
@@ -1561,8 +1790,7 @@ private:
                     return true;
                 }
                 if (dst_mem) {
-                    emit_ea(i);
-                    emit_read(i.seg, B);
+                    emit_load(B, {}, writes);
                 } else {
                     load_reg(x86::eax, dst_reg, B);
                 }
@@ -1585,16 +1813,14 @@ private:
                     return true;
                 }
                 if (mem && B == 32 && op != kAdc && op != kSbb) {
-                    emit_ea(i);
-                    emit_read(i.seg, B);
+                    emit_load(B);
                     emit_alu_reg(op, B, i.reg, kSrcEax, 0, false);
                     retire(i);
                     check_stop();
                     return true;
                 }
                 if (mem) {
-                    emit_ea(i);
-                    emit_read(i.seg, B);
+                    emit_load(B);
                     a.mov(x86::ecx, x86::eax);
                 } else {
                     load_reg(x86::ecx, i.rm, B);
@@ -1628,8 +1854,7 @@ private:
                 auto set_dst = [this, dst, B] { store_reg(x86::eax, dst, B); };
                 bool tested = false;
                 if (from_mem) {
-                    emit_ea(i);
-                    tested = emit_read(i.seg, B, set_dst);
+                    tested = emit_load(B, set_dst);
                 } else {
                     load_reg(x86::eax, i.rm, B);
                 }
@@ -1705,7 +1930,7 @@ private:
             case Kind::kPushRm:
                 // The 8086 pushes SP as decremented: left to the handler.
                 if (!mem && i.rm == cpu::ESP && push_sp_new_) return false;
-                load_rm(i, B);  // (an ESP-based address uses ESP before the push)
+                load_rm(i, B, true);  // (an ESP-based address uses ESP before the push)
                 a.mov(x86::r14d, x86::eax);
                 // (A memory source's read may set stop_ too: then the test stays.)
                 if (!emit_push(B) || mem) check_stop();
@@ -1822,7 +2047,7 @@ private:
                     retire(i);
                     return true;
                 }
-                load_rm(i, B);  // a (read first: only callee-saved registers survive a read)
+                load_rm(i, B, true);  // a (read first: only callee-saved registers survive a read)
                 if (d->kind == Kind::kImulRRm) load_reg(x86::ecx, i.reg, B);
                 else a.mov(x86::ecx, i.imm & mask(B));
                 if (!flags_dead_) a.xor_(x86::edx, x86::edx);
@@ -1846,7 +2071,7 @@ private:
             }
             case Kind::kMovx: {
                 const int S = d->op & 0x7F;
-                load_rm(i, S);
+                load_rm(i, S, true);
                 if (d->op & 0x80) {
                     if (S == 8) a.movsx(x86::eax, x86::al);
                     else a.movsx(x86::eax, x86::ax);
@@ -1868,7 +2093,7 @@ private:
                 if (mem) check_stop();
                 return true;
             case Kind::kCmov: {
-                load_rm(i, B);  // the source is read (and may fault) either way
+                load_rm(i, B, true);  // the source is read (and may fault) either way
                 a.mov(x86::r14d, x86::eax);
                 asmjit::Label skip = a.newLabel();
                 emit_jcc_not_taken(i.opcode & 15, skip);
@@ -2007,12 +2232,11 @@ private:
         return !(i.flags & cpu::kfMem) && (flag_use(i) == FlagUse::kKill || is_reg_writer(i));
     }
 
-    // r/m of `bits` into eax (zero-extended); a memory operand syncs first and leaves its
-    // offset in r13d for store_rm.
-    void load_rm(const DecodedInsn& i, int bits) {
+    // r/m of `bits` into eax (zero-extended); a memory operand leaves its offset in r13d for
+    // store_rm (unless `read_only`: then the read may reuse a page slot).
+    void load_rm(const DecodedInsn& i, int bits, bool read_only = false) {
         if (i.flags & cpu::kfMem) {
-            emit_ea(i);
-            emit_read(i.seg, bits);
+            emit_load(bits, {}, !read_only);
         } else {
             load_reg(x86::eax, i.rm, bits);
         }
@@ -2124,6 +2348,21 @@ private:
     uint32_t cur_len_ = 0;      // the current instruction's length
     bool helper_seen_ = false;  // a handler other than keeps_mode() ones was called (exit_static)
     std::vector<std::function<void()>> cold_;
+    // Page reuse (see emit_load): what each frame slot holds, here.
+    struct PageSlot {
+        bool valid = false;
+        unsigned reg = 0;     // the base register, unchanged since
+        int32_t disp = 0;     // the displacement of the read that filled the slot
+    };
+    // Each slot: the host address of the filling read's bytes at [rsp + 8 + 16k], their page
+    // offset (or kSlotNone) at [rsp + 16 + 16k].
+    static constexpr int kSlots = 4;
+    static constexpr int32_t kFrame = 8 + 16 * kSlots;  // (keeps rsp 16-byte aligned)
+    static_assert(kFrame % 16 == 8);
+    PageSlot slots_[kSlots];
+    unsigned next_slot_ = 0;
+    const DecodedInsn* cur_ = nullptr;  // the instruction being translated
+    bool want_slot_ = false;            // populate_wanted() for it
     const CpuAccess::Block& block_;
 };
 
@@ -2591,6 +2830,7 @@ std::string format_stats(const Cpu& c) {
     pct("insns_inline", st->insns_inline, st->insns_translated);
     pct("insns_helper", st->insns_helper, st->insns_translated);
     put("flags_skipped", st->flags_skipped);
+    put("page_reuses", st->page_reuses);
     put("flags_deferred", st->flags_deferred);
     put("flags_resolved", st->flags_resolved);
     put("code_bytes_total", st->code_bytes);

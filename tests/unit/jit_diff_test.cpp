@@ -1353,3 +1353,128 @@ TEST_CASE("JIT: after an interrupt through a trap gate the next one waits one in
         CHECK(a.mem.read(kPmStack - 24, 4) == kPmCode + 9);
     }
 }
+
+namespace {
+
+// Linear pages 26000h and 27000h mapped to physical 60000h and 50000h (not adjacent, and not
+// in their host order), both filled with a byte pattern, and 28000h mapped to a physical page
+// with no memory behind it (reads give all ones).
+void map_scattered_pages(Machine& m) {
+    m.mem.write(kPt + 4 * 0x26, 4, 0x60000 | 3);
+    m.mem.write(kPt + 4 * 0x27, 4, 0x50000 | 3);
+    m.mem.write(kPt + 4 * 0x28, 4, 0x0F000000 | 3);
+    for (uint32_t a : {0x50000u, 0x60000u})
+        for (uint32_t k = 0; k < 0x1000; ++k) m.mem.write(a + k, 1, (k * 7 + (a >> 12)) & 0xFF);
+    m.c.s.gpr[cpu::ESP] = kPmStack;
+}
+
+}  // namespace
+
+TEST_CASE("JIT: reads through a kept page address stay on their page") {
+    // A loop whose body reads around EBP (MOV, ALU, MOVZX, IMUL, CMP forms, below and above
+    // the first read, byte to dword) while EBP walks across the boundary of two linear pages
+    // whose physical pages are not adjacent: every read that leaves the first read's page must
+    // find the other one.
+    std::vector<uint8_t> code = {0xBD, 0xF0, 0x6F, 0x02, 0x00,  // mov ebp, 26FF0h
+                                 0xB9, 0x20, 0x00, 0x00, 0x00,  // mov ecx, 32
+                                 0x31, 0xF6};                   // xor esi, esi
+    const std::vector<uint8_t> body = {
+        0x8B, 0x45, 0x00,        // L: mov eax, [ebp]     (keeps the page)
+        0x8B, 0x55, 0x08,        // mov edx, [ebp+8]
+        0x01, 0xD0,              // add eax, edx
+        0x03, 0x45, 0xFA,        // add eax, [ebp-6]
+        0x0F, 0xB7, 0x55, 0x02,  // movzx edx, word [ebp+2]
+        0x01, 0xD6,              // add esi, edx
+        0x0F, 0xB6, 0x55, 0x03,  // movzx edx, byte [ebp+3]
+        0x01, 0xD6,              // add esi, edx
+        0x0F, 0xAF, 0x45, 0xFF,  // imul eax, [ebp-1]
+        0x3B, 0x45, 0x01,        // cmp eax, [ebp+1]
+        0x83, 0xD6, 0x00,        // adc esi, 0
+        0x8A, 0x55, 0x0B,        // mov dl, [ebp+11]
+        0x01, 0xD6,              // add esi, edx
+        0x01, 0xC6,              // add esi, eax
+        0x45,                    // inc ebp
+        0x49,                    // dec ecx
+    };
+    code.insert(code.end(), body.begin(), body.end());
+    code.push_back(0x75);
+    code.push_back(uint8_t(-int(body.size()) - 2));  // jnz L
+    code.push_back(0xF4);
+    FlatPair p(code, map_scattered_pages, 10000);
+    CHECK(p.b.c.engine_stats()->page_reuses >= 8);
+    CHECK(p.b.c.r32(cpu::EBP) == 0x27010);
+}
+
+TEST_CASE("JIT: a kept page address is dropped when its base register changes") {
+    // [ebp] is read (26FF8h, page 26000h), then EBP is changed by each kind of write, and
+    // [ebp+4] read again: it must come from EBP's new page (27000h or 28000h).
+    const std::vector<std::vector<uint8_t>> changes = {
+        {0xBD, 0x00, 0x70, 0x02, 0x00},  // mov ebp, 27000h
+        {0x8D, 0xAD, 0x08, 0x10, 0x00, 0x00},  // lea ebp, [ebp+1008h]
+        {0x81, 0xC5, 0x08, 0x10, 0x00, 0x00},  // add ebp, 1008h
+        {0x87, 0xEB},                    // xchg ebx, ebp
+        {0x93, 0x95},                    // xchg ebx, eax; xchg ebp, eax
+        {0x5D},                          // pop ebp
+        {0x66, 0xBD, 0x00, 0x80},        // mov bp, 8000h
+        {0x8B, 0x6D, 0x10},              // mov ebp, [ebp+10h]
+        {0x0F, 0xB7, 0xEB},              // movzx ebp, bx
+        {0x45, 0x45, 0x45, 0x45, 0x45, 0x45, 0x45, 0x45},  // inc ebp (x8)
+    };
+    for (const auto& change : changes) {
+        CAPTURE(change.size());
+        CAPTURE(int(change[0]));
+        std::vector<uint8_t> code = {0xBD, 0xF8, 0x6F, 0x02, 0x00,  // mov ebp, 26FF8h
+                                     0xBB, 0x00, 0x70, 0x02, 0x00,  // mov ebx, 27000h
+                                     0x68, 0x04, 0x80, 0x02, 0x00,  // push 28004h
+                                     0x8B, 0x45, 0x00};             // mov eax, [ebp]
+        code.insert(code.end(), change.begin(), change.end());
+        const uint8_t tail[] = {0x8B, 0x55, 0x04,  // mov edx, [ebp+4]
+                                0x8B, 0x4D, 0x00,  // mov ecx, [ebp]
+                                0xF4};
+        code.insert(code.end(), std::begin(tail), std::end(tail));
+        FlatPair p(code, [](Machine& m) {
+            map_scattered_pages(m);
+            m.mem.write(0x60000 + 0xFF8 + 0x10, 4, 0x27004);  // [26FF8h + 10h], for mov ebp, [ebp+10h]
+        });
+        CHECK(p.b.c.r32(cpu::EBP) != 0x26FF8);
+        CHECK(p.b.c.engine_stats()->insns_inline >= 6);
+    }
+}
+
+TEST_CASE("JIT: a kept page address is not used when the read that kept it had no fast path") {
+    // The first read of [ebp] lands on a page without memory behind it (all ones, the slow
+    // path every time), or its bytes cross a page boundary: reads after it in the same block,
+    // and the loop around them, must still give what the interpreter gives.
+    for (uint32_t ebp : {0x28010u, 0x27FFEu, 0x26FFEu}) {
+        CAPTURE(ebp);
+        std::vector<uint8_t> code = {0xBD};
+        test::put32(code, ebp);                        // mov ebp, ...
+        const uint8_t rest[] = {0xB9, 0x03, 0x00, 0x00, 0x00,  // mov ecx, 3
+                                0x8B, 0x45, 0x00,              // L: mov eax, [ebp]
+                                0x8B, 0x55, 0x04,              // mov edx, [ebp+4]
+                                0x03, 0x45, 0xFC,              // add eax, [ebp-4]
+                                0x01, 0xC6,                    // add esi, eax
+                                0x01, 0xD7,                    // add edi, edx
+                                0x49,                          // dec ecx
+                                0x75, 0xF0,                    // jnz L
+                                0xF4};
+        code.insert(code.end(), std::begin(rest), std::end(rest));
+        FlatPair p(code, map_scattered_pages);
+        CHECK(p.b.c.engine_stats()->page_reuses >= 2);
+    }
+}
+
+TEST_CASE("JIT: a kept page address is dropped at a helper that remaps the page") {
+    // [ebp] is read (page 26000h, physical 60000h); the page table entry is changed to
+    // physical 50000h and the page's translation invalidated; [ebp+4] must come from there.
+    const std::vector<uint8_t> code = {
+        0xBD, 0xF8, 0x6F, 0x02, 0x00,                                // mov ebp, 26FF8h
+        0x8B, 0x45, 0x00,                                            // mov eax, [ebp]
+        0xC7, 0x05, 0x98, 0x20, 0x00, 0x00, 0x03, 0x00, 0x05, 0x00,  // mov dword [2098h], 50003h
+        0x0F, 0x01, 0x7D, 0x00,                                      // invlpg [ebp]
+        0x8B, 0x55, 0x04,                                            // mov edx, [ebp+4]
+        0xF4};
+    FlatPair p(code, map_scattered_pages);
+    CHECK(p.b.c.r32(cpu::EDX) == p.b.mem.read(0x50FFC, 4));
+    CHECK(p.b.c.r32(cpu::EAX) == p.b.mem.read(0x60FF8, 4));
+}
