@@ -29,10 +29,11 @@
 //   instruction and leaves: see emit_access).
 // - Lazy flags are computed with the interpreter's formulas (flags.h) into CpuState::lf, except
 //   that ADD, SUB, CMP, NEG, INC and DEC defer theirs (see lf_kind): generated code keeps a
-//   kind and the operand beside s.lf, resolved before C++ code sees them. Within
-//   a block, a register-only instruction whose flags a later register-only instruction
-//   overwrites, with nothing in between that reads flags, can fault or can leave the block,
-//   does not store them (flag liveness; see flag_use()).
+//   kind and the operand beside s.lf, resolved before C++ code sees them. Within a block, a
+//   per-flag liveness pass (flag_liveness()) finds register-only instructions none of whose
+//   flags is read before later register-only instructions overwrite it, with nothing in
+//   between that can fault or leave the block: they store no flags; and partial writers (INC,
+//   DEC, rotates) whose kept flags are dead so need not merge with the old ones.
 // - Chaining: a block's exits do not return to run_until() when it would just run the next
 //   block. Static exits (taken branch/jump/call target, fall-through) go through a Link the
 //   engine patches once the exit has been seen to lead to a translated block; the dynamic exit
@@ -582,11 +583,13 @@ public:
         }
         a.bind(body);
         ended_ = false;
+        live_ = flag_liveness(insns);
         for (size_t k = 0; k < insns.size(); ++k) {
             last_ = k + 1 == insns.size();
             const DecodedInsn& i = insns[k];
             ++st_.insns_translated;
             flags_dead_ = flags_dead(insns, k);
+            kept_dead_ = kept_dead(insns, k);
             cur_len_ = i.len;
             cur_ = &i;
             want_slot_ = populate_wanted(insns, k);
@@ -1478,7 +1481,7 @@ private:
         auto& a = *a_;
         const uint8_t kind = std::exchange(commit_kind_, 0);
         if (flags_dead_) return;
-        if (kind && lf_kind_incdec(kind)) {
+        if (kind && lf_kind_incdec(kind) && !kept_dead_) {
             // INC/DEC keep CF in aux bit 31, which must hold it from here on.
             if (fl_ == Flags::kUnknown) {
                 // A deferred ADD/SUB from an earlier block: only its CF is needed (the rest of
@@ -2002,11 +2005,14 @@ private:
                     retire(i);
                     return true;
                 }
-                if (rot) resolve_inline();  // they keep SF, ZF, AF, PF
+                // Rotates keep SF, ZF, AF, PF: unless those are dead here, they merge CF and OF
+                // into the resolved flags.
+                const bool merge = rot && !kept_dead_;
+                if (merge) resolve_inline();
                 load_rm(i, B);
                 emit_shift(ShiftOp(d->op), B, count);
                 store_rm(i, B, mem);
-                if (rot) {
+                if (merge) {
                     // Rotates replace CF and OF only: lf = {res, aux & ~(CF|PO) | r15d}.
                     a.mov(x86::eax, st32(kLfAux));
                     a.and_(x86::eax, 0x3FFFFFFF);
@@ -2167,69 +2173,77 @@ private:
     }
 
     // ---- flag liveness ----
-    // What an instruction does to the lazy flags, as far as skipping an earlier computation goes:
-    // kKill: always inline, register-only (cannot fault, never leaves the block), reads no flag
-    // and overwrites all six; kNone: always inline, register-only, neither reads nor writes
-    // them; kBarrier: anything else (reads flags, may fault or call out, or unknown), before
-    // which the flags must be in the state.
-    enum class FlagUse : uint8_t { kBarrier, kNone, kKill };
-    FlagUse flag_use(const DecodedInsn& i) const {
+    // Which of the six arithmetic flags each instruction reads and overwrites, for a backward
+    // pass over the block (flag_liveness): a flag is live after an instruction when a later one
+    // may read it before overwriting it. Anything that may fault, call out, leave the block or
+    // is not known is a barrier: every flag is live before it (the state must hold them there).
+    static constexpr uint8_t kFlCF = 1, kFlAll = 0x3F;  // (one bit per flag; CF alone named)
+    struct FlagFx {
+        bool barrier;
+        uint8_t reads, writes;
+    };
+    FlagFx flag_fx(const DecodedInsn& i) const {
+        constexpr FlagFx kBarrier{true, kFlAll, 0}, kNone{false, 0, 0};
         const Desc* d = hm_.find(i.fn);
-        if (!d) return FlagUse::kBarrier;
+        if (!d) return kBarrier;
         const bool mem = i.flags & cpu::kfMem;
         switch (d->kind) {
             case Kind::kMovRmR: case Kind::kMovRRm: case Kind::kMovRmImm: case Kind::kMovx:
             case Kind::kXchgRmR:
-                return mem ? FlagUse::kBarrier : FlagUse::kNone;
+                return mem ? kBarrier : kNone;
             case Kind::kMovRImm: case Kind::kXchgAccR: case Kind::kCbw: case Kind::kCwd:
             case Kind::kNop:
-                return FlagUse::kNone;
+                return kNone;
             case Kind::kLea:  // computes an address, accesses nothing (#UD without one)
-                return mem ? FlagUse::kNone : FlagUse::kBarrier;
+                return mem ? kNone : kBarrier;
             case Kind::kAluRmR: case Kind::kAluRRm: case Kind::kAluRmImm: case Kind::kTestRmImm:
             case Kind::kAluAccImm:
-                if (mem && d->kind != Kind::kAluAccImm) return FlagUse::kBarrier;
-                return (d->op == kAdc || d->op == kSbb) ? FlagUse::kBarrier : FlagUse::kKill;
+                if (mem && d->kind != Kind::kAluAccImm) return kBarrier;
+                return {false, uint8_t(d->op == kAdc || d->op == kSbb ? kFlCF : 0), kFlAll};
+            case Kind::kIncDecRm: case Kind::kIncDecR:
+                return mem ? kBarrier : FlagFx{false, 0, uint8_t(kFlAll & ~kFlCF)};
             case Kind::kNeg: case Kind::kImulRRm: case Kind::kImulRRmImm:
-                return mem ? FlagUse::kBarrier : FlagUse::kKill;
+                return mem ? kBarrier : FlagFx{false, 0, kFlAll};
             case Kind::kShift1: case Kind::kShiftImm: {
-                if (mem || d->op == kRol || d->op == kRor) return FlagUse::kBarrier;
+                if (mem) return kBarrier;
                 unsigned count = d->kind == Kind::kShift1 ? 1 : (i.imm & 0xFF);
                 if (shift_masked_) count &= 31;
-                return (count >= 1 && count < d->bits) ? FlagUse::kKill : FlagUse::kBarrier;
+                if (d->op == kRol || d->op == kRor)  // CF and OF (emit_inline: count 0 is a helper)
+                    return count ? FlagFx{false, 0, uint8_t(kFlCF | 0x20)} : kBarrier;
+                return (count >= 1 && count < d->bits) ? FlagFx{false, 0, kFlAll} : kBarrier;
             }
+            case Kind::kSetcc: case Kind::kCmov:
+                return mem ? kBarrier : FlagFx{false, kFlAll, 0};
             default:
-                return FlagUse::kBarrier;
+                return kBarrier;
         }
     }
-    // Instruction k's flags need not be stored: it is register-only (so the block cannot be
-    // left right after it, and it cannot fault after computing them), and a kKill instruction
-    // follows with only kNone ones in between.
+    // For each instruction k of the block, the flags live after it (the block's exit: all).
+    std::vector<uint8_t> flag_liveness(const std::vector<DecodedInsn>& insns) const {
+        std::vector<uint8_t> live(insns.size());
+        uint8_t after = kFlAll;
+        for (size_t k = insns.size(); k-- > 0;) {
+            live[k] = after;
+            const FlagFx fx = flag_fx(insns[k]);
+            after = fx.barrier ? kFlAll : uint8_t((after & ~fx.writes) | fx.reads);
+        }
+        return live;
+    }
+    // Instruction k, register-only and inline (so the block cannot be left, nor a fault taken,
+    // after it computes them), need not store its flags: none it writes is live after it
+    // (flags_dead_). Or it need not keep the flags it does not write (kept_dead_: it may store
+    // them as anything consistent, e.g. from its own result, rather than merge).
     bool flags_dead(const std::vector<DecodedInsn>& insns, size_t k) const {
-        if (insns[k].flags & cpu::kfMem) return false;
-        if (flag_use(insns[k]) == FlagUse::kBarrier && !is_reg_writer(insns[k])) return false;
-        for (size_t j = k + 1; j < insns.size(); ++j) {
-            FlagUse u = flag_use(insns[j]);
-            if (u == FlagUse::kKill) return true;
-            if (u == FlagUse::kBarrier) return false;
-        }
-        return false;
+        const FlagFx fx = flag_fx(insns[k]);
+        return !fx.barrier && fx.writes && !(live_[k] & fx.writes);
     }
-    // Register-only flag writers that are not kKill themselves (they read flags) but whose own
-    // result may still be dead: INC/DEC, ADC/SBB, rotates.
-    bool is_reg_writer(const DecodedInsn& i) const {
-        const Desc* d = hm_.find(i.fn);
-        if (!d || (i.flags & cpu::kfMem)) return false;
-        switch (d->kind) {
-            case Kind::kIncDecRm: case Kind::kIncDecR: case Kind::kAluRmR: case Kind::kAluRRm:
-            case Kind::kAluRmImm: case Kind::kAluAccImm: case Kind::kShift1: case Kind::kShiftImm:
-                return true;
-            default:
-                return false;
-        }
+    bool kept_dead(const std::vector<DecodedInsn>& insns, size_t k) const {
+        const FlagFx fx = flag_fx(insns[k]);
+        return !fx.barrier && fx.writes && !(live_[k] & ~fx.writes & kFlAll);
     }
     bool writes_flags(const DecodedInsn& i) const {
-        return !(i.flags & cpu::kfMem) && (flag_use(i) == FlagUse::kKill || is_reg_writer(i));
+        const FlagFx fx = flag_fx(i);
+        return !fx.barrier && fx.writes;
     }
 
     // r/m of `bits` into eax (zero-extended); a memory operand leaves its offset in r13d for
@@ -2339,6 +2353,8 @@ private:
     bool last_ = false;
     bool ended_ = false;  // the last instruction emitted the block's exit
     bool flags_dead_ = false;  // the current instruction's flags are overwritten before use
+    bool kept_dead_ = false;   // the flags it does not write are (see flags_dead())
+    std::vector<uint8_t> live_;  // flag_liveness() of the block
     Flags fl_ = Flags::kUnknown;  // the deferred-flag state here (unknown at every entry)
     uint8_t fl_kind_ = 0;         // its kind when kPending
     uint8_t commit_kind_ = 0;     // emit_alu() deferred the flags: commit_flags() stores this

@@ -1478,3 +1478,39 @@ TEST_CASE("JIT: a kept page address is dropped at a helper that remaps the page"
     CHECK(p.b.c.r32(cpu::EDX) == p.b.mem.read(0x50FFC, 4));
     CHECK(p.b.c.r32(cpu::EAX) == p.b.mem.read(0x60FF8, 4));
 }
+
+TEST_CASE("JIT: flags that partial writers keep reach later readers (per-flag liveness)") {
+    // Three register-only flag writers (full ones, and INC, DEC and rotates, which keep some
+    // flags) then a reader of some flags, then HLT (where every flag is compared): each flag a
+    // writer skips or does not merge must really be overwritten before it is read.
+    const std::vector<std::vector<uint8_t>> writers = {
+        {0x43}, {0x49}, {0x01, 0xDA}, {0xC1, 0xC3, 0x07}, {0xD1, 0xC9}, {0xC1, 0xE2, 0x03}, {0x29, 0xCB},
+    };
+    const std::vector<std::vector<uint8_t>> readers = {
+        {}, {0x0F, 0x92, 0xC0}, {0x0F, 0x90, 0xC0}, {0x0F, 0x98, 0xC0}, {0x0F, 0x94, 0xC0},
+        {0x0F, 0x9A, 0xC0}, {0x0F, 0x97, 0xC0}, {0x0F, 0x9C, 0xC0}, {0x83, 0xD0, 0x00},
+    };
+    const uint32_t values[][3] = {{0x7FFFFFFF, 1, 0x80000000}, {0xFFFFFFFF, 0, 0x40000001}};
+    int runs = 0;
+    for (const auto& w1 : writers)
+        for (const auto& w2 : writers)
+            for (const auto& w3 : writers)
+                for (const auto& r : readers)
+                    for (const auto& v : values) {
+                        std::vector<uint8_t> code;
+                        for (const auto* part : {&w1, &w2, &w3, &r}) code.insert(code.end(), part->begin(), part->end());
+                        code.push_back(0xF4);
+                        FlatPair p(code, [&](Machine& m) {
+                            m.c.s.gpr[cpu::EBX] = v[0];
+                            m.c.s.gpr[cpu::ECX] = v[1];
+                            m.c.s.gpr[cpu::EDX] = v[2];
+                            m.c.set_eflags(m.c.eflags() | cpu::kCF);
+                        });
+                        ++runs;
+                        if (compare(p.a, p.b)) {
+                            CAPTURE(test::hx(v[0]));
+                            FAIL_CHECK("sequence " << runs);
+                            return;
+                        }
+                    }
+}
