@@ -97,7 +97,7 @@ enum class Kind : uint8_t {
     kMovRmR, kMovRRm, kMovRmImm, kMovRImm, kMovAccMoffs, kMovMoffsAcc,
     kIncDecRm, kIncDecR, kLea, kJcc, kJmpRel, kCallRel, kRetNear, kPushR, kPopR,
     kShift1, kShiftImm, kImulRRm, kImulRRmImm, kMovx, kSetcc, kCmov, kXchgRmR, kXchgAccR,
-    kCbw, kCwd, kLoop, kJcxz, kNot, kNeg, kPushRm, kPushImm, kBtImm, kNop,
+    kCbw, kCwd, kLoop, kJcxz, kNot, kNeg, kPushRm, kPushImm, kBtImm, kNop, kCallRm, kJmpRm,
 };
 // Shift/rotate group (the ModRM reg field).
 enum ShiftOp : uint8_t { kRol = 0, kRor = 1, kShl = 4, kShr = 5, kSar = 7 };
@@ -161,6 +161,8 @@ public:
         probe({0x50}, K::kPushR, 0);
         probe({0x58}, K::kPopR, 0);
         probe({0xFF, 0xF0}, K::kPushRm, 0);
+        probe({0xFF, 0xD0}, K::kCallRm, 0);
+        probe({0xFF, 0xE0}, K::kJmpRm, 0);
         const cpu::ModelTraits& m = cpu::model_traits(model);
         for (uint8_t k : {kRol, kRor, kShl, kShr, kSar}) {
             const uint8_t modrm = uint8_t(0xC0 | k << 3);
@@ -997,6 +999,32 @@ private:
     }
     void exit_dynamic() {
         a_->mov(x86::rcx, reinterpret_cast<uint64_t>(&code_.links[2]));
+        if (!helper_seen_ && irq_rise_notified_) {
+            // The lite guard's tests without the interrupt request's (the stub's dynamic_lite_noirq
+            // when EIP is the link's own target), inline: no call for the common case.
+            auto& a = *a_;
+            asmjit::Label miss = a.newLabel();
+            const auto link = [](size_t off) { return x86::ptr(x86::rcx, int32_t(off)); };
+            a.mov(x86::eax, st32(kEip));
+            a.cmp(x86::eax, link(offsetof(Link, eip)));
+            a.jne(miss);
+            a.mov(x86::rdx, link(offsetof(Link, entry)));
+            a.test(x86::rdx, x86::rdx);
+            a.jz(miss);
+            a.mov(x86::r8, st64(kIcount));
+            a.add(x86::r8, link(offsetof(Link, ninsns)));
+            a.cmp(x86::r8, x86::qword_ptr(kC, CpuAccess::off_chain_end(c_)));
+            a.ja(miss);
+            a.mov(x86::r8, x86::qword_ptr(kC, CpuAccess::off_code_epoch(c_)));
+            a.cmp(x86::r8, link(offsetof(Link, epoch)));
+            a.jne(miss);
+            if (stubs_.count_chains) {
+                a.mov(x86::r8, reinterpret_cast<uint64_t>(&st_.blocks_chained));
+                a.inc(x86::qword_ptr(x86::r8));
+            }
+            a.jmp(x86::rdx);
+            a.bind(miss);
+        }
         call_guard(helper_seen_              ? stubs_.dynamic
                    : irq_rise_notified_ ? stubs_.dynamic_lite_noirq
                                         : stubs_.dynamic_lite);
@@ -1132,42 +1160,45 @@ private:
     }
 
     // ---- page reuse ----
-    // Reads at [R + disp] (R a base register, no index, 32-bit addressing, a flat DS/ES/SS) in
-    // a block that does not change R in between land on one guest page more often than not
-    // (stack frames, structures). The first such read ("fills") keeps the host address of its
-    // bytes and their page offset in a frame slot; a later read at [R + disp'] is then that
-    // address plus delta = disp' - disp, after one check that offset + delta puts the bytes in
-    // the same page: a host page is a guest page (RAM and ROM are page-aligned on the host,
-    // mmu::PhysMemory). So it needs neither the address nor the TLB lookup; when the check
-    // fails it does both (cold).
+    // Accesses at [R + disp] (R a base register, no index, 32-bit addressing, a flat DS/ES/SS)
+    // in a block that does not change R in between land on one guest page more often than not
+    // (stack frames, structures). The first such access ("fills") keeps the host address of
+    // its bytes and their page offset in a frame slot; a later access at [R + disp'] is then
+    // that address plus delta = disp' - disp, after one check that offset + delta puts the
+    // bytes in the same page: a host page is a guest page (RAM and ROM are page-aligned on the
+    // host, mmu::PhysMemory). So it needs neither the address nor the TLB lookup; when the
+    // check fails it does both (cold). A slot filled by a read serves reads; one filled by a
+    // store (through the TLB's write tag: RAM, writable, dirty, no decoded code) serves both.
     //
     // The address stays valid for the rest of the block: the TLB entry the fill hit may be
     // evicted by another access's slow path, but the page's translation cannot change without
-    // a helper (INVLPG, a CR3 or CR0 load, a segment load: all forget every slot), and a
-    // change of the physical memory map ends the block (Cpu::memory_map_changed). Only reads:
-    // a store must see the page's current write permission and code-page state. A fill that
-    // misses the TLB takes the slow path and then looks the page up again; when that misses
-    // too (MMIO, no memory, a data breakpoint, bytes across two pages) the slot's offset is set
-    // to one no check accepts.
+    // a helper (INVLPG, a CR3 or CR0 load, a segment load: all forget every slot), a change of
+    // the physical memory map ends the block (Cpu::memory_map_changed), and a page only gets
+    // decoded code (which takes its write tag away) when a block is built, between blocks. A
+    // fill that misses the TLB takes the slow path and then looks the page up again; when that
+    // misses too (MMIO, no memory, a data breakpoint, bytes across two pages, the lockstep
+    // checker's journal) the slot's offset is set to one no check accepts.
     static constexpr uint32_t kSlotNone = 0x40000000;  // (offset + delta never lands in a page)
     bool reusable(const DecodedInsn& i) const {
         return !is8086_ && flat_ && (i.flags & cpu::kfMem) && (i.flags & cpu::kfAddr32) &&
                i.base != cpu::kRegNone && i.index == cpu::kRegNone &&
                (i.seg == cpu::DS || i.seg == cpu::ES || i.seg == cpu::SS);
     }
-    // Instruction `i` reads its memory operand through emit_load() without keeping the offset
-    // (it writes no memory).
-    bool load_reader(const DecodedInsn& i) const {
+    // How instruction `i` accesses its memory operand through emit_load()/emit_store(): 1 a
+    // read that keeps no offset (it writes no memory), 2 a store alone (MOV m, r/imm), else 0.
+    int slot_use(const DecodedInsn& i) const {
         const Desc* d = hm_.find(i.fn);
-        if (!d || !(i.flags & cpu::kfMem)) return false;
+        if (!d || !(i.flags & cpu::kfMem)) return 0;
         switch (d->kind) {
             case Kind::kMovRRm: case Kind::kAluRRm: case Kind::kMovx: case Kind::kImulRRm:
             case Kind::kImulRRmImm: case Kind::kCmov: case Kind::kPushRm:
-                return true;
+                return 1;
             case Kind::kAluRmR: case Kind::kAluRmImm: case Kind::kTestRmImm:
-                return d->op == kCmp || d->op == kTest;
+                return d->op == kCmp || d->op == kTest ? 1 : 0;
+            case Kind::kMovRmR: case Kind::kMovRmImm:
+                return 2;
             default:
-                return false;
+                return 0;
         }
     }
     // General registers instruction `i` may write (bit r: register r), all when unknown.
@@ -1210,20 +1241,35 @@ private:
         for (PageSlot& p : slots_)
             if (w >> p.reg & 1) p.valid = false;
     }
-    // Instruction k, a read at [R + disp], should fill a slot: a later read of the block may
-    // reuse it (R unchanged up to there, no helper in between).
+    // Instruction k, an access at [R + disp], should fill a slot: a later access of the block
+    // may reuse it (R unchanged up to there, no helper in between; a store only a store's).
     bool populate_wanted(const std::vector<DecodedInsn>& insns, size_t k) const {
         const DecodedInsn& i = insns[k];
-        if (!load_reader(i) || !reusable(i) || (written_mask(i) >> i.base & 1)) return false;
+        const int use = slot_use(i);
+        if (!use || !reusable(i) || (written_mask(i) >> i.base & 1)) return false;
         for (size_t j = k + 1; j < insns.size(); ++j) {
             const DecodedInsn& u = insns[j];
-            if (load_reader(u) && reusable(u) && u.base == i.base) {
+            const int v = slot_use(u);
+            if (v && (v == 1 || use == 2) && reusable(u) && u.base == i.base) {
                 const int64_t delta = int64_t(int32_t(u.disp)) - int32_t(i.disp);
                 if (delta > -4096 && delta < 4096) return true;
             }
             if (written_mask(u) >> i.base & 1) return false;
         }
         return false;
+    }
+    // A slot for the current instruction's access (a store: filled by a store), or -1.
+    int find_slot(unsigned n, bool write, int32_t& delta) const {
+        const DecodedInsn& i = *cur_;
+        for (int k = 0; k < kSlots; ++k) {
+            const PageSlot& p = slots_[k];
+            if (!p.valid || p.reg != i.base || (write && !p.write)) continue;
+            const int64_t d = int64_t(int32_t(i.disp)) - p.disp;
+            if (d <= -4096 || d > 4096 - int64_t(n)) continue;
+            delta = int32_t(d);
+            return k;
+        }
+        return -1;
     }
     // A read of `bits` at the current instruction's memory operand into eax (zero-extended):
     // emit_ea() and emit_read() (`tail` and the return value as there), through a page slot
@@ -1232,25 +1278,41 @@ private:
     bool emit_load(int bits, Tail tail = {}, bool ea = false) {
         const DecodedInsn& i = *cur_;
         if (!ea && reusable(i)) {
-            for (int k = 0; k < kSlots; ++k) {
-                const PageSlot& p = slots_[k];
-                if (!p.valid || p.reg != i.base) continue;
-                const int64_t delta = int64_t(int32_t(i.disp)) - p.disp;
-                if (delta <= -4096 || delta >= 4096) continue;
-                return emit_reuse(k, int32_t(delta), unsigned(bits / 8), std::move(tail));
-            }
-            if (want_slot_) return emit_fill(bits, std::move(tail));
+            int32_t delta = 0;
+            const int k = find_slot(unsigned(bits / 8), false, delta);
+            if (k >= 0) return emit_reuse(k, delta, bits, false, std::move(tail));
+            if (want_slot_) return emit_fill(bits, false, std::move(tail));
         }
         emit_ea(i);
         return emit_read(i.seg, bits, std::move(tail));
     }
+    // A store of r14d (`bits`) at the current instruction's memory operand, as emit_ea() and
+    // emit_write(), through a page slot when one holds the page.
+    bool emit_store(int bits, Tail tail = {}) {
+        const DecodedInsn& i = *cur_;
+        if (reusable(i)) {
+            int32_t delta = 0;
+            const int k = find_slot(unsigned(bits / 8), true, delta);
+            if (k >= 0) return emit_reuse(k, delta, bits, true, std::move(tail));
+            if (want_slot_) return emit_fill(bits, true, std::move(tail));
+        }
+        emit_ea(i);
+        return emit_write(i.seg, bits, std::move(tail));
+    }
     x86::Mem slot_addr(int k) const { return x86::qword_ptr(x86::rsp, 8 + 16 * k); }
     x86::Mem slot_off(int k) const { return x86::dword_ptr(x86::rsp, 16 + 16 * k); }
-    void load_sized(const x86::Mem& at, unsigned n) {
+    // The access itself at `at`: a load into eax (zero-extended) or a store of r14.
+    void access_sized(const x86::Mem& at, int bits, bool write) {
         x86::Mem m = at;
-        m.setSize(n);
-        if (n == 4) a_->mov(x86::eax, m);
-        else a_->movzx(x86::eax, m);
+        m.setSize(uint32_t(bits / 8));
+        if (write) {
+            if (bits == 32) a_->mov(m, x86::r14d);
+            else if (bits == 16) a_->mov(m, x86::r14w);
+            else a_->mov(m, x86::r14b);
+        } else {
+            if (bits == 32) a_->mov(x86::eax, m);
+            else a_->movzx(x86::eax, m);
+        }
     }
     // The pending EIP/icount run, the flags' state and the length, for a cold path.
     struct At {
@@ -1259,20 +1321,26 @@ private:
         Flags fl;
     };
     At here() const { return {pend_n_, pend_len_, cur_len_, fl_}; }
-    // Cpu::read through slow_read() at seg:r13d into eax, with the state synced for it.
-    void slow_read_call(unsigned seg, unsigned n, const At& at) {
+    // Cpu::read (into eax) or Cpu::write (of r14d) at seg:r13d, with the state synced for it.
+    void slow_access_call(unsigned seg, int bits, bool write, const At& at) {
         resolve_flags(at.fl, true);
         sync_with(at.n, at.len);
         a_->mov(x86::rdi, kC);
         a_->mov(x86::esi, seg);
         a_->mov(x86::edx, x86::r13d);
-        a_->mov(x86::ecx, n);
-        call(addr(slow_read));
+        if (write) {
+            a_->mov(x86::ecx, x86::r14d);
+            a_->mov(x86::r8d, bits / 8);
+            call(addr(slow_write));
+        } else {
+            a_->mov(x86::ecx, bits / 8);
+            call(addr(slow_read));
+        }
         unsync_with(at.n, at.len);
     }
-    // After slow_read_call() in cold code: with a tail, when stop_ is set, finish the
+    // After slow_access_call() in cold code: with a tail, when stop_ is set, finish the
     // instruction and leave the block (as emit_access); else back to `done`. Keeps eax.
-    void slow_read_done(const Tail& tail, const At& at, asmjit::Label done) {
+    void slow_access_done(const Tail& tail, const At& at, asmjit::Label done) {
         if (!tail) {
             a_->jmp(done);
             return;
@@ -1283,15 +1351,15 @@ private:
         sync_with(at.n + 1, at.len + at.ilen);
         a_->jmp(exit_);
     }
-    bool emit_reuse(int k, int32_t delta, unsigned n, Tail tail) {
+    bool emit_reuse(int k, int32_t delta, int bits, bool write, Tail tail) {
         auto& a = *a_;
         asmjit::Label other = a.newLabel(), done = a.newLabel();
         a.mov(x86::ecx, slot_off(k));
         a.add(x86::ecx, delta);
-        a.cmp(x86::ecx, int32_t(4096 - n));
+        a.cmp(x86::ecx, 4096 - bits / 8);
         a.ja(other);
         a.mov(x86::rax, slot_addr(k));
-        load_sized(x86::ptr(x86::rax, delta), n);
+        access_sized(x86::ptr(x86::rax, delta), bits, write);
         a.bind(done);
         ++st_.page_reuses;
         // Another page (or no address kept): the whole access, in cold code.
@@ -1299,24 +1367,23 @@ private:
         const At at = here();
         if (last_) tail = {};
         const bool tested = bool(tail);
-        cold_.push_back([this, ip, n, other, done, tail = std::move(tail), at] {
+        cold_.push_back([this, ip, bits, write, other, done, tail = std::move(tail), at] {
             auto& a = *a_;
             asmjit::Label slow = a.newLabel();
             a.bind(other);
             emit_ea(*ip);
-            load_sized(emit_fast_lookup(ip->seg, int(n * 8), false, slow), n);
+            access_sized(emit_fast_lookup(ip->seg, bits, write, slow), bits, write);
             a.jmp(done);
             a.bind(slow);
             count_slow();
-            slow_read_call(ip->seg, n, at);
-            slow_read_done(tail, at, done);
+            slow_access_call(ip->seg, bits, write, at);
+            slow_access_done(tail, at, done);
         });
         return tested;
     }
-    bool emit_fill(int bits, Tail tail) {
+    bool emit_fill(int bits, bool write, Tail tail) {
         auto& a = *a_;
         const DecodedInsn& i = *cur_;
-        const unsigned n = unsigned(bits / 8);
         const int k = int(next_slot_++ % kSlots);
         emit_ea(i);
         asmjit::Label slow = a.newLabel(), done = a.newLabel();
@@ -1327,29 +1394,30 @@ private:
             a_->and_(x86::ecx, 0xFFF);
             a_->mov(slot_off(k), x86::ecx);
         };
-        keep(emit_fast_lookup(i.seg, bits, false, slow));
-        load_sized(x86::ptr(x86::rdx), n);
+        keep(emit_fast_lookup(i.seg, bits, write, slow));
+        access_sized(x86::ptr(x86::rdx), bits, write);
         a.bind(done);
-        slots_[k] = {.valid = true, .reg = i.base, .disp = int32_t(i.disp)};
+        slots_[k] = {.valid = true, .write = write, .reg = i.base, .disp = int32_t(i.disp)};
         const At at = here();
         const unsigned seg = i.seg;
         if (last_) tail = {};
         const bool tested = bool(tail);
-        cold_.push_back([this, seg, bits, n, k, slow, done, keep, tail = std::move(tail), at] {
+        cold_.push_back([this, seg, bits, write, k, slow, done, keep, tail = std::move(tail), at] {
             auto& a = *a_;
             asmjit::Label none = a.newLabel(), back = a.newLabel();
             a.bind(slow);
             count_slow();
-            slow_read_call(seg, n, at);
-            // The slow path filled the TLB when the page is memory: keep its address.
+            slow_access_call(seg, bits, write, at);
+            // The slow path filled the TLB when the page is memory (for a store: writable RAM
+            // without code): keep its address.
             a.mov(x86::r8d, x86::eax);
-            keep(emit_fast_lookup(seg, bits, false, none));
+            keep(emit_fast_lookup(seg, bits, write, none));
             a.jmp(back);
             a.bind(none);
             a.mov(slot_off(k), kSlotNone);
             a.bind(back);
             a.mov(x86::eax, x86::r8d);
-            slow_read_done(tail, at, done);
+            slow_access_done(tail, at, done);
         });
         return tested;
     }
@@ -1839,13 +1907,10 @@ private:
             case Kind::kMovRmR: case Kind::kMovRmImm: case Kind::kMovMoffsAcc: {
                 const unsigned src = d->kind == Kind::kMovMoffsAcc ? unsigned(cpu::EAX) : i.reg;
                 const bool to_mem = mem || d->kind == Kind::kMovMoffsAcc;
-                if (to_mem) {
-                    emit_ea(i);
-                }
                 if (d->kind == Kind::kMovRmImm) a.mov(x86::r14d, i.imm & mask(B));
                 else load_reg(x86::r14d, src, B);
                 bool tested = false;
-                if (to_mem) tested = emit_write(i.seg, B, [] {});
+                if (to_mem) tested = emit_store(B, [] {});
                 else store_reg(x86::r14d, i.rm, B);
                 retire(i);
                 if (to_mem && !tested) check_stop();
@@ -1903,6 +1968,25 @@ private:
                 a.pop(x86::rax);
                 a.pop(x86::rax);
                 finish_branch(x86::eax, 0, target_off(i, B));
+                clear_pending();
+                return true;
+            }
+            case Kind::kCallRm: case Kind::kJmpRm: {
+                // CALL/JMP r/m: the target is read (and may fault), checked against the CS
+                // limit, then (CALL) the return address pushed; out by the indirect lookup.
+                if (!last_) return false;
+                load_rm(i, B, true);
+                near_jump_check(B);
+                if (d->kind == Kind::kCallRm) {
+                    a.push(x86::rax);  // target (two pushes keep the stack aligned for calls)
+                    a.push(x86::rax);
+                    next_eip_to_eax(i);
+                    a.mov(x86::r14d, x86::eax);  // return address
+                    emit_push(B);
+                    a.pop(x86::rax);
+                    a.pop(x86::rax);
+                }
+                finish_branch(x86::eax, -1);
                 clear_pending();
                 return true;
             }
@@ -2367,6 +2451,7 @@ private:
     // Page reuse (see emit_load): what each frame slot holds, here.
     struct PageSlot {
         bool valid = false;
+        bool write = false;   // filled by a store
         unsigned reg = 0;     // the base register, unchanged since
         int32_t disp = 0;     // the displacement of the read that filled the slot
     };

@@ -1370,11 +1370,11 @@ void map_scattered_pages(Machine& m) {
 
 }  // namespace
 
-TEST_CASE("JIT: reads through a kept page address stay on their page") {
+TEST_CASE("JIT: accesses through a kept page address stay on their page") {
     // A loop whose body reads around EBP (MOV, ALU, MOVZX, IMUL, CMP forms, below and above
-    // the first read, byte to dword) while EBP walks across the boundary of two linear pages
-    // whose physical pages are not adjacent: every read that leaves the first read's page must
-    // find the other one.
+    // the first read, byte to dword), then stores around it, while EBP walks across the
+    // boundary of two linear pages whose physical pages are not adjacent: every access that
+    // leaves the first one's page must find the other one.
     std::vector<uint8_t> code = {0xBD, 0xF0, 0x6F, 0x02, 0x00,  // mov ebp, 26FF0h
                                  0xB9, 0x20, 0x00, 0x00, 0x00,  // mov ecx, 32
                                  0x31, 0xF6};                   // xor esi, esi
@@ -1393,6 +1393,11 @@ TEST_CASE("JIT: reads through a kept page address stay on their page") {
         0x8A, 0x55, 0x0B,        // mov dl, [ebp+11]
         0x01, 0xD6,              // add esi, edx
         0x01, 0xC6,              // add esi, eax
+        0x89, 0x75, 0x0C,        // mov [ebp+12], esi   (keeps the page for stores)
+        0x88, 0x55, 0xFD,        // mov [ebp-3], dl
+        0x66, 0x89, 0x75, 0x0E,  // mov [ebp+14], si
+        0xC7, 0x45, 0x07, 0x78, 0x56, 0x34, 0x12,  // mov dword [ebp+7], 12345678h
+        0x03, 0x75, 0xFD,        // add esi, [ebp-3]
         0x45,                    // inc ebp
         0x49,                    // dec ecx
     };
@@ -1401,7 +1406,7 @@ TEST_CASE("JIT: reads through a kept page address stay on their page") {
     code.push_back(uint8_t(-int(body.size()) - 2));  // jnz L
     code.push_back(0xF4);
     FlatPair p(code, map_scattered_pages, 10000);
-    CHECK(p.b.c.engine_stats()->page_reuses >= 8);
+    CHECK(p.b.c.engine_stats()->page_reuses >= 12);
     CHECK(p.b.c.r32(cpu::EBP) == 0x27010);
 }
 
@@ -1513,4 +1518,21 @@ TEST_CASE("JIT: flags that partial writers keep reach later readers (per-flag li
                             return;
                         }
                     }
+}
+
+TEST_CASE("JIT: a page address kept by a read is not used for a store") {
+    // Page 29000h is read-only: reads of [ebp] and [ebp+8] keep its address, and the store to
+    // [ebp+4] must still fault (#PF, write to a read-only page).
+    const std::vector<uint8_t> code = {
+        0xBD, 0x10, 0x90, 0x02, 0x00,  // mov ebp, 29010h
+        0x8B, 0x45, 0x00,              // mov eax, [ebp]
+        0x8B, 0x55, 0x08,              // mov edx, [ebp+8]
+        0x89, 0x4D, 0x04,              // mov [ebp+4], ecx
+        0xF4};
+    FlatPair p(code, [](Machine& m) {
+        map_scattered_pages(m);
+        m.mem.write(kPt + 4 * 0x29, 4, 0x29000 | 1);
+    });
+    CHECK(p.b.c.last_exception() == cpu::kPageFault);
+    CHECK(p.b.c.s.cr[2] == 0x29014);
 }
