@@ -1536,3 +1536,58 @@ TEST_CASE("JIT: a page address kept by a read is not used for a store") {
     CHECK(p.b.c.last_exception() == cpu::kPageFault);
     CHECK(p.b.c.s.cr[2] == 0x29014);
 }
+
+TEST_CASE("JIT: CALL and JMP through a register or memory agree with the interpreter, faults included") {
+    // At kPmCode + 0x100: a function (inc esi; ret); at 21000h a table pointing at it. Each
+    // case ends in HLT, or the fault handler's, or (JMP) the one at kPmCode + FFh, whose
+    // address is on the stack for the function's RET.
+    const uint32_t fn = kPmCode + 0x100;
+    const std::vector<std::vector<uint8_t>> cases = {
+        {0xFF, 0xD0},                          // call eax
+        {0xFF, 0x13},                          // call [ebx]
+        {0xFF, 0x54, 0x8B, 0xFC},              // call [ebx+ecx*4-4]
+        {0xFF, 0x15, 0x04, 0x40, 0x02, 0x00},  // call [kPmNotPresent + 4]: #PF reading the target
+        {0x89, 0xDC, 0xFF, 0xD0},              // mov esp, ebx; call eax (a push on another page)
+        {0x66, 0xFF, 0xD2},                    // call dx (o16: the target is DX, 6000h)
+        {0xFF, 0xE0},                          // jmp eax
+        {0xFF, 0x23},                          // jmp [ebx]
+        {0xFF, 0x25, 0x00, 0x40, 0x02, 0x00},  // jmp [kPmNotPresent]: #PF
+    };
+    for (const auto& c : cases) {
+        CAPTURE(c.size());
+        CAPTURE(int(c[0]));
+        std::vector<uint8_t> code(0x102, 0x90);
+        code[0] = 0x46;  // inc esi (the block has more than the branch)
+        std::copy(c.begin(), c.end(), code.begin() + 1);
+        code[1 + c.size()] = 0xF4;
+        code[0xFF] = 0xF4;   // hlt
+        code[0x100] = 0x46;  // fn: inc esi
+        code[0x101] = 0xC3;  // ret
+        FlatPair p(code, [&](Machine& m) {
+            m.c.s.gpr[cpu::ESP] = kPmStack - 4;
+            m.mem.write(kPmStack - 4, 4, kPmCode + 0xFF);
+            m.c.s.gpr[cpu::EAX] = fn;
+            m.c.s.gpr[cpu::EBX] = 0x21000;
+            m.c.s.gpr[cpu::ECX] = 1;
+            m.c.s.gpr[cpu::EDX] = 0x55556000;
+            m.c.s.gpr[cpu::ESI] = 0;
+            m.mem.write(0x21000, 4, fn);
+            m.mem.write(0x6000, 1, 0xF4);
+        });
+        CHECK(p.b.c.engine_stats()->insns_inline >= 2);
+    }
+    // The push of the return address faults (ESP at the top of the not-present page; so does
+    // the exception's own frame, then the double fault's: a shutdown), after the target read:
+    // both engines end in the same state.
+    Machine a(cpu::CpuModel::kP6, false), b(cpu::CpuModel::kP6, true);
+    for (auto* m : {&a, &b}) {
+        test::setup_paged_pm(m->mem, m->c, {0x46, 0xFF, 0x13, 0xF4});  // inc esi; call [ebx]; hlt
+        m->c.s.gpr[cpu::ESP] = kPmNotPresent + 0x1000;
+        m->c.s.gpr[cpu::EBX] = 0x21000;
+        m->mem.write(0x21000, 4, kPmCode + 3);
+    }
+    const cpu::Exit ea = a.c.run(100), eb = b.c.run(100);
+    CHECK(ea == eb);
+    CHECK(compare(a, b) == 0);
+    CHECK(b.c.engine_stats()->insns_inline >= 2);
+}
