@@ -1236,40 +1236,103 @@ private:
                 return 0xFF;
         }
     }
+    // How `i` accesses memory through a page slot: the base register, the displacement from
+    // its value before `i`, and 1 (a read) or 2 (a store). The stack operations count: PUSH
+    // stores at [ESP - size], POP reads at [ESP] (SS is flat and 32-bit with the data segments).
+    bool slot_access(const DecodedInsn& i, unsigned& reg, int64_t& disp, int& use) const {
+        const Desc* d = hm_.find(i.fn);
+        if (!d || is8086_ || !flat_) return false;
+        const bool mem = i.flags & cpu::kfMem;
+        if (d->kind == Kind::kPushR || d->kind == Kind::kPushImm || (d->kind == Kind::kPushRm && !mem)) {
+            reg = cpu::ESP, disp = -(d->bits / 8), use = 2;
+            return true;
+        }
+        if (d->kind == Kind::kPopR) {
+            reg = cpu::ESP, disp = 0, use = 1;
+            return i.reg != cpu::ESP;
+        }
+        use = slot_use(i);
+        if (!use || !reusable(i)) return false;
+        reg = i.base, disp = int32_t(i.disp);
+        return true;
+    }
+    // `i` changes register `reg` by the constant `change` (its other writes aside: POP's
+    // destination): PUSH, POP (but into ESP), ADD/SUB ESP, imm.
+    bool reg_adjust(const DecodedInsn& i, unsigned& reg, int64_t& change) const {
+        const Desc* d = hm_.find(i.fn);
+        if (!d) return false;
+        reg = cpu::ESP;
+        switch (d->kind) {
+            case Kind::kPushR: case Kind::kPushImm: case Kind::kPushRm:
+                change = -(d->bits / 8);
+                return true;
+            case Kind::kPopR:
+                change = d->bits / 8;
+                return i.reg != cpu::ESP;
+            case Kind::kAluRmImm:
+                if ((i.flags & cpu::kfMem) || d->bits != 32 || i.rm != cpu::ESP || (d->op != kAdd && d->op != kSub))
+                    return false;
+                change = d->op == kAdd ? int64_t(int32_t(i.imm)) : -int64_t(int32_t(i.imm));
+                return true;
+            default:
+                return false;
+        }
+    }
+    // After instruction `i`: slots on a register it changed by a constant follow the change;
+    // those on a register it wrote otherwise are forgotten.
     void forget_written(const DecodedInsn& i) {
-        const uint8_t w = written_mask(i);
+        uint8_t w = written_mask(i);
+        unsigned r = 0;
+        int64_t change = 0;
+        if (reg_adjust(i, r, change)) {
+            w = uint8_t(w & ~(1u << r));
+            for (PageSlot& p : slots_) {
+                if (p.reg != r) continue;
+                p.disp -= change;
+                if (p.disp < -(1 << 20) || p.disp > (1 << 20)) p.valid = false;
+            }
+        }
         for (PageSlot& p : slots_)
             if (w >> p.reg & 1) p.valid = false;
     }
     // Instruction k, an access at [R + disp], should fill a slot: a later access of the block
-    // may reuse it (R unchanged up to there, no helper in between; a store only a store's).
+    // may reuse it (R unchanged up to there but by known constants, no helper in between; a
+    // store only a store's).
     bool populate_wanted(const std::vector<DecodedInsn>& insns, size_t k) const {
-        const DecodedInsn& i = insns[k];
-        const int use = slot_use(i);
-        if (!use || !reusable(i) || (written_mask(i) >> i.base & 1)) return false;
-        for (size_t j = k + 1; j < insns.size(); ++j) {
+        unsigned reg = 0, r = 0, ar = 0;
+        int64_t d0 = 0, d = 0, change = 0, shift = 0;  // shift: R now - R before instruction k
+        int use = 0, v = 0;
+        if (!slot_access(insns[k], reg, d0, use)) return false;
+        for (size_t j = k; j < insns.size(); ++j) {
             const DecodedInsn& u = insns[j];
-            const int v = slot_use(u);
-            if (v && (v == 1 || use == 2) && reusable(u) && u.base == i.base) {
-                const int64_t delta = int64_t(int32_t(u.disp)) - int32_t(i.disp);
+            if (j > k && slot_access(u, r, d, v) && r == reg && (v == 1 || use == 2)) {
+                const int64_t delta = d + shift - d0;
                 if (delta > -4096 && delta < 4096) return true;
             }
-            if (written_mask(u) >> i.base & 1) return false;
+            uint8_t w = written_mask(u);
+            if (reg_adjust(u, ar, change)) {
+                if (ar == reg) shift += change;
+                w = uint8_t(w & ~(1u << ar));
+            }
+            if (w >> reg & 1) return false;
         }
         return false;
     }
-    // A slot for the current instruction's access (a store: filled by a store), or -1.
-    int find_slot(unsigned n, bool write, int32_t& delta) const {
-        const DecodedInsn& i = *cur_;
+    // A slot for an access of `n` bytes at [reg + disp] (a store: filled by a store), or -1.
+    int find_slot(unsigned reg, int64_t disp, unsigned n, bool write, int32_t& delta) const {
         for (int k = 0; k < kSlots; ++k) {
             const PageSlot& p = slots_[k];
-            if (!p.valid || p.reg != i.base || (write && !p.write)) continue;
-            const int64_t d = int64_t(int32_t(i.disp)) - p.disp;
+            if (!p.valid || p.reg != reg || (write && !p.write)) continue;
+            const int64_t d = disp - p.disp;
             if (d <= -4096 || d > 4096 - int64_t(n)) continue;
             delta = int32_t(d);
             return k;
         }
         return -1;
+    }
+    using Emit = std::function<void()>;
+    Emit ea_of(const DecodedInsn& i) {
+        return [this, ip = &i] { emit_ea(*ip); };
     }
     // A read of `bits` at the current instruction's memory operand into eax (zero-extended):
     // emit_ea() and emit_read() (`tail` and the return value as there), through a page slot
@@ -1279,9 +1342,9 @@ private:
         const DecodedInsn& i = *cur_;
         if (!ea && reusable(i)) {
             int32_t delta = 0;
-            const int k = find_slot(unsigned(bits / 8), false, delta);
-            if (k >= 0) return emit_reuse(k, delta, bits, false, std::move(tail));
-            if (want_slot_) return emit_fill(bits, false, std::move(tail));
+            const int k = find_slot(i.base, int32_t(i.disp), unsigned(bits / 8), false, delta);
+            if (k >= 0) return emit_reuse(k, delta, bits, false, std::move(tail), ea_of(i), i.seg);
+            if (want_slot_) return emit_fill(bits, false, std::move(tail), ea_of(i), i.seg, i.base, int32_t(i.disp));
         }
         emit_ea(i);
         return emit_read(i.seg, bits, std::move(tail));
@@ -1292,9 +1355,9 @@ private:
         const DecodedInsn& i = *cur_;
         if (reusable(i)) {
             int32_t delta = 0;
-            const int k = find_slot(unsigned(bits / 8), true, delta);
-            if (k >= 0) return emit_reuse(k, delta, bits, true, std::move(tail));
-            if (want_slot_) return emit_fill(bits, true, std::move(tail));
+            const int k = find_slot(i.base, int32_t(i.disp), unsigned(bits / 8), true, delta);
+            if (k >= 0) return emit_reuse(k, delta, bits, true, std::move(tail), ea_of(i), i.seg);
+            if (want_slot_) return emit_fill(bits, true, std::move(tail), ea_of(i), i.seg, i.base, int32_t(i.disp));
         }
         emit_ea(i);
         return emit_write(i.seg, bits, std::move(tail));
@@ -1351,7 +1414,8 @@ private:
         sync_with(at.n + 1, at.len + at.ilen);
         a_->jmp(exit_);
     }
-    bool emit_reuse(int k, int32_t delta, int bits, bool write, Tail tail) {
+    // The access through slot k (`ea` emits r13d = its offset for the cold path, in `seg`).
+    bool emit_reuse(int k, int32_t delta, int bits, bool write, Tail tail, Emit ea, unsigned seg) {
         auto& a = *a_;
         asmjit::Label other = a.newLabel(), done = a.newLabel();
         a.mov(x86::ecx, slot_off(k));
@@ -1363,29 +1427,28 @@ private:
         a.bind(done);
         ++st_.page_reuses;
         // Another page (or no address kept): the whole access, in cold code.
-        const DecodedInsn* ip = cur_;
         const At at = here();
         if (last_) tail = {};
         const bool tested = bool(tail);
-        cold_.push_back([this, ip, bits, write, other, done, tail = std::move(tail), at] {
+        cold_.push_back([this, seg, ea = std::move(ea), bits, write, other, done, tail = std::move(tail), at] {
             auto& a = *a_;
             asmjit::Label slow = a.newLabel();
             a.bind(other);
-            emit_ea(*ip);
-            access_sized(emit_fast_lookup(ip->seg, bits, write, slow), bits, write);
+            ea();
+            access_sized(emit_fast_lookup(seg, bits, write, slow), bits, write);
             a.jmp(done);
             a.bind(slow);
             count_slow();
-            slow_access_call(ip->seg, bits, write, at);
+            slow_access_call(seg, bits, write, at);
             slow_access_done(tail, at, done);
         });
         return tested;
     }
-    bool emit_fill(int bits, bool write, Tail tail) {
+    // The access at r13d = `ea`'s offset in `seg`, keeping its page in a slot for [reg + disp].
+    bool emit_fill(int bits, bool write, Tail tail, const Emit& ea, unsigned seg, unsigned reg, int64_t disp) {
         auto& a = *a_;
-        const DecodedInsn& i = *cur_;
         const int k = int(next_slot_++ % kSlots);
-        emit_ea(i);
+        ea();
         asmjit::Label slow = a.newLabel(), done = a.newLabel();
         const auto keep = [this, k](const x86::Mem& host) {
             a_->lea(x86::rdx, host);
@@ -1394,12 +1457,11 @@ private:
             a_->and_(x86::ecx, 0xFFF);
             a_->mov(slot_off(k), x86::ecx);
         };
-        keep(emit_fast_lookup(i.seg, bits, write, slow));
+        keep(emit_fast_lookup(seg, bits, write, slow));
         access_sized(x86::ptr(x86::rdx), bits, write);
         a.bind(done);
-        slots_[k] = {.valid = true, .write = write, .reg = i.base, .disp = int32_t(i.disp)};
+        slots_[k] = {.valid = true, .write = write, .reg = reg, .disp = disp};
         const At at = here();
-        const unsigned seg = i.seg;
         if (last_) tail = {};
         const bool tested = bool(tail);
         cold_.push_back([this, seg, bits, write, k, slow, done, keep, tail = std::move(tail), at] {
@@ -1825,7 +1887,25 @@ private:
     }
     // push<bits>(r14d): writes first, then ESP (a faulting write leaves ESP). Returns
     // emit_write()'s "stop_ tested" (the ESP update is its tail).
-    bool emit_push(int bits) {
+    bool emit_push(int bits, bool slots = false, bool fill = true) {
+        if (slots && flat_ && !is8086_) {
+            // Through a page slot on ESP (see emit_load): the store at [ESP - n], then ESP -= n
+            // (also on the cold path's way back; its tail, when stop_ is set, from r13d).
+            const int n = bits / 8;
+            int32_t delta = 0;
+            const int k = find_slot(cpu::ESP, -n, unsigned(n), true, delta);
+            if (k >= 0 || (fill && want_slot_)) {
+                Emit ea = [this, n] {
+                    a_->mov(x86::r13d, gpr32(cpu::ESP));
+                    a_->sub(x86::r13d, n);
+                };
+                Tail set_sp = [this] { a_->mov(gpr32(cpu::ESP), x86::r13d); };
+                const bool tested = k >= 0 ? emit_reuse(k, delta, bits, true, set_sp, ea, cpu::SS)
+                                           : emit_fill(bits, true, set_sp, ea, cpu::SS, cpu::ESP, -n);
+                a_->sub(gpr32(cpu::ESP), n);
+                return tested;
+            }
+        }
         load_sp();
         a_->sub(x86::eax, bits / 8);
         mask_sp();
@@ -2011,7 +2091,7 @@ private:
                     a.sub(x86::r14d, B / 8);
                     zext(x86::r14d, B);
                 }
-                if (!emit_push(B)) check_stop();
+                if (!emit_push(B, true)) check_stop();
                 retire(i);
                 return true;
             case Kind::kPushRm:
@@ -2020,12 +2100,12 @@ private:
                 load_rm(i, B, true);  // (an ESP-based address uses ESP before the push)
                 a.mov(x86::r14d, x86::eax);
                 // (A memory source's read may set stop_ too: then the test stays.)
-                if (!emit_push(B) || mem) check_stop();
+                if (!emit_push(B, true, !mem) || mem) check_stop();
                 retire(i);
                 return true;
             case Kind::kPushImm:
                 a.mov(x86::r14d, i.imm & mask(B));
-                if (!emit_push(B)) check_stop();
+                if (!emit_push(B, true)) check_stop();
                 retire(i);
                 return true;
             case Kind::kBtImm: {
@@ -2054,6 +2134,31 @@ private:
                 return true;
             }
             case Kind::kPopR: {
+                unsigned sr = 0;
+                int64_t sd = 0;
+                int su = 0;
+                int32_t delta = 0;
+                const int k = slot_access(i, sr, sd, su) ? find_slot(cpu::ESP, 0, unsigned(B / 8), false, delta) : -2;
+                if (k >= 0 || (k == -1 && want_slot_)) {
+                    // Through a page slot on ESP (see emit_load): the read at [ESP], then
+                    // ESP += n and the register (the cold path's tail, when stop_ is set, from
+                    // r13d).
+                    Emit ea = [this] { a_->mov(x86::r13d, gpr32(cpu::ESP)); };
+                    Tail finish = [this, reg = unsigned(i.reg), B] {
+                        a_->mov(x86::r14d, x86::eax);
+                        a_->lea(x86::eax, x86::ptr(x86::r13, B / 8));
+                        a_->mov(gpr32(cpu::ESP), x86::eax);
+                        store_reg(x86::r14d, reg, B);
+                    };
+                    const bool tested = k >= 0 ? emit_reuse(k, delta, B, false, finish, ea, cpu::SS)
+                                               : emit_fill(B, false, finish, ea, cpu::SS, cpu::ESP, 0);
+                    a.mov(x86::r14d, x86::eax);
+                    a.add(gpr32(cpu::ESP), B / 8);
+                    store_reg(x86::r14d, i.reg, B);
+                    retire(i);
+                    if (!tested) check_stop();
+                    return true;
+                }
                 load_sp();
                 a.mov(x86::r13d, x86::eax);
                 auto finish = [this, reg = unsigned(i.reg), B] {
@@ -2453,7 +2558,7 @@ private:
         bool valid = false;
         bool write = false;   // filled by a store
         unsigned reg = 0;     // the base register, unchanged since
-        int32_t disp = 0;     // the displacement of the read that filled the slot
+        int64_t disp = 0;     // the filling access's displacement from the register's value now
     };
     // Each slot: the host address of the filling read's bytes at [rsp + 8 + 16k], their page
     // offset (or kSlotNone) at [rsp + 16 + 16k].

@@ -1591,3 +1591,49 @@ TEST_CASE("JIT: CALL and JMP through a register or memory agree with the interpr
     CHECK(compare(a, b) == 0);
     CHECK(b.c.engine_stats()->insns_inline >= 2);
 }
+
+TEST_CASE("JIT: stack operations through a kept page address follow ESP") {
+    // A loop of pushes, pops, ESP-based reads and stores and ADD/SUB ESP (which move the kept
+    // address along), with ESP walking down one byte per iteration across the boundary of two
+    // linear pages whose physical pages are not adjacent.
+    std::vector<uint8_t> code = {0xBC, 0x10, 0x70, 0x02, 0x00,  // mov esp, 27010h
+                                 0xBF, 0x20, 0x00, 0x00, 0x00,  // mov edi, 32
+                                 0x31, 0xF6};                   // xor esi, esi
+    const std::vector<uint8_t> body = {
+        0x50,                          // L: push eax
+        0x53,                          // push ebx
+        0x68, 0x44, 0x33, 0x22, 0x11,  // push 11223344h
+        0x8B, 0x4C, 0x24, 0x04,        // mov ecx, [esp+4]
+        0x01, 0xCE,                    // add esi, ecx
+        0xFF, 0x74, 0x24, 0x08,        // push dword [esp+8]
+        0x5A,                          // pop edx
+        0x01, 0xD6,                    // add esi, edx
+        0x66, 0x50,                    // push ax
+        0x66, 0x5A,                    // pop dx
+        0x01, 0xD6,                    // add esi, edx
+        0x83, 0xEC, 0x08,              // sub esp, 8
+        0x89, 0x34, 0x24,              // mov [esp], esi
+        0x83, 0xC4, 0x08,              // add esp, 8
+        0x5A, 0x5A, 0x5A,              // pop edx (x3)
+        0x01, 0xD6,                    // add esi, edx
+        0x8B, 0x54, 0x24, 0xF0,        // mov edx, [esp-16]
+        0x01, 0xD6,                    // add esi, edx
+        0x54,                          // push esp
+        0x5A,                          // pop edx
+        0x01, 0xD6,                    // add esi, edx
+        0xC1, 0xC0, 0x03,              // rol eax, 3
+        0x83, 0xEC, 0x01,              // sub esp, 1
+        0x4F,                          // dec edi
+    };
+    code.insert(code.end(), body.begin(), body.end());
+    code.push_back(0x75);
+    code.push_back(uint8_t(-int(body.size()) - 2));  // jnz L
+    code.push_back(0xF4);
+    FlatPair p(code, [](Machine& m) {
+        map_scattered_pages(m);
+        m.c.s.gpr[cpu::EAX] = 0x89ABCDEF;
+        m.c.s.gpr[cpu::EBX] = 0x01234567;
+    }, 10000);
+    CHECK(p.b.c.engine_stats()->page_reuses >= 10);
+    CHECK(p.b.c.r32(cpu::ESP) == 0x27010 - 32);
+}
