@@ -594,6 +594,7 @@ public:
             kept_dead_ = kept_dead(insns, k);
             cur_len_ = i.len;
             cur_ = &i;
+            host_in_ = std::exchange(host_flags_, HostFlags::kNone);
             want_slot_ = populate_wanted(insns, k);
             if (emit_inline(i)) {
                 forget_written(i);
@@ -678,10 +679,15 @@ private:
 
     // ---- EIP/icount bookkeeping ----
     // r = EIP + delta, wrapped as the code size wraps IP (the upper half of r64 is zero).
+    // (In 32-bit code without touching the host's flags: see host_flags_.)
     void eip_plus(const x86::Gp& r, uint32_t delta) {
         a_->mov(r, st32(kEip));
-        a_->add(r, delta);
-        if (!c32_) a_->and_(r, 0xFFFF);
+        if (c32_) {
+            a_->lea(r, x86::ptr(r.r64(), int32_t(delta)));
+        } else {
+            a_->add(r, delta);
+            a_->and_(r, 0xFFFF);
+        }
     }
     void sync() { sync_with(pend_n_, pend_len_), pend_n_ = 0, pend_len_ = 0; }
     void sync_with(unsigned n, uint32_t len) {
@@ -703,6 +709,7 @@ private:
     }
     // After an instruction that called out: leave the block when the call asked to.
     void check_stop() {
+        host_flags_ = HostFlags::kNone;  // (the test below changes them)
         if (last_) return;
         asmjit::Label out = a_->newLabel();
         a_->cmp(cpu8(CpuAccess::off_stop(c_)), 0);
@@ -1587,13 +1594,14 @@ private:
                                                   : asmjit::Operand(asmjit::imm(v));
                 const auto inst = op == kOr ? x86::Inst::kIdOr
                                   : op == kXor ? x86::Inst::kIdXor : x86::Inst::kIdAnd;
-                a.emit(inst, x86::r14d, b);
                 a.xor_(x86::r15d, x86::r15d);
+                a.emit(inst, x86::r14d, b);
                 break;
             }
         }
         if (writes) store_reg(x86::r14d, dst, 32);
-        commit_flags(32);
+        commit_flags(32);  // (stores only: the host's flags are still the operation's)
+        if (!incdec) host_flags_ = HostFlags::kAll;
         return true;
     }
     void defer_flags(LfOp op, int bits) {
@@ -1695,8 +1703,13 @@ private:
     }
 
     // eval_cond(s.lf, cc) into eax (0/1). Uses ecx, edx.
-    void emit_cond(unsigned cc) {
+    void emit_cond(unsigned cc, bool host = false) {
         auto& a = *a_;
+        if (host && host_in_ == HostFlags::kAll) {
+            a.set(x86::CondCode(cc), x86::al);
+            a.movzx(x86::eax, x86::al);
+            return;
+        }
         if (cc >> 1 != 2 && !(uses_cf(cc) && cf_valid_pending())) {  // (ZF: res == 0 always)
             if (fl_ == Flags::kPending) {
                 redo_flags();
@@ -1743,8 +1756,12 @@ private:
     // Jumps to `not_taken` unless condition `cc` holds (keeps eax and r14d), testing the lazy
     // words directly (see of_to_edx()), or the host's flags when they are deferred here;
     // parity goes through emit_cond(). Uses ecx, edx, esi.
-    void emit_jcc_not_taken(unsigned cc, asmjit::Label not_taken) {
+    void emit_jcc_not_taken(unsigned cc, asmjit::Label not_taken, bool host = false) {
         auto& a = *a_;
+        if (host && host_in_ == HostFlags::kAll) {
+            a.j(x86::CondCode(cc ^ 1), not_taken);
+            return;
+        }
         const bool neg = cc & 1;
         if (cc >> 1 != 2 && !(uses_cf(cc) && cf_valid_pending())) {
             if (fl_ == Flags::kPending) {
@@ -2025,9 +2042,9 @@ private:
                 return true;
             case Kind::kJcc: case Kind::kJmpRel: {
                 if (!last_) return false;
-                next_eip_to_eax(i);
+                next_eip_to_eax(i);  // (keeps the host's flags in 32-bit code)
                 asmjit::Label not_taken = a.newLabel();
-                if (d->kind == Kind::kJcc) emit_jcc_not_taken(i.opcode & 15, not_taken);
+                if (d->kind == Kind::kJcc) emit_jcc_not_taken(i.opcode & 15, not_taken, c32_);
                 a.add(x86::eax, i.imm);
                 near_jump_check(B);
                 finish_branch(x86::eax, 0, target_off(i, B));
@@ -2281,7 +2298,7 @@ private:
                 if (mem) {
                     emit_ea(i);
                 }
-                emit_cond(i.opcode & 15);
+                emit_cond(i.opcode & 15, !mem);
                 a.mov(x86::r14d, x86::eax);
                 store_rm(i, 8, mem);
                 retire(i);
@@ -2291,7 +2308,7 @@ private:
                 load_rm(i, B, true);  // the source is read (and may fault) either way
                 a.mov(x86::r14d, x86::eax);
                 asmjit::Label skip = a.newLabel();
-                emit_jcc_not_taken(i.opcode & 15, skip);
+                emit_jcc_not_taken(i.opcode & 15, skip, !mem);  // (a register source: movs only)
                 store_reg(x86::r14d, i.reg, B);
                 a.bind(skip);
                 retire(i);
@@ -2552,6 +2569,12 @@ private:
     int64_t offset_ = 0;        // bytes of guest code before the current instruction
     uint32_t cur_len_ = 0;      // the current instruction's length
     bool helper_seen_ = false;  // a handler other than keeps_mode() ones was called (exit_static)
+    // The host's flags after the last instruction: kNone, or those of the guest's (kAll, from
+    // a 32-bit ADD, SUB, CMP, AND, OR, XOR or TEST in emit_alu_reg(), which stores them too).
+    // host_in_: that of the instruction before the current one, which may branch on them when
+    // it emits nothing that changes them first (emit_jcc_not_taken / emit_cond with `host`).
+    enum class HostFlags : uint8_t { kNone, kAll };
+    HostFlags host_flags_ = HostFlags::kNone, host_in_ = HostFlags::kNone;
     std::vector<std::function<void()>> cold_;
     // Page reuse (see emit_load): what each frame slot holds, here.
     struct PageSlot {
