@@ -1304,26 +1304,36 @@ private:
     }
     // Instruction k, an access at [R + disp], should fill a slot: a later access of the block
     // may reuse it (R unchanged up to there but by known constants, no helper in between; a
-    // store only a store's).
-    bool populate_wanted(const std::vector<DecodedInsn>& insns, size_t k) const {
+    // store only a store's). Returns bit 0 for a later read, bit 1 for a later store.
+    uint8_t populate_wanted(const std::vector<DecodedInsn>& insns, size_t k) const {
         unsigned reg = 0, r = 0, ar = 0;
         int64_t d0 = 0, d = 0, change = 0, shift = 0;  // shift: R now - R before instruction k
         int use = 0, v = 0;
-        if (!slot_access(insns[k], reg, d0, use)) return false;
-        for (size_t j = k; j < insns.size(); ++j) {
+        uint8_t users = 0;
+        if (!slot_access(insns[k], reg, d0, use)) return 0;
+        for (size_t j = k; j < insns.size() && users != 3; ++j) {
             const DecodedInsn& u = insns[j];
             if (j > k && slot_access(u, r, d, v) && r == reg && (v == 1 || use == 2)) {
                 const int64_t delta = d + shift - d0;
-                if (delta > -4096 && delta < 4096) return true;
+                if (delta > -4096 && delta < 4096) users |= uint8_t(v);
             }
             uint8_t w = written_mask(u);
             if (reg_adjust(u, ar, change)) {
                 if (ar == reg) shift += change;
                 w = uint8_t(w & ~(1u << ar));
             }
-            if (w >> reg & 1) return false;
+            if (w >> reg & 1) break;
         }
-        return false;
+        return users;
+    }
+    // A store at [reg + ...] fills a slot for later stores, or for later reads when no slot on
+    // `reg` (which a read may use) is held already.
+    bool store_fills(unsigned reg) const {
+        if (want_slot_ & 2) return true;
+        if (!(want_slot_ & 1)) return false;
+        for (const PageSlot& p : slots_)
+            if (p.valid && p.reg == reg) return false;
+        return true;
     }
     // A slot for an access of `n` bytes at [reg + disp] (a store: filled by a store), or -1.
     int find_slot(unsigned reg, int64_t disp, unsigned n, bool write, int32_t& delta) const {
@@ -1364,7 +1374,7 @@ private:
             int32_t delta = 0;
             const int k = find_slot(i.base, int32_t(i.disp), unsigned(bits / 8), true, delta);
             if (k >= 0) return emit_reuse(k, delta, bits, true, std::move(tail), ea_of(i), i.seg);
-            if (want_slot_) return emit_fill(bits, true, std::move(tail), ea_of(i), i.seg, i.base, int32_t(i.disp));
+            if (store_fills(i.base)) return emit_fill(bits, true, std::move(tail), ea_of(i), i.seg, i.base, int32_t(i.disp));
         }
         emit_ea(i);
         return emit_write(i.seg, bits, std::move(tail));
@@ -1911,7 +1921,7 @@ private:
             const int n = bits / 8;
             int32_t delta = 0;
             const int k = find_slot(cpu::ESP, -n, unsigned(n), true, delta);
-            if (k >= 0 || (fill && want_slot_)) {
+            if (k >= 0 || (fill && store_fills(cpu::ESP))) {
                 Emit ea = [this, n] {
                     a_->mov(x86::r13d, gpr32(cpu::ESP));
                     a_->sub(x86::r13d, n);
@@ -2591,7 +2601,7 @@ private:
     PageSlot slots_[kSlots];
     unsigned next_slot_ = 0;
     const DecodedInsn* cur_ = nullptr;  // the instruction being translated
-    bool want_slot_ = false;            // populate_wanted() for it
+    uint8_t want_slot_ = 0;             // populate_wanted() for it
     const CpuAccess::Block& block_;
 };
 
