@@ -211,6 +211,9 @@ public:
     // A handler that only reads and writes general registers, the arithmetic flags, DF and
     // memory (see Translator::keeps_mode).
     bool keeps_mode(cpu::Handler h) const { return keepers_.count(h) != 0; }
+    // A handler that neither reads nor writes the arithmetic flags: MOVS, STOS, LODS (with or
+    // without REP, every size), which keeps_mode() also lists.
+    bool flagless(cpu::Handler h) const { return flagless_.count(h) != 0; }
 
 private:
     void add(cpu::Handler h, Desc d) {
@@ -300,11 +303,20 @@ private:
             }
         }
         for (cpu::Handler h : bad) keepers_.erase(h);
+        const std::vector<std::vector<uint8_t>> flagless = {
+            {0xA4}, {0xA5}, {0x66, 0xA5}, {0xAA}, {0xAB}, {0x66, 0xAB}, {0xAC}, {0xAD}, {0x66, 0xAD},
+        };
+        for (bool c32 : {false, true})
+            for (const auto& bytes : flagless) {
+                cpu::DecodedInsn di{};
+                if (decode(bytes, c32, di) && keepers_.count(di.fn)) flagless_.insert(di.fn);
+            }
+        for (cpu::Handler h : bad) flagless_.erase(h);
     }
 
     cpu::Decoder dec_;
     std::unordered_map<cpu::Handler, std::pair<Desc, bool>> map_;
-    std::unordered_set<cpu::Handler> keepers_;
+    std::unordered_set<cpu::Handler> keepers_, flagless_;
 };
 
 // ---- slow paths and helpers called from generated code ----
@@ -847,10 +859,12 @@ private:
             exit_dynamic();  // the lookup also tests stop_
         }
     }
-    // False for the x87 and MMX helpers that neither read nor write EFLAGS (all but FCMOVcc,
-    // FCOMI, FUCOMI and their popping forms): deferred flags may stay deferred across them,
-    // since a fault in one is settled by X64Engine::settle().
-    static bool touches_flags(const DecodedInsn& i) {
+    // False for the helpers that neither read nor write the arithmetic flags: MOVS, STOS and
+    // LODS (HandlerMap::flagless), and the x87 and MMX ones (all but FCMOVcc, FCOMI, FUCOMI
+    // and their popping forms): deferred flags may stay deferred across them, since a fault in
+    // one is settled by X64Engine::settle() before anything reads EFLAGS.
+    bool touches_flags(const DecodedInsn& i) const {
+        if (hm_.flagless(i.fn)) return false;
         if (i.opcode < 0xD8 || i.opcode > 0xDF) return true;
         if (i.flags & cpu::kfMem) return false;
         switch (i.opcode) {
