@@ -604,6 +604,7 @@ public:
             ++st_.insns_translated;
             flags_dead_ = flags_dead(insns, k);
             kept_dead_ = kept_dead(insns, k);
+            live_after_ = live_[k];
             cur_len_ = i.len;
             cur_ = &i;
             host_in_ = std::exchange(host_flags_, HostFlags::kNone);
@@ -1624,8 +1625,9 @@ private:
             }
         }
         if (writes) store_reg(x86::r14d, dst, 32);
-        commit_flags(32);  // (stores only: the host's flags are still the operation's)
-        if (!incdec) host_flags_ = HostFlags::kAll;
+        commit_clobbers_ = false;
+        commit_flags(32);  // (stores only but for INC/DEC keeping CF: see commit_clobbers_)
+        if (!commit_clobbers_) host_flags_ = incdec ? HostFlags::kNoCf : HostFlags::kAll;
         return true;
     }
     void defer_flags(LfOp op, int bits) {
@@ -1644,6 +1646,7 @@ private:
         const uint8_t kind = std::exchange(commit_kind_, 0);
         if (flags_dead_) return;
         if (kind && lf_kind_incdec(kind) && !kept_dead_) {
+            commit_clobbers_ = fl_ == Flags::kUnknown || (fl_ == Flags::kPending && !lf_kind_incdec(fl_kind_));
             // INC/DEC keep CF in aux bit 31, which must hold it from here on.
             if (fl_ == Flags::kUnknown) {
                 // A deferred ADD/SUB from an earlier block: only its CF is needed (the rest of
@@ -1729,7 +1732,7 @@ private:
     // eval_cond(s.lf, cc) into eax (0/1). Uses ecx, edx.
     void emit_cond(unsigned cc, bool host = false) {
         auto& a = *a_;
-        if (host && host_in_ == HostFlags::kAll) {
+        if (host && (host_in_ == HostFlags::kAll || (host_in_ == HostFlags::kNoCf && !uses_cf(cc)))) {
             a.set(x86::CondCode(cc), x86::al);
             a.movzx(x86::eax, x86::al);
             return;
@@ -1782,7 +1785,7 @@ private:
     // parity goes through emit_cond(). Uses ecx, edx, esi.
     void emit_jcc_not_taken(unsigned cc, asmjit::Label not_taken, bool host = false) {
         auto& a = *a_;
-        if (host && host_in_ == HostFlags::kAll) {
+        if (host && (host_in_ == HostFlags::kAll || (host_in_ == HostFlags::kNoCf && !uses_cf(cc)))) {
             a.j(x86::CondCode(cc ^ 1), not_taken);
             return;
         }
@@ -2407,7 +2410,7 @@ private:
     // pass over the block (flag_liveness): a flag is live after an instruction when a later one
     // may read it before overwriting it. Anything that may fault, call out, leave the block or
     // is not known is a barrier: every flag is live before it (the state must hold them there).
-    static constexpr uint8_t kFlCF = 1, kFlAll = 0x3F;  // (one bit per flag; CF alone named)
+    static constexpr uint8_t kFlCF = 1, kFlOF = 0x20, kFlAll = 0x3F;  // (one bit per flag)
     struct FlagFx {
         bool barrier;
         uint8_t reads, writes;
@@ -2439,7 +2442,7 @@ private:
                 unsigned count = d->kind == Kind::kShift1 ? 1 : (i.imm & 0xFF);
                 if (shift_masked_) count &= 31;
                 if (d->op == kRol || d->op == kRor)  // CF and OF (emit_inline: count 0 is a helper)
-                    return count ? FlagFx{false, 0, uint8_t(kFlCF | 0x20)} : kBarrier;
+                    return count ? FlagFx{false, 0, uint8_t(kFlCF | kFlOF)} : kBarrier;
                 return (count >= 1 && count < d->bits) ? FlagFx{false, 0, kFlAll} : kBarrier;
             }
             case Kind::kSetcc: case Kind::kCmov:
@@ -2543,10 +2546,15 @@ private:
             case kRol: {  // CF = lsb(r); OF = msb(r) ^ CF, so CF^OF = msb(r)
                 a.mov(x86::r14d, x86::eax);
                 if (unsigned n = count % bits) a.rol(r, n);
+                if (!(live_after_ & kFlOF)) {  // CF alone (bit 30, CF^OF, left 0)
+                    a.mov(x86::r15d, x86::r14d);
+                    a.shl(x86::r15d, 31);
+                    return;
+                }
                 a.mov(x86::edx, x86::r14d);
                 a.shl(x86::edx, 31);
                 a.mov(x86::r15d, x86::r14d);
-                a.shl(x86::r15d, 32 - bits);
+                if (bits != 32) a.shl(x86::r15d, 32 - bits);
                 a.shr(x86::r15d, 1);
                 a.and_(x86::r15d, 0x40000000);
                 a.or_(x86::r15d, x86::edx);
@@ -2556,7 +2564,7 @@ private:
                 a.mov(x86::r14d, x86::eax);
                 if (unsigned n = count % bits) a.ror(r, n);
                 a.mov(x86::r15d, x86::r14d);
-                a.shl(x86::r15d, 32 - bits);
+                if (bits != 32) a.shl(x86::r15d, 32 - bits);
                 a.and_(x86::r15d, 0xC0000000u);
                 return;
             }
@@ -2585,6 +2593,7 @@ private:
     bool flags_dead_ = false;  // the current instruction's flags are overwritten before use
     bool kept_dead_ = false;   // the flags it does not write are (see flags_dead())
     std::vector<uint8_t> live_;  // flag_liveness() of the block
+    uint8_t live_after_ = 0;     // ... after the current instruction
     Flags fl_ = Flags::kUnknown;  // the deferred-flag state here (unknown at every entry)
     uint8_t fl_kind_ = 0;         // its kind when kPending
     uint8_t commit_kind_ = 0;     // emit_alu() deferred the flags: commit_flags() stores this
@@ -2594,11 +2603,13 @@ private:
     uint32_t cur_len_ = 0;      // the current instruction's length
     bool helper_seen_ = false;  // a handler other than keeps_mode() ones was called (exit_static)
     // The host's flags after the last instruction: kNone, or those of the guest's (kAll, from
-    // a 32-bit ADD, SUB, CMP, AND, OR, XOR or TEST in emit_alu_reg(), which stores them too).
+    // a 32-bit ADD, SUB, CMP, AND, OR, XOR or TEST in emit_alu_reg(), which stores them too;
+    // kNoCf, from INC or DEC there, all but CF).
     // host_in_: that of the instruction before the current one, which may branch on them when
     // it emits nothing that changes them first (emit_jcc_not_taken / emit_cond with `host`).
-    enum class HostFlags : uint8_t { kNone, kAll };
+    enum class HostFlags : uint8_t { kNone, kAll, kNoCf };  // kNoCf: INC/DEC (the host's CF is not CF)
     HostFlags host_flags_ = HostFlags::kNone, host_in_ = HostFlags::kNone;
+    bool commit_clobbers_ = false;  // commit_flags() emitted code that changes the host's flags
     std::vector<std::function<void()>> cold_;
     // Page reuse (see emit_load): what each frame slot holds, here.
     struct PageSlot {
