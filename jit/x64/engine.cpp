@@ -1126,57 +1126,22 @@ private:
     }
     bool emit_access(unsigned seg, int bits, bool write, Tail tail) {
         auto& a = *a_;
-        const unsigned n = pend_n_;
-        const uint32_t len = pend_len_;
-        const uint32_t ilen = cur_len_;
+        const At at = here();
         if (last_) tail = {};  // the block's exit tests stop_ anyway
-        auto slow_call = [this, seg, bits, n, len, write, at = fl_] {
-            resolve_flags(at, true);
-            sync_with(n, len);
-            a_->mov(x86::rdi, kC);
-            a_->mov(x86::esi, seg);
-            a_->mov(x86::edx, x86::r13d);
-            if (write) {
-                a_->mov(x86::ecx, x86::r14d);
-                a_->mov(x86::r8d, bits / 8);
-                call(addr(slow_write));
-            } else {
-                a_->mov(x86::ecx, bits / 8);
-                call(addr(slow_read));
-            }
-            unsync_with(n, len);
-        };
         if (is8086_) {
-            slow_call();
+            slow_access_call(seg, bits, write, at);
             fl_ = Flags::kResolved;
             return false;
         }
         asmjit::Label slow = a.newLabel(), done = a.newLabel();
-        x86::Mem host = emit_fast_lookup(seg, bits, write, slow);
-        host.setSize(uint32_t(bits / 8));
-        if (write) {
-            if (bits == 32) a.mov(host, x86::r14d);
-            else if (bits == 16) a.mov(host, x86::r14w);
-            else a.mov(host, x86::r14b);
-        } else {
-            if (bits == 32) a.mov(x86::eax, host);
-            else a.movzx(x86::eax, host);
-        }
+        access_sized(emit_fast_lookup(seg, bits, write, slow), bits, write);
         a.bind(done);
         const bool tested = bool(tail);
-        cold_.push_back([this, slow, done, slow_call, tail = std::move(tail), n, len, ilen] {
+        cold_.push_back([this, seg, bits, write, slow, done, tail = std::move(tail), at] {
             a_->bind(slow);
             count_slow();
-            slow_call();
-            if (tail) {
-                a_->cmp(cpu8(CpuAccess::off_stop(c_)), 0);
-                a_->je(done);
-                tail();
-                sync_with(n + 1, len + ilen);
-                a_->jmp(exit_);
-            } else {
-                a_->jmp(done);
-            }
+            slow_access_call(seg, bits, write, at);
+            slow_access_done(tail, at, done);
         });
         return tested;
     }
