@@ -1416,7 +1416,7 @@ private:
         auto& a = *a_;
         asmjit::Label other = a.newLabel(), done = a.newLabel();
         a.mov(x86::ecx, slot_off(k));
-        a.add(x86::ecx, delta);
+        if (delta) a.add(x86::ecx, delta);
         a.cmp(x86::ecx, 4096 - bits / 8);
         a.ja(other);
         a.mov(x86::rax, slot_addr(k));
