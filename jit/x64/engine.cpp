@@ -497,14 +497,19 @@ private:
 };
 
 // Addresses the translator embeds: the engine's shared exit stubs and counters.
+// Stubs::slow_access's argument (ecx): bits 0-2 the segment, bits 4-5 log2 of the size, then
+// these, bits 8-15 the pending instructions to retire around the call and bits 16-31 their
+// bytes (see Translator::sync_with).
+constexpr uint32_t kSlowWrite = 1u << 3, kSlowResolve = 1u << 6, kSlowIp16 = 1u << 7;
+
 struct Stubs {
     uint64_t chain = 0;    // static exit: rcx = &Link, eax = target EIP (state retired)
     uint64_t dynamic = 0;  // dynamic exit: rcx = &Link (state retired); the link if EIP matches
     // (both called: they return the entry to jump to in rdx, or 0; see X64Engine::emit_stubs)
     uint64_t chain_lite = 0, dynamic_lite = 0;  // the same for blocks without helpers (see emit_stubs)
     uint64_t chain_lite_noirq = 0, dynamic_lite_noirq = 0;  // ... not testing the interrupt request
-    uint64_t mem_slow = 0;  // &stats.mem_slow
     uint64_t resolve = 0;   // resolve_lf() in host code, keeping every register but r11
+    uint64_t slow_access = 0;  // a memory access's slow path (see X64Engine::emit_stubs)
     bool count_chains = true;  // EngineOptions::count_chains
 };
 
@@ -734,10 +739,6 @@ private:
             sync_with(n, len);
             a_->jmp(exit_);
         });
-    }
-    void count_slow() {
-        a_->mov(x86::rax, stubs_.mem_slow);
-        a_->inc(x86::qword_ptr(x86::rax));
     }
     void call(uint64_t fn) {
         a_->mov(x86::rax, fn);
@@ -1139,7 +1140,6 @@ private:
         const bool tested = bool(tail);
         cold_.push_back([this, seg, bits, write, slow, done, tail = std::move(tail), at] {
             a_->bind(slow);
-            count_slow();
             slow_access_call(seg, bits, write, at);
             slow_access_done(tail, at, done);
         });
@@ -1381,22 +1381,16 @@ private:
         Flags fl;
     };
     At here() const { return {pend_n_, pend_len_, cur_len_, fl_}; }
-    // Cpu::read (into eax) or Cpu::write (of r14d) at seg:r13d, with the state synced for it.
+    // Cpu::read (into eax) or Cpu::write (of r14d) at seg:r13d, with the state synced for it:
+    // the shared stub (Stubs::slow_access), told what to do in ecx.
     void slow_access_call(unsigned seg, int bits, bool write, const At& at) {
-        resolve_flags(at.fl, true);
-        sync_with(at.n, at.len);
-        a_->mov(x86::rdi, kC);
-        a_->mov(x86::esi, seg);
-        a_->mov(x86::edx, x86::r13d);
-        if (write) {
-            a_->mov(x86::ecx, x86::r14d);
-            a_->mov(x86::r8d, bits / 8);
-            call(addr(slow_write));
-        } else {
-            a_->mov(x86::ecx, bits / 8);
-            call(addr(slow_read));
-        }
-        unsync_with(at.n, at.len);
+        assert(at.n < 256 && at.len < 65536);
+        const uint32_t packed = seg | (write ? kSlowWrite : 0) | uint32_t(bits == 8 ? 0 : bits == 16 ? 1 : 2) << 4 |
+                                (at.fl != Flags::kResolved ? kSlowResolve : 0) | (c32_ ? 0 : kSlowIp16) |
+                                at.n << 8 | at.len << 16;
+        a_->mov(x86::ecx, packed);
+        a_->mov(x86::r11, stubs_.slow_access);
+        a_->call(x86::r11);
     }
     // After slow_access_call() in cold code: with a tail, when stop_ is set, finish the
     // instruction and leave the block (as emit_access); else back to `done`. Keeps eax.
@@ -1435,7 +1429,6 @@ private:
             access_sized(emit_fast_lookup(seg, bits, write, slow), bits, write);
             a.jmp(done);
             a.bind(slow);
-            count_slow();
             slow_access_call(seg, bits, write, at);
             slow_access_done(tail, at, done);
         });
@@ -1465,7 +1458,6 @@ private:
             auto& a = *a_;
             asmjit::Label none = a.newLabel(), back = a.newLabel();
             a.bind(slow);
-            count_slow();
             slow_access_call(seg, bits, write, at);
             // The slow path filled the TLB when the page is memory (for a store: writable RAM
             // without code): keep its address.
@@ -2937,6 +2929,64 @@ private:
         a.bind(resolved);
         a.ret();
 
+        // A memory access's slow path, called from generated code's cold paths: ecx as
+        // kSlowWrite and company say, r13d = the offset, r14d = the value to store; returns the
+        // value read in eax. Resolves the deferred flags when asked, retires the pending run
+        // (EIP and icount, as Translator::sync_with) for the call, which may fault (longjmp:
+        // this frame is abandoned like the block's) or reach MMIO, and takes it back after.
+        // Keeps every callee-saved register (r13, r14, ...), like a C++ function.
+        asmjit::Label slow_access = a.newLabel(), read = a.newLabel(), called = a.newLabel();
+        a.bind(slow_access);
+        a.push(x86::rcx);  // (and the stack is 16-byte aligned for the calls below)
+        a.mov(x86::r11, reinterpret_cast<uint64_t>(&stats_.mem_slow));
+        a.inc(x86::qword_ptr(x86::r11));
+        {
+            asmjit::Label resolved = a.newLabel();
+            a.test(x86::ecx, kSlowResolve);
+            a.jz(resolved);
+            a.call(resolve);  // (keeps every register but r11)
+            a.bind(resolved);
+        }
+        const auto eip_add = [&](bool back) {  // EIP +/- len (16-bit code: wrapped), icount +/- n
+            asmjit::Label wide = a.newLabel();
+            a.mov(x86::edx, x86::ecx);
+            a.shr(x86::edx, 16);
+            a.mov(x86::r8d, x86::dword_ptr(kS, st(offsetof(CpuState, eip))));
+            if (back) a.sub(x86::r8d, x86::edx);
+            else a.add(x86::r8d, x86::edx);
+            a.test(x86::ecx, kSlowIp16);
+            a.jz(wide);
+            a.and_(x86::r8d, 0xFFFF);
+            a.bind(wide);
+            a.mov(x86::qword_ptr(kS, st(offsetof(CpuState, eip))), x86::r8);
+            a.movzx(x86::edx, x86::ch);
+            if (back) a.sub(x86::qword_ptr(kS, st(offsetof(CpuState, icount))), x86::rdx);
+            else a.add(x86::qword_ptr(kS, st(offsetof(CpuState, icount))), x86::rdx);
+        };
+        eip_add(false);
+        a.mov(x86::rdi, kC);
+        a.mov(x86::esi, x86::ecx);
+        a.and_(x86::esi, 7);
+        a.mov(x86::edx, x86::r13d);
+        a.shr(x86::ecx, 4);
+        a.and_(x86::ecx, 3);
+        a.mov(x86::r8d, 1);
+        a.shl(x86::r8d, x86::cl);  // the size in bytes
+        a.test(x86::dword_ptr(x86::rsp), kSlowWrite);
+        a.jz(read);
+        a.mov(x86::ecx, x86::r14d);
+        a.mov(x86::rax, addr(slow_write));
+        a.call(x86::rax);
+        a.jmp(called);
+        a.bind(read);
+        a.mov(x86::ecx, x86::r8d);
+        a.mov(x86::rax, addr(slow_read));
+        a.call(x86::rax);
+        a.bind(called);
+        a.pop(x86::rcx);
+        eip_add(true);  // (keeps eax)
+        a.ret();
+
         void* fn = nullptr;
         if (rt_.add(&fn, &code) != asmjit::kErrorOk) return;
         stub_fn_ = fn;
@@ -2948,9 +2998,9 @@ private:
         stubs_.dynamic_lite = base + code.labelOffsetFromBase(dynamic_lite);
         stubs_.chain_lite_noirq = base + code.labelOffsetFromBase(chain_lite_noirq);
         stubs_.dynamic_lite_noirq = base + code.labelOffsetFromBase(dynamic_lite_noirq);
-        stubs_.mem_slow = reinterpret_cast<uint64_t>(&stats_.mem_slow);
         stubs_.count_chains = opt_.count_chains;
         stubs_.resolve = base + code.labelOffsetFromBase(resolve);
+        stubs_.slow_access = base + code.labelOffsetFromBase(slow_access);
     }
 
     std::unique_ptr<cpu::NativeCode> translate(Cpu& c, const CpuAccess::Block& b) {
