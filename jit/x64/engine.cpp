@@ -496,12 +496,12 @@ private:
     size_t size_ = 0;
 };
 
-// Addresses the translator embeds: the engine's shared exit stubs and counters.
 // Stubs::slow_access's argument (ecx): bits 0-2 the segment, bits 4-5 log2 of the size, then
 // these, bits 8-15 the pending instructions to retire around the call and bits 16-31 their
 // bytes (see Translator::sync_with).
 constexpr uint32_t kSlowWrite = 1u << 3, kSlowResolve = 1u << 6, kSlowIp16 = 1u << 7;
 
+// Addresses the translator embeds: the engine's shared exit stubs and counters.
 struct Stubs {
     uint64_t chain = 0;    // static exit: rcx = &Link, eax = target EIP (state retired)
     uint64_t dynamic = 0;  // dynamic exit: rcx = &Link (state retired); the link if EIP matches
@@ -607,9 +607,15 @@ public:
             last_ = k + 1 == insns.size();
             const DecodedInsn& i = insns[k];
             ++st_.insns_translated;
-            flags_dead_ = flags_dead(insns, k);
-            kept_dead_ = kept_dead(insns, k);
+            // Flags this register-only inline instruction need not store: none it writes is live
+            // after it (flags_dead_), or none it keeps (kept_dead_: it may store them as anything
+            // consistent, e.g. from its own result, rather than merge). (Being register-only, the
+            // block cannot be left nor a fault taken after it computes them.)
+            const FlagFx fx = flag_fx(i);
+            const bool writer = !fx.barrier && fx.writes;
             live_after_ = live_[k];
+            flags_dead_ = writer && !(live_after_ & fx.writes);
+            kept_dead_ = writer && !(live_after_ & ~fx.writes & kFlAll);
             cur_len_ = i.len;
             cur_ = &i;
             host_in_ = std::exchange(host_flags_, HostFlags::kNone);
@@ -617,7 +623,7 @@ public:
             if (emit_inline(i)) {
                 forget_written(i);
                 ++st_.insns_inline;
-                if (flags_dead_ && writes_flags(i)) ++st_.flags_skipped;
+                if (flags_dead_) ++st_.flags_skipped;
             }
             else {
                 ++st_.insns_helper;
@@ -798,6 +804,10 @@ private:
     }
     // Condition `cc` reads CF (B, AE, BE, A).
     static bool uses_cf(unsigned cc) { return cc >> 1 == 1 || cc >> 1 == 3; }
+    // The host's flags left by the previous instruction give condition `cc` (see host_flags_).
+    bool host_has(unsigned cc) const {
+        return host_in_ == HostFlags::kAll || (host_in_ == HostFlags::kNoCf && !uses_cf(cc));
+    }
     // Deferred here with a kind whose aux bit 31 (CF) is valid, and the rest stale.
     bool cf_valid_pending() const { return fl_ == Flags::kPending && lf_kind_incdec(fl_kind_); }
     // CF (0/1) into esi, for an instruction that reads it (ADC, SBB) or keeps it (INC, DEC).
@@ -1603,9 +1613,9 @@ private:
         const uint8_t kind = std::exchange(commit_kind_, 0);
         if (flags_dead_) return;
         if (kind && lf_kind_incdec(kind) && !kept_dead_) {
-            commit_clobbers_ = fl_ == Flags::kUnknown || (fl_ == Flags::kPending && !lf_kind_incdec(fl_kind_));
             // INC/DEC keep CF in aux bit 31, which must hold it from here on.
             if (fl_ == Flags::kUnknown) {
+                commit_clobbers_ = true;
                 // A deferred ADD/SUB from an earlier block: only its CF is needed (the rest of
                 // aux is stale with it and stays stale). In r << s, b << s (s: emit_kind_shift)
                 // the operands' top bits are bit 31: an ADD's CF is then r' < b', a SUB's the
@@ -1640,6 +1650,7 @@ private:
             } else if (fl_ == Flags::kPending && !lf_kind_incdec(fl_kind_)) {
                 // CF from redoing the deferred ADD/SUB into bit 31 (the rest stays as it is:
                 // stale, or valid when a slow path resolved it, in which case bit 31 is CF).
+                commit_clobbers_ = true;
                 a.mov(x86::esi, st32(kLfAux));
                 a.shl(x86::esi, 1);
                 redo_flags();
@@ -1689,7 +1700,7 @@ private:
     // eval_cond(s.lf, cc) into eax (0/1). Uses ecx, edx.
     void emit_cond(unsigned cc, bool host = false) {
         auto& a = *a_;
-        if (host && (host_in_ == HostFlags::kAll || (host_in_ == HostFlags::kNoCf && !uses_cf(cc)))) {
+        if (host && host_has(cc)) {
             a.set(x86::CondCode(cc), x86::al);
             a.movzx(x86::eax, x86::al);
             return;
@@ -1742,7 +1753,7 @@ private:
     // parity goes through emit_cond(). Uses ecx, edx, esi.
     void emit_jcc_not_taken(unsigned cc, asmjit::Label not_taken, bool host = false) {
         auto& a = *a_;
-        if (host && (host_in_ == HostFlags::kAll || (host_in_ == HostFlags::kNoCf && !uses_cf(cc)))) {
+        if (host && host_has(cc)) {
             a.j(x86::CondCode(cc ^ 1), not_taken);
             return;
         }
@@ -2135,12 +2146,10 @@ private:
                 return true;
             }
             case Kind::kPopR: {
-                unsigned sr = 0;
-                int64_t sd = 0;
-                int su = 0;
                 int32_t delta = 0;
-                const int k = slot_access(i, sr, sd, su) ? find_slot(cpu::ESP, 0, unsigned(B / 8), false, delta) : -2;
-                if (k >= 0 || (k == -1 && want_slot_)) {
+                const bool slots = flat_ && !is8086_ && i.reg != cpu::ESP;  // (as slot_access)
+                const int k = slots ? find_slot(cpu::ESP, 0, unsigned(B / 8), false, delta) : -1;
+                if (slots && (k >= 0 || want_slot_)) {
                     // Through a page slot on ESP (see emit_load): the read at [ESP], then
                     // ESP += n and the register (the cold path's tail, when stop_ is set, from
                     // r13d).
@@ -2419,22 +2428,6 @@ private:
         }
         return live;
     }
-    // Instruction k, register-only and inline (so the block cannot be left, nor a fault taken,
-    // after it computes them), need not store its flags: none it writes is live after it
-    // (flags_dead_). Or it need not keep the flags it does not write (kept_dead_: it may store
-    // them as anything consistent, e.g. from its own result, rather than merge).
-    bool flags_dead(const std::vector<DecodedInsn>& insns, size_t k) const {
-        const FlagFx fx = flag_fx(insns[k]);
-        return !fx.barrier && fx.writes && !(live_[k] & fx.writes);
-    }
-    bool kept_dead(const std::vector<DecodedInsn>& insns, size_t k) const {
-        const FlagFx fx = flag_fx(insns[k]);
-        return !fx.barrier && fx.writes && !(live_[k] & ~fx.writes & kFlAll);
-    }
-    bool writes_flags(const DecodedInsn& i) const {
-        const FlagFx fx = flag_fx(i);
-        return !fx.barrier && fx.writes;
-    }
 
     // r/m of `bits` into eax (zero-extended); a memory operand leaves its offset in r13d for
     // store_rm (unless `read_only`: then the read may reuse a page slot).
@@ -2548,7 +2541,7 @@ private:
     bool last_ = false;
     bool ended_ = false;  // the last instruction emitted the block's exit
     bool flags_dead_ = false;  // the current instruction's flags are overwritten before use
-    bool kept_dead_ = false;   // the flags it does not write are (see flags_dead())
+    bool kept_dead_ = false;   // the flags it does not write are (see run())
     std::vector<uint8_t> live_;  // flag_liveness() of the block
     uint8_t live_after_ = 0;     // ... after the current instruction
     Flags fl_ = Flags::kUnknown;  // the deferred-flag state here (unknown at every entry)
@@ -2575,7 +2568,7 @@ private:
         unsigned reg = 0;     // the base register, unchanged since
         int64_t disp = 0;     // the filling access's displacement from the register's value now
     };
-    // Each slot: the host address of the filling read's bytes at [rsp + 8 + 16k], their page
+    // Each slot: the host address of the filling access's bytes at [rsp + 8 + 16k], their page
     // offset (or kSlotNone) at [rsp + 16 + 16k].
     static constexpr int kSlots = 4;
     static constexpr int32_t kFrame = 8 + 16 * kSlots;  // (keeps rsp 16-byte aligned)
