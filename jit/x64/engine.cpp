@@ -513,12 +513,14 @@ struct Stubs {
     bool count_chains = true;  // EngineOptions::count_chains
 };
 
-// Register roles in generated code: rbx = &cpu.s, r12 = &cpu, rbp = cpu.tlb_cur_ (the current
-// TLB: loaded by the prologue and again after every helper call, the only code that may switch
-// it; today each switch, a CPL change, also sets stop_ and so ends the chain anyway),
-// r13d = effective address, r14d = value to store / result, r15d = packed lazy-flag aux.
-// All callee-saved, so they survive slow-path calls. eax/ecx/edx/esi/edi/r8-r11 are scratch.
-const x86::Gp kS = x86::rbx, kC = x86::r12, kTlb = x86::rbp;
+// Register roles in generated code: rbx = &cpu.s (the Cpu's other fields are addressed from
+// it too, and the current TLB is loaded from Cpu::tlb_cur_ at each lookup), r13d = effective
+// address, r14d = value to store / result, r15d = packed lazy-flag aux (all callee-saved, so
+// they survive slow-path calls); r9, r10, r11, r12 and rbp hold guest registers (the register
+// cache: see Translator::fetch). eax/ecx/edx/esi/edi/r8 are scratch.
+const x86::Gp kS = x86::rbx;
+// Cpu's fields are addressed from kS (&Cpu::s): the displacement of Cpu's offset `off`.
+int32_t cpu_disp(const Cpu& c) { return -CpuAccess::off_state(c); }
 
 // The tests between two blocks that need no knowledge of the next one (the full guard stub's
 // first ones): jumps to `fail` on HLT or an interrupt shadow, EFLAGS.TF or a debug-register
@@ -531,12 +533,12 @@ void emit_boundary_checks(x86::Assembler& a, const Cpu& c, asmjit::Label fail) {
     a.test(x86::esi, cpu::kTF);
     a.jnz(fail);
     if (CpuAccess::off_dbg_data(c) == CpuAccess::off_dbg_exec(c) + 1) {
-        a.cmp(x86::word_ptr(kC, CpuAccess::off_dbg_exec(c)), 0);  // both flags at once
+        a.cmp(x86::word_ptr(kS, cpu_disp(c) + CpuAccess::off_dbg_exec(c)), 0);  // both flags at once
         a.jne(fail);
     } else {
-        a.cmp(x86::byte_ptr(kC, CpuAccess::off_dbg_exec(c)), 0);
+        a.cmp(x86::byte_ptr(kS, cpu_disp(c) + CpuAccess::off_dbg_exec(c)), 0);
         a.jne(fail);
-        a.cmp(x86::byte_ptr(kC, CpuAccess::off_dbg_data(c)), 0);
+        a.cmp(x86::byte_ptr(kS, cpu_disp(c) + CpuAccess::off_dbg_data(c)), 0);
         a.jne(fail);
     }
 }
@@ -548,7 +550,7 @@ void emit_irq_check(x86::Assembler& a, const Cpu& c, asmjit::Label go, asmjit::L
                     asmjit::Label no_flag) {
     a.test(x86::esi, cpu::kIF);
     a.jz(go);
-    a.mov(x86::r8, x86::qword_ptr(kC, CpuAccess::off_irq_flag(c)));
+    a.mov(x86::r8, x86::qword_ptr(kS, cpu_disp(c) + CpuAccess::off_irq_flag(c)));
     a.test(x86::r8, x86::r8);
     a.jz(no_flag);
     a.cmp(x86::byte_ptr(x86::r8), 0);
@@ -591,9 +593,7 @@ public:
         // 6 pushes, this and the return address: 16-byte aligned for calls. [rsp + 8..] holds
         // the page-reuse slots (see emit_load).
         a.sub(x86::rsp, kFrame);
-        a.mov(kC, x86::rdi);
         a.mov(kS, x86::rsi);
-        a.mov(kTlb, x86::qword_ptr(kC, CpuAccess::off_tlb_cur(c_)));
         if (c32_) {
             a.jmp(body);
             checked = a.newLabel();
@@ -603,9 +603,18 @@ public:
         a.bind(body);
         ended_ = false;
         live_ = flag_liveness(insns);
+        next_use_.assign(insns.size() + 1, {});
+        next_use_.back().fill(kNeverUsed);
+        for (size_t k = insns.size(); k-- > 0;) {
+            next_use_[k] = next_use_[k + 1];
+            const uint8_t u = used_mask(insns[k]);
+            for (unsigned r = 0; r < 8; ++r)
+                if (u >> r & 1) next_use_[k][r] = uint16_t(k);
+        }
         for (size_t k = 0; k < insns.size(); ++k) {
             last_ = k + 1 == insns.size();
             const DecodedInsn& i = insns[k];
+            cur_k_ = k;
             ++st_.insns_translated;
             // Flags this register-only inline instruction need not store: none it writes is live
             // after it (flags_dead_), or none it keeps (kept_dead_: it may store them as anything
@@ -634,6 +643,7 @@ public:
         }
         if (!ended_) {
             // Fell off the end (size or page limit): on to the next block by the static link.
+            write_back();
             sync();
             a.mov(x86::eax, st32(kEip));
             exit_static(1, offset_);
@@ -647,6 +657,7 @@ public:
         a.pop(x86::r12);
         a.pop(x86::rbx);
         a.ret();
+        cache_on_ = false;  // (see fetch)
         for (auto& f : cold_) f();
         return true;
     }
@@ -660,8 +671,8 @@ private:
     }
     static x86::Mem st32(size_t off) { return x86::dword_ptr(kS, int32_t(off)); }
     static x86::Mem st64(size_t off) { return x86::qword_ptr(kS, int32_t(off)); }
-    x86::Mem cpu8(int32_t off) const { return x86::byte_ptr(kC, off); }
-    x86::Mem cpu32(int32_t off) const { return x86::dword_ptr(kC, off); }
+    x86::Mem cpu8(int32_t off) const { return x86::byte_ptr(kS, cpu_disp(c_) + off); }
+    x86::Mem cpu32(int32_t off) const { return x86::dword_ptr(kS, cpu_disp(c_) + off); }
     static constexpr size_t kEip = offsetof(CpuState, eip);
     static constexpr size_t kIcount = offsetof(CpuState, icount);
     static constexpr size_t kLfRes = offsetof(CpuState, lf) + offsetof(cpu::LazyFlags, res);
@@ -676,23 +687,206 @@ private:
         return offsetof(CpuState, seg) + seg * sizeof(cpu::Segment) + offsetof(cpu::Segment, attr);
     }
 
+    // ---- guest registers cached in host registers ----
+    // Within a block, up to kCacheRegs guest registers' 32-bit values live in host registers
+    // (r9, r10, r11, r12, rbp). A cached register is clean (CpuState holds the same value) or
+    // dirty (only the host register holds it: written since, and stored back later). The
+    // mapping and the dirty bits are the translation's knowledge at the current point, so:
+    // - a copy is made (fetch, set_reg) or stored back and marked clean (spill_all) only in
+    //   code that runs whenever the code after it does (not inside a local branch's arm), and
+    //   only in hot code: cold code runs with the cache off (cache_on_) and works on CpuState;
+    // - inside an arm a write updates a cached copy in place and marks it dirty (store_reg):
+    //   on the other path the copy is unchanged, and storing it back later is harmless;
+    // - whatever leaves the block or hands CpuState to C++ first stores the dirty copies back
+    //   (write_back), without marking them clean (the code may be one arm of a branch): every
+    //   exit (finish_branch, the end of the block), a slow path before it calls the stub (a
+    //   fault longjmps from there; MMIO may read the registers) and before cold code reads
+    //   CpuState (At carries the dirty set at the access), the stop test's way out, a
+    //   helper (spill_all, then forget_all after: a helper may change any register);
+    // - the copies survive the slow-path stub (it saves r9-r11; r12 and rbp are callee-saved)
+    //   and the resolve stub (which keeps every register).
+    static constexpr int kCacheRegs = 5;
+    static x86::Gp cache_reg(int k) {
+        static constexpr uint32_t ids[kCacheRegs] = {x86::Gp::kIdR9, x86::Gp::kIdR10, x86::Gp::kIdR11,
+                                                     x86::Gp::kIdR12, x86::Gp::kIdBp};
+        return x86::gpd(ids[k]);
+    }
+    int8_t host_of_[8] = {-1, -1, -1, -1, -1, -1, -1, -1};  // guest register -> cache slot
+    int8_t guest_of_[kCacheRegs] = {-1, -1, -1, -1, -1};
+    bool dirty_[kCacheRegs] = {};
+    uint32_t used_[kCacheRegs] = {};
+    uint32_t tick_ = 0;
+    bool cache_on_ = true;
+    // The dirty copies at some point: slot k's register guest[k] when bit k of mask is set.
+    struct Dirty {
+        uint8_t mask = 0;
+        int8_t guest[kCacheRegs] = {};
+    };
+    Dirty dirty_now() const {
+        Dirty d;
+        for (int k = 0; k < kCacheRegs; ++k) {
+            d.guest[k] = guest_of_[k];
+            if (guest_of_[k] >= 0 && dirty_[k]) d.mask = uint8_t(d.mask | 1u << k);
+        }
+        return d;
+    }
+    // Stores the copies dirty at `d` back into CpuState (without marking them clean).
+    void write_back(const Dirty& d) {
+        for (int k = 0; k < kCacheRegs; ++k)
+            if (d.mask >> k & 1) a_->mov(gpr32(unsigned(d.guest[k])), cache_reg(k));
+    }
+    void write_back() { write_back(dirty_now()); }
+    // write_back() that marks them clean: not inside an arm.
+    void spill_all() {
+        write_back();
+        for (bool& d : dirty_) d = false;
+    }
+    // Forgets every copy (after spill_all: none is dirty).
+    void forget_all() {
+        for (int k = 0; k < kCacheRegs; ++k) {
+            assert(!dirty_[k] || guest_of_[k] < 0);
+            if (guest_of_[k] >= 0) host_of_[guest_of_[k]] = -1;
+            guest_of_[k] = -1;
+            dirty_[k] = false;
+        }
+    }
+    // The cache slot holding register r (0-7), or -1.
+    int cached(unsigned r) const { return cache_on_ && r < 8 ? host_of_[r] : -1; }
+    // A slot for register r (not cached): a free one, else the one whose register the block
+    // uses again last (or never; then a clean one; then the least recently used), stored back
+    // first when dirty. Not inside an arm.
+    int cache_alloc(unsigned r) {
+        int k = -1;
+        uint64_t best = 0;
+        for (int j = 0; j < kCacheRegs; ++j) {
+            if (guest_of_[j] < 0) {
+                k = j;
+                break;
+            }
+            const uint64_t next = cur_k_ < next_use_.size() ? next_use_[cur_k_][unsigned(guest_of_[j])] : 0;
+            const uint64_t key = next << 40 | uint64_t(!dirty_[j]) << 32 | uint32_t(~used_[j]);
+            if (k < 0 || key > best) k = j, best = key;
+        }
+        if (guest_of_[k] >= 0) {
+            if (dirty_[k]) a_->mov(gpr32(unsigned(guest_of_[k])), cache_reg(k));
+            host_of_[guest_of_[k]] = -1;
+        }
+        guest_of_[k] = int8_t(r);
+        host_of_[r] = int8_t(k);
+        dirty_[k] = false;
+        used_[k] = ++tick_;
+        return k;
+    }
+    // Register r's 32-bit value in a host register: its cached copy, made here if needed (not
+    // inside an arm); or, with the cache off, an invalid Gp (the caller reads CpuState).
+    x86::Gp fetch(unsigned r) {
+        if (!cache_on_ || r >= 8) return x86::Gp();
+        int k = host_of_[r];
+        if (k < 0) {
+            k = cache_alloc(r);
+            a_->mov(cache_reg(k), gpr32(r));
+        }
+        used_[k] = ++tick_;
+        return cache_reg(k);
+    }
+    // Register r's low `bits` as a source operand: its cached copy (a 32-bit one is made) or
+    // its home in CpuState. AH..BH: from CpuState, after storing a dirty copy of the whole
+    // register there (kept dirty: this may be an arm).
+    asmjit::Operand rd(unsigned r, int bits) {
+        if (bits == 32) {
+            const x86::Gp h = fetch(r);
+            return h.isValid() ? asmjit::Operand(h) : asmjit::Operand(gpr32(r));
+        }
+        if (bits == 8 && r >= 4) {
+            const int k = cached(r - 4);
+            if (k >= 0 && dirty_[k]) a_->mov(gpr32(r - 4), cache_reg(k));
+            return gpr8(r);
+        }
+        const int k = cached(r);
+        if (k < 0) return bits == 16 ? asmjit::Operand(gpr16(r)) : asmjit::Operand(gpr8(r));
+        used_[k] = ++tick_;
+        return bits == 16 ? asmjit::Operand(cache_reg(k).r16()) : asmjit::Operand(cache_reg(k).r8());
+    }
     // Loads register `r` of `bits` zero-extended into `dst` (32-bit view).
     void load_reg(const x86::Gp& dst, unsigned r, int bits) {
-        if (bits == 32) a_->mov(dst, gpr32(r));
-        else if (bits == 16) a_->movzx(dst, gpr16(r));
-        else a_->movzx(dst, gpr8(r));
-    }
-    // Stores `src` (32-bit view) as set_reg<bits> does. A 32-bit write clears the upper half of
-    // the 64-bit register there; here it stores the low half only, as no code of a 32-bit CPU
-    // ever sets an upper half (they stay zero).
-    void store_reg(const x86::Gp& src32, unsigned r, int bits) {
+        const asmjit::Operand src = rd(r, bits);
         if (bits == 32) {
-            a_->mov(gpr32(r), src32);
-        } else if (bits == 16) {
-            a_->mov(gpr16(r), src32.r16());
+            if (!(src.isReg() && src.as<x86::Gp>().id() == dst.id())) a_->emit(x86::Inst::kIdMov, dst, src);
         } else {
-            a_->mov(gpr8(r), src32.r8());
+            a_->emit(x86::Inst::kIdMovzx, dst, src);
         }
+    }
+    // Writes `src` (32-bit view) to register r as set_reg<bits> does: into its cached copy
+    // (then dirty), else into CpuState. Safe inside an arm. A 32-bit write clears the upper
+    // half of the 64-bit register there; here it stores the low half only, as no code of a
+    // 32-bit CPU ever sets an upper half (they stay zero). See set_reg.
+    void store_reg(const x86::Gp& src32, unsigned r, int bits) {
+        const int k = bits == 8 && r >= 4 ? cached(r - 4) : cached(r);
+        if (k < 0) {
+            if (bits == 32) a_->mov(gpr32(r), src32);
+            else if (bits == 16) a_->mov(gpr16(r), src32.r16());
+            else a_->mov(gpr8(r), src32.r8());
+            return;
+        }
+        const x86::Gp h = cache_reg(k);
+        if (bits == 32) {
+            if (h.id() != src32.id()) a_->mov(h, src32);
+        } else if (bits == 16) {
+            a_->mov(h.r16(), src32.r16());
+        } else if (r < 4) {
+            a_->mov(h.r8(), src32.r8());
+        } else {
+            // Bits 8-15 of the copy (host registers r8+ have no high-byte form): rotated down
+            // and back. (Changes the host's CF and OF, which nothing after a register write
+            // of this instruction reads.)
+            a_->ror(h, 8);
+            a_->mov(h.r8(), src32.r8());
+            a_->rol(h, 8);
+        }
+        dirty_[k] = true;
+        used_[k] = ++tick_;
+    }
+    // store_reg() that also makes a cached copy of a 32-bit value: not inside an arm.
+    void set_reg(const x86::Gp& src32, unsigned r, int bits) {
+        if (bits == 32 && cache_on_ && r < 8 && host_of_[r] < 0) cache_alloc(r);
+        store_reg(src32, r, bits);
+    }
+    // A register of `bits` (AH..BH: from its CpuState home, which rd() makes current) as the
+    // destination of an in-place operation `op` (done by the caller on the operand returned),
+    // after which dst_done() records the write. Not inside an arm.
+    asmjit::Operand rmw(unsigned r, int bits) {
+        if (bits == 32) {
+            const x86::Gp h = fetch(r);
+            if (h.isValid()) return h;
+            return gpr32(r);
+        }
+        if (bits == 8 && r >= 4) {
+            // In CpuState: store a dirty copy, then forget it (the byte changes there).
+            const int k = cached(r - 4);
+            if (k >= 0) {
+                if (dirty_[k]) a_->mov(gpr32(r - 4), cache_reg(k));
+                dirty_[k] = false;
+                host_of_[r - 4] = -1;
+                guest_of_[k] = -1;
+            }
+            return gpr8(r);
+        }
+        const int k = cached(r);
+        if (k < 0) return bits == 16 ? asmjit::Operand(gpr16(r)) : asmjit::Operand(gpr8(r));
+        return bits == 16 ? asmjit::Operand(cache_reg(k).r16()) : asmjit::Operand(cache_reg(k).r8());
+    }
+    void rmw_done(unsigned r, int bits) {
+        if (bits == 8 && r >= 4) return;
+        const int k = cached(r);
+        if (k < 0) return;
+        dirty_[k] = true;
+        used_[k] = ++tick_;
+    }
+    // Register r (32 bits) += delta, in place (the host's flags as an ADD's). Not inside an arm.
+    void add_reg(unsigned r, int32_t delta) {
+        const asmjit::Operand m = rmw(r, 32);
+        a_->emit(x86::Inst::kIdAdd, m, asmjit::imm(delta));
+        rmw_done(r, 32);
     }
     static uint32_t mask(int bits) { return bits == 32 ? 0xFFFFFFFFu : (1u << bits) - 1; }
     // Zero-extends the low `bits` of `r` in place.
@@ -732,16 +926,20 @@ private:
         pend_len_ += i.len;
     }
     // After an instruction that called out: leave the block when the call asked to.
+    // The test leaves the host's flags alone (host_flags_ stays: a condition after a
+    // memory-operand CMP may still branch on them).
     void check_stop() {
-        host_flags_ = HostFlags::kNone;  // (the test below changes them)
         if (last_) return;
-        asmjit::Label out = a_->newLabel();
-        a_->cmp(cpu8(CpuAccess::off_stop(c_)), 0);
-        a_->jne(out);
+        asmjit::Label out = a_->newLabel(), go = a_->newLabel();
+        a_->movzx(x86::ecx, cpu8(CpuAccess::off_stop(c_)));
+        a_->jecxz(x86::ecx, go);
+        a_->jmp(out);
+        a_->bind(go);
         unsigned n = pend_n_;
         uint32_t len = pend_len_;
-        cold_.push_back([this, out, n, len] {
+        cold_.push_back([this, out, n, len, d = dirty_now()] {
             a_->bind(out);
+            write_back(d);
             sync_with(n, len);
             a_->jmp(exit_);
         });
@@ -757,8 +955,7 @@ private:
     // operand those of the deferred operation either way.
     enum class Flags : uint8_t { kUnknown, kResolved, kPending };
     void call_resolve() {
-        a_->mov(x86::r11, stubs_.resolve);
-        a_->call(x86::r11);
+        a_->call(asmjit::imm(stubs_.resolve));
     }
     // Code after which the kind is 0 at run time, given `at`. `cold`: in a cold path, where no
     // more cold code can be queued: calls unconditionally (the stub tests the kind).
@@ -853,14 +1050,15 @@ private:
             resolve_flags(fl_, false);
             fl_ = Flags::kResolved;  // (C++ leaves the kind 0)
         }
+        spill_all();
         sync();
         const int32_t next = CpuAccess::off_next_eip(c_);
         eip_plus(x86::eax, i.len);
         a_->mov(cpu32(next), x86::eax);
-        a_->mov(x86::rdi, kC);
+        a_->lea(x86::rdi, x86::ptr(kS, -CpuAccess::off_state(c_)));
         a_->mov(x86::rsi, reinterpret_cast<uint64_t>(&i));
         call(addr(i.fn));
-        a_->mov(kTlb, x86::qword_ptr(kC, CpuAccess::off_tlb_cur(c_)));  // (CPL may have changed)
+        forget_all();
         a_->mov(x86::eax, cpu32(next));
         a_->mov(st64(kEip), x86::rax);
         a_->add(st64(kIcount), 1);
@@ -937,7 +1135,7 @@ private:
                 // (The EIP too: this page may be mapped at another linear address as well,
                 // whose next page is another frame.)
                 a_->mov(x86::rcx, reinterpret_cast<uint64_t>(&code_.links[k]));
-                a_->mov(x86::r8, x86::qword_ptr(kC, CpuAccess::off_code_epoch(c_)));
+                a_->mov(x86::r8, x86::qword_ptr(kS, cpu_disp(c_) + CpuAccess::off_code_epoch(c_)));
                 a_->cmp(x86::r8, x86::qword_ptr(x86::rcx, int32_t(offsetof(Link, epoch))));
                 a_->jne(d.tramp);
                 a_->cmp(x86::eax, x86::dword_ptr(x86::rcx, int32_t(offsetof(Link, eip))));
@@ -980,7 +1178,7 @@ private:
         // stop_ is set.
         a.mov(x86::r8, st64(kIcount));
         a.add(x86::r8, int32_t(ninsns));
-        a.cmp(x86::r8, x86::qword_ptr(kC, CpuAccess::off_chain_end(c)));
+        a.cmp(x86::r8, x86::qword_ptr(kS, cpu_disp(c_) + CpuAccess::off_chain_end(c)));
         a.ja(exit_);
         // The CS limit over the block's span: EIP + span - 1 <= limit, in 64 bits as the run
         // loop tests it (a span that wraps EIP past 4 GiB fails, and the run loop rebuilds the
@@ -1020,7 +1218,7 @@ private:
             asmjit::Label go = a.newLabel();
             a.test(st32(offsetof(CpuState, eflags)), cpu::kIF);
             a.jz(go);
-            a.mov(x86::r8, x86::qword_ptr(kC, CpuAccess::off_irq_flag_or_ask(c)));
+            a.mov(x86::r8, x86::qword_ptr(kS, cpu_disp(c_) + CpuAccess::off_irq_flag_or_ask(c)));
             a.cmp(x86::byte_ptr(x86::r8), 0);
             a.jne(exit_);
             a.bind(go);
@@ -1046,9 +1244,9 @@ private:
             a.jz(miss);
             a.mov(x86::r8, st64(kIcount));
             a.add(x86::r8, link(offsetof(Link, ninsns)));
-            a.cmp(x86::r8, x86::qword_ptr(kC, CpuAccess::off_chain_end(c_)));
+            a.cmp(x86::r8, x86::qword_ptr(kS, cpu_disp(c_) + CpuAccess::off_chain_end(c_)));
             a.ja(miss);
-            a.mov(x86::r8, x86::qword_ptr(kC, CpuAccess::off_code_epoch(c_)));
+            a.mov(x86::r8, x86::qword_ptr(kS, cpu_disp(c_) + CpuAccess::off_code_epoch(c_)));
             a.cmp(x86::r8, link(offsetof(Link, epoch)));
             a.jne(miss);
             if (stubs_.count_chains) {
@@ -1069,12 +1267,25 @@ private:
         auto& a = *a_;
         const bool base = i.base != cpu::kRegNone, index = i.index != cpu::kRegNone;
         const int32_t disp = int32_t(i.disp);
-        if (index) a.mov(x86::eax, gpr32(i.index));
-        if (base) a.mov(x86::r13d, gpr32(i.base));
-        else a.mov(x86::r13d, disp);
+        // The registers' cached copies, else loaded (index into eax, base into r13d).
+        x86::Gp ix, bx;
+        if (index) {
+            ix = fetch(i.index);
+            if (!ix.isValid()) a.mov(ix = x86::eax, gpr32(i.index));
+        }
+        if (base) {
+            bx = fetch(i.base);
+            if (!bx.isValid()) a.mov(bx = x86::r13d, gpr32(i.base));
+        }
         // A 32-bit LEA wraps modulo 2^32 like the address computation.
-        if (index) a.lea(x86::r13d, x86::ptr(x86::r13, x86::rax, i.scale, base ? disp : 0));
-        else if (base && disp) a.add(x86::r13d, disp);
+        if (index && base) a.lea(x86::r13d, x86::ptr(bx.r64(), ix.r64(), i.scale, disp));
+        else if (index) {
+            a.mov(x86::r13d, disp);
+            a.lea(x86::r13d, x86::ptr(x86::r13, ix.r64(), i.scale));
+        }
+        else if (base && disp) a.lea(x86::r13d, x86::ptr(bx.r64(), disp));
+        else if (base) { if (bx.id() != x86::Gp::kIdR13) a.mov(x86::r13d, bx); }
+        else a.mov(x86::r13d, disp);
         if (!(i.flags & cpu::kfAddr32)) a.and_(x86::r13d, 0xFFFF);
     }
     // Inline segment check + TLB lookup for an access of `bits` at seg:r13d. Returns the host
@@ -1092,7 +1303,7 @@ private:
             const int z = bits == 8 ? 0 : bits == 16 ? 1 : 2;
             a.mov(x86::ecx, x86::r13d);
             a.sub(x86::ecx, cpu32(sp + int32_t(offsetof(CpuAccess::SegSpan, lo))));
-            a.cmp(x86::rcx, x86::qword_ptr(kC, sp + int32_t(offsetof(CpuAccess::SegSpan, span) + 8 * z)));
+            a.cmp(x86::rcx, x86::qword_ptr(kS, cpu_disp(c_) + sp + int32_t(offsetof(CpuAccess::SegSpan, span) + 8 * z)));
             a.jae(slow);
             a.mov(x86::eax, x86::r13d);
             a.add(x86::eax, st32(seg_base(seg)));  // linear address (wraps at 4 GiB)
@@ -1102,7 +1313,7 @@ private:
         a.mov(x86::ecx, lin.r32());
         a.shr(x86::ecx, 12 - 5);
         a.and_(x86::ecx, (CpuAccess::kTlbSize - 1) << 5);
-        a.add(x86::rcx, kTlb);
+        a.add(x86::rcx, x86::qword_ptr(kS, cpu_disp(c_) + CpuAccess::off_tlb_cur(c_)));
         // The tag is compared with the page of the access's last byte: an access that crosses
         // into the next page never matches (the slow path splits it).
         a.lea(x86::edx, x86::ptr(lin, bits / 8 - 1));
@@ -1199,6 +1410,24 @@ private:
         }
     }
     // General registers instruction `i` may write (bit r: register r), all when unknown.
+    // The registers `i` may read or write (0-7; AH..BH count as their 32-bit register): an
+    // over-approximation, for the register cache's choice of a copy to evict.
+    uint8_t used_mask(const DecodedInsn& i) const {
+        uint8_t m = written_mask(i);
+        const auto add = [&m](unsigned r) {
+            if (r < 8) m = uint8_t(m | 1u << r | 1u << (r & 3));
+        };
+        if (i.flags & cpu::kfMem) {
+            add(i.base);
+            add(i.index);
+        } else {
+            add(i.rm);
+        }
+        add(i.reg);
+        const Desc* d = hm_.find(i.fn);
+        if (d && (d->kind == Kind::kCwd || d->kind == Kind::kMovMoffsAcc)) add(cpu::EAX);
+        return m;
+    }
     uint8_t written_mask(const DecodedInsn& i) const {
         const Desc* d = hm_.find(i.fn);
         if (!d) return 0xFF;
@@ -1389,18 +1618,19 @@ private:
         unsigned n;
         uint32_t len, ilen;
         Flags fl;
+        Dirty dirty;  // the cached registers to store back before CpuState is used
     };
-    At here() const { return {pend_n_, pend_len_, cur_len_, fl_}; }
+    At here() const { return {pend_n_, pend_len_, cur_len_, fl_, dirty_now()}; }
     // Cpu::read (into eax) or Cpu::write (of r14d) at seg:r13d, with the state synced for it:
     // the shared stub (Stubs::slow_access), told what to do in ecx.
     void slow_access_call(unsigned seg, int bits, bool write, const At& at) {
         assert(at.n < 256 && at.len < 65536);
+        write_back(at.dirty);
         const uint32_t packed = seg | (write ? kSlowWrite : 0) | uint32_t(bits == 8 ? 0 : bits == 16 ? 1 : 2) << 4 |
                                 (at.fl != Flags::kResolved ? kSlowResolve : 0) | (c32_ ? 0 : kSlowIp16) |
                                 at.n << 8 | at.len << 16;
         a_->mov(x86::ecx, packed);
-        a_->mov(x86::r11, stubs_.slow_access);
-        a_->call(x86::r11);
+        a_->call(asmjit::imm(stubs_.slow_access));
     }
     // After slow_access_call() in cold code: with a tail, when stop_ is set, finish the
     // instruction and leave the block (as emit_access); else back to `done`. Keeps eax.
@@ -1435,6 +1665,7 @@ private:
             auto& a = *a_;
             asmjit::Label slow = a.newLabel();
             a.bind(other);
+            write_back(at.dirty);  // (ea() reads CpuState)
             ea();
             access_sized(emit_fast_lookup(seg, bits, write, slow), bits, write);
             a.jmp(done);
@@ -1543,25 +1774,25 @@ private:
         if (src == kSrcEax && bits != 32) return false;
         if (flags_dead_) {
             if (!writes) return true;
-            const x86::Mem m = bits == 32 ? gpr32(dst) : bits == 16 ? gpr16(dst) : gpr8(dst);
-            x86::Gp r = x86::eax;
-            if (src >= 0) {
+            // In place: on the cached copy, or on the home in CpuState.
+            asmjit::Operand r = x86::eax;
+            if (src >= 0) r = rd(unsigned(src), bits);
+            if (src >= 0 && !r.isReg()) {
                 load_reg(x86::ecx, unsigned(src), bits);
                 r = bits == 32 ? x86::Gp(x86::ecx) : bits == 16 ? x86::Gp(x86::cx) : x86::Gp(x86::cl);
             }
+            const asmjit::Operand m = rmw(dst, bits);
             const int64_t v = incdec ? 1 : int64_t(int32_t(imm & mask(bits)));
-            const bool reg = src != kSrcImm;
-            switch (op) {
-                case kAdd: reg ? a.add(m, r) : a.add(m, v); break;
-                case kSub: reg ? a.sub(m, r) : a.sub(m, v); break;
-                case kAnd: reg ? a.and_(m, r) : a.and_(m, v); break;
-                case kOr: reg ? a.or_(m, r) : a.or_(m, v); break;
-                default: reg ? a.xor_(m, r) : a.xor_(m, v); break;  // kXor
-            }
+            const auto inst = op == kAdd ? x86::Inst::kIdAdd : op == kSub ? x86::Inst::kIdSub
+                              : op == kAnd ? x86::Inst::kIdAnd : op == kOr ? x86::Inst::kIdOr
+                                                                         : x86::Inst::kIdXor;
+            if (src != kSrcImm) a.emit(inst, m, r);
+            else a.emit(inst, m, asmjit::imm(v));
+            rmw_done(dst, bits);
             return true;
         }
         if (bits != 32) return false;
-        a.mov(x86::r14d, gpr32(dst));
+        load_reg(x86::r14d, dst, 32);
         switch (op) {
             case kAdd: case kSub: case kCmp: {
                 const bool sub = op != kAdd;
@@ -1569,7 +1800,7 @@ private:
                     if (sub) a.dec(x86::r14d);
                     else a.inc(x86::r14d);
                 } else {
-                    if (src >= 0) a.mov(x86::r15d, gpr32(unsigned(src)));
+                    if (src >= 0) load_reg(x86::r15d, unsigned(src), 32);
                     else if (src == kSrcEax) a.mov(x86::r15d, x86::eax);
                     else a.mov(x86::r15d, int32_t(imm));
                     if (sub) a.sub(x86::r14d, x86::r15d);
@@ -1581,7 +1812,7 @@ private:
             }
             default: {  // kAnd, kTest, kOr, kXor
                 const int32_t v = int32_t(imm);
-                asmjit::Operand b = src >= 0 ? asmjit::Operand(gpr32(unsigned(src)))
+                asmjit::Operand b = src >= 0 ? rd(unsigned(src), 32)
                                  : src == kSrcEax ? asmjit::Operand(x86::eax)
                                                   : asmjit::Operand(asmjit::imm(v));
                 const auto inst = op == kOr ? x86::Inst::kIdOr
@@ -1591,7 +1822,7 @@ private:
                 break;
             }
         }
-        if (writes) store_reg(x86::r14d, dst, 32);
+        if (writes) set_reg(x86::r14d, dst, 32);
         commit_clobbers_ = false;
         commit_flags(32);  // (stores only but for INC/DEC keeping CF: see commit_clobbers_)
         if (!commit_clobbers_) host_flags_ = incdec ? HostFlags::kNoCf : HostFlags::kAll;
@@ -1827,11 +2058,12 @@ private:
         a.ja(bad);
         unsigned n = pend_n_;
         uint32_t len = pend_len_;
-        cold_.push_back([this, bad, n, len, at = fl_] {
+        cold_.push_back([this, bad, n, len, at = fl_, d = dirty_now()] {
             a_->bind(bad);
+            write_back(d);
             resolve_flags(at, true);
             sync_with(n, len);
-            a_->mov(x86::rdi, kC);
+            a_->lea(x86::rdi, x86::ptr(kS, -CpuAccess::off_state(c_)));
             call(addr(fault_gp0));
         });
     }
@@ -1842,6 +2074,7 @@ private:
     // finish); the caller clears it.
     // `off`: the target's offset from the block's start (kNoOffset: unknown).
     void finish_branch(const x86::Gp& eip32, int link, int64_t off = kNoOffset) {
+        write_back();
         a_->mov(st64(kEip), eip32.r64());
         a_->add(st64(kIcount), pend_n_ + 1);
         if (link < 0) {
@@ -1864,7 +2097,7 @@ private:
     void load_sp() {
         auto& a = *a_;
         asmjit::Label big = a.newLabel();
-        a.mov(x86::eax, gpr32(cpu::ESP));
+        load_reg(x86::eax, cpu::ESP, 32);
         if (flat_) return;  // SS is 32-bit
         a.test(x86::word_ptr(kS, int32_t(seg_attr(cpu::SS))), cpu::kAttrDB);
         a.jnz(big);
@@ -1885,16 +2118,16 @@ private:
     void store_sp() {
         auto& a = *a_;
         if (flat_) {
-            a.mov(gpr32(cpu::ESP), x86::eax);
+            store_reg(x86::eax, cpu::ESP, 32);
             return;
         }
         asmjit::Label big = a.newLabel(), done = a.newLabel();
         a.test(x86::word_ptr(kS, int32_t(seg_attr(cpu::SS))), cpu::kAttrDB);
         a.jnz(big);
-        a.mov(gpr16(cpu::ESP), x86::ax);
+        store_reg(x86::eax, cpu::ESP, 16);  // (in place: see store_reg)
         a.jmp(done);
         a.bind(big);
-        a.mov(gpr32(cpu::ESP), x86::eax);  // the upper half stays zero (see store_reg)
+        store_reg(x86::eax, cpu::ESP, 32);
         a.bind(done);
     }
     // push<bits>(r14d): writes first, then ESP (a faulting write leaves ESP). Returns
@@ -1908,13 +2141,13 @@ private:
             const int k = find_slot(cpu::ESP, -n, unsigned(n), true, delta);
             if (k >= 0 || (fill && store_fills(cpu::ESP))) {
                 Emit ea = [this, n] {
-                    a_->mov(x86::r13d, gpr32(cpu::ESP));
+                    load_reg(x86::r13d, cpu::ESP, 32);
                     a_->sub(x86::r13d, n);
                 };
-                Tail set_sp = [this] { a_->mov(gpr32(cpu::ESP), x86::r13d); };
+                Tail set_sp = [this] { store_reg(x86::r13d, cpu::ESP, 32); };
                 const bool tested = k >= 0 ? emit_reuse(k, delta, bits, true, set_sp, ea, cpu::SS)
                                            : emit_fill(bits, true, set_sp, ea, cpu::SS, cpu::ESP, -n);
-                a_->sub(gpr32(cpu::ESP), n);
+                add_reg(cpu::ESP, -n);
                 return tested;
             }
         }
@@ -1963,7 +2196,7 @@ private:
                 emit_alu(o, B, incdec);
                 if (writes) {
                     if (dst_mem) emit_write(i.seg, B);
-                    else store_reg(x86::r14d, dst_reg, B);
+                    else set_reg(x86::r14d, dst_reg, B);
                 }
                 commit_flags(B);
                 retire(i);
@@ -1990,7 +2223,7 @@ private:
                 }
                 load_reg(x86::eax, i.reg, B);
                 emit_alu(op, B);
-                if (op != kCmp && op != kTest) store_reg(x86::r14d, i.reg, B);
+                if (op != kCmp && op != kTest) set_reg(x86::r14d, i.reg, B);
                 commit_flags(B);
                 retire(i);
                 if (mem) check_stop();
@@ -2003,7 +2236,7 @@ private:
                 else load_reg(x86::r14d, src, B);
                 bool tested = false;
                 if (to_mem) tested = emit_store(B, [] {});
-                else store_reg(x86::r14d, i.rm, B);
+                else set_reg(x86::r14d, i.rm, B);
                 retire(i);
                 if (to_mem && !tested) check_stop();
                 return true;
@@ -2011,7 +2244,7 @@ private:
             case Kind::kMovRRm: case Kind::kMovAccMoffs: {
                 const unsigned dst = d->kind == Kind::kMovAccMoffs ? unsigned(cpu::EAX) : i.reg;
                 const bool from_mem = mem || d->kind == Kind::kMovAccMoffs;
-                auto set_dst = [this, dst, B] { store_reg(x86::eax, dst, B); };
+                auto set_dst = [this, dst, B] { set_reg(x86::eax, dst, B); };
                 bool tested = false;
                 if (from_mem) {
                     tested = emit_load(B, set_dst);
@@ -2024,15 +2257,20 @@ private:
                 return true;
             }
             case Kind::kMovRImm: {
-                const x86::Mem m = B == 32 ? gpr32(i.reg) : B == 16 ? gpr16(i.reg) : gpr8(i.reg);
-                a.mov(m, int64_t(int32_t(i.imm & mask(B))));
+                if (B == 32 && cache_on_) {
+                    a.mov(x86::eax, i.imm);
+                    set_reg(x86::eax, i.reg, 32);
+                } else {
+                    a.emit(x86::Inst::kIdMov, rmw(i.reg, B), asmjit::imm(int32_t(i.imm & mask(B))));
+                    rmw_done(i.reg, B);
+                }
                 retire(i);
                 return true;
             }
             case Kind::kLea:
                 if (!mem) return false;  // #UD: the handler raises it
                 emit_ea(i);
-                store_reg(x86::r13d, i.reg, B);
+                set_reg(x86::r13d, i.reg, B);
                 retire(i);
                 return true;
             case Kind::kJcc: case Kind::kJmpRel: {
@@ -2153,18 +2391,18 @@ private:
                     // Through a page slot on ESP (see emit_load): the read at [ESP], then
                     // ESP += n and the register (the cold path's tail, when stop_ is set, from
                     // r13d).
-                    Emit ea = [this] { a_->mov(x86::r13d, gpr32(cpu::ESP)); };
+                    Emit ea = [this] { load_reg(x86::r13d, cpu::ESP, 32); };
                     Tail finish = [this, reg = unsigned(i.reg), B] {
                         a_->mov(x86::r14d, x86::eax);
                         a_->lea(x86::eax, x86::ptr(x86::r13, B / 8));
-                        a_->mov(gpr32(cpu::ESP), x86::eax);
-                        store_reg(x86::r14d, reg, B);
+                        store_reg(x86::eax, cpu::ESP, 32);
+                        set_reg(x86::r14d, reg, B);
                     };
                     const bool tested = k >= 0 ? emit_reuse(k, delta, B, false, finish, ea, cpu::SS)
                                                : emit_fill(B, false, finish, ea, cpu::SS, cpu::ESP, 0);
                     a.mov(x86::r14d, x86::eax);
-                    a.add(gpr32(cpu::ESP), B / 8);
-                    store_reg(x86::r14d, i.reg, B);
+                    add_reg(cpu::ESP, B / 8);
+                    set_reg(x86::r14d, i.reg, B);
                     retire(i);
                     if (!tested) check_stop();
                     return true;
@@ -2176,7 +2414,7 @@ private:
                     a_->mov(x86::eax, x86::r13d);
                     a_->add(x86::eax, B / 8);
                     store_sp();
-                    store_reg(x86::r14d, reg, B);
+                    set_reg(x86::r14d, reg, B);
                 };
                 const bool tested = emit_read(cpu::SS, B, finish);
                 finish();
@@ -2193,14 +2431,13 @@ private:
                 if (flags_dead_) {
                     // (Register-only.) The host's own shift or rotate on the register's home:
                     // the same operation, count and size.
-                    const x86::Mem m = B == 32 ? gpr32(i.rm) : B == 16 ? gpr16(i.rm) : gpr8(i.rm);
-                    switch (ShiftOp(d->op)) {
-                        case kRol: a.rol(m, count); break;
-                        case kRor: a.ror(m, count); break;
-                        case kShl: a.shl(m, count); break;
-                        case kShr: a.shr(m, count); break;
-                        default: a.sar(m, count); break;  // kSar
-                    }
+                    const asmjit::Operand m = rmw(i.rm, B);
+                    const auto inst = ShiftOp(d->op) == kRol ? x86::Inst::kIdRol
+                                      : ShiftOp(d->op) == kRor ? x86::Inst::kIdRor
+                                      : ShiftOp(d->op) == kShl ? x86::Inst::kIdShl
+                                      : ShiftOp(d->op) == kShr ? x86::Inst::kIdShr : x86::Inst::kIdSar;
+                    a.emit(inst, m, asmjit::imm(count));
+                    rmw_done(i.rm, B);
                     retire(i);
                     return true;
                 }
@@ -2243,12 +2480,12 @@ private:
             case Kind::kImulRRm: case Kind::kImulRRmImm: {
                 if (flags_dead_ && B == 32) {  // (register-only)
                     if (d->kind == Kind::kImulRRm) {
-                        a.mov(x86::eax, gpr32(i.reg));
-                        a.imul(x86::eax, gpr32(i.rm));
+                        load_reg(x86::eax, i.reg, 32);
+                        a.emit(x86::Inst::kIdImul, x86::eax, rd(i.rm, 32));
                     } else {
-                        a.imul(x86::eax, gpr32(i.rm), int32_t(i.imm));
+                        a.emit(x86::Inst::kIdImul, x86::eax, rd(i.rm, 32), asmjit::imm(int32_t(i.imm)));
                     }
-                    store_reg(x86::eax, i.reg, 32);
+                    set_reg(x86::eax, i.reg, 32);
                     retire(i);
                     return true;
                 }
@@ -2268,7 +2505,7 @@ private:
                     a.mov(x86::r15d, x86::edx);
                     a.shl(x86::r15d, 31);  // CF = OF = overflow: CF at 31, CF^OF = 0
                 }
-                store_reg(x86::r14d, i.reg, B);
+                set_reg(x86::r14d, i.reg, B);
                 commit_flags(B);
                 retire(i);
                 if (mem) check_stop();
@@ -2282,7 +2519,7 @@ private:
                     else a.movsx(x86::eax, x86::ax);
                 }
                 zext(x86::eax, B);
-                store_reg(x86::eax, i.reg, B);
+                set_reg(x86::eax, i.reg, B);
                 retire(i);
                 if (mem) check_stop();
                 return true;
@@ -2313,8 +2550,8 @@ private:
                 const unsigned x = d->kind == Kind::kXchgAccR ? unsigned(cpu::EAX) : i.rm;
                 load_reg(x86::eax, x, B);
                 load_reg(x86::ecx, i.reg, B);
-                store_reg(x86::ecx, x, B);
-                store_reg(x86::eax, i.reg, B);
+                set_reg(x86::ecx, x, B);
+                set_reg(x86::eax, i.reg, B);
                 retire(i);
                 return true;
             }
@@ -2322,9 +2559,8 @@ private:
                 retire(i);
                 return true;
             case Kind::kCbw:
-                if (B == 32) a.movsx(x86::eax, gpr16(cpu::EAX));
-                else a.movsx(x86::eax, gpr8(cpu::EAX));
-                store_reg(x86::eax, cpu::EAX, B);
+                a.emit(x86::Inst::kIdMovsx, x86::eax, rd(cpu::EAX, B / 2));
+                set_reg(x86::eax, cpu::EAX, B);
                 retire(i);
                 return true;
             case Kind::kCwd:
@@ -2332,7 +2568,7 @@ private:
                 if (B == 16) a.shl(x86::eax, 16);
                 a.sar(x86::eax, 31);
                 zext(x86::eax, B);
-                store_reg(x86::eax, cpu::EDX, B);
+                set_reg(x86::eax, cpu::EDX, B);
                 retire(i);
                 return true;
             case Kind::kLoop: case Kind::kJcxz: {
@@ -2441,7 +2677,7 @@ private:
     // r14d to the r/m operand (after load_rm, or after emit_ea for a memory operand).
     void store_rm(const DecodedInsn& i, int bits, bool mem) {
         if (mem) emit_write(i.seg, bits);
-        else store_reg(x86::r14d, i.rm, bits);
+        else set_reg(x86::r14d, i.rm, bits);
     }
     // Shift/rotate of eax (zero-extended `bits`) by a constant 1 <= count (< bits for shifts):
     // result to r14d, and the CF/PO bits of lazy aux to r15d (shift_op's flags). (With the
@@ -2543,6 +2779,11 @@ private:
     bool flags_dead_ = false;  // the current instruction's flags are overwritten before use
     bool kept_dead_ = false;   // the flags it does not write are (see run())
     std::vector<uint8_t> live_;  // flag_liveness() of the block
+    // For each instruction k of the block, the first instruction at or after k that uses each
+    // register (kNeverUsed: none): the register cache evicts the copy needed last.
+    static constexpr uint16_t kNeverUsed = 0xFFFF;
+    std::vector<std::array<uint16_t, 8>> next_use_;
+    size_t cur_k_ = 0;
     uint8_t live_after_ = 0;     // ... after the current instruction
     Flags fl_ = Flags::kUnknown;  // the deferred-flag state here (unknown at every entry)
     uint8_t fl_kind_ = 0;         // its kind when kPending
@@ -2586,9 +2827,23 @@ public:
         emit_stubs(c);
         if (!opt.perf_map.empty()) {
             perf_map_ = std::fopen(opt.perf_map.c_str(), "a");
-            if (perf_map_ && stub_fn_)
-                std::fprintf(perf_map_, "%" PRIxPTR " %zx vx86:stubs\n",
-                             reinterpret_cast<uintptr_t>(stub_fn_), stub_size_);
+            if (perf_map_ && stub_fn_) {
+                // One symbol per stub entry, up to the next entry (the shared code of a guard
+                // variant counts to its chain entry).
+                std::pair<uint64_t, const char*> entries[] = {
+                    {stubs_.dynamic, "dynamic"}, {stubs_.chain, "chain"},
+                    {stubs_.dynamic_lite, "dynamic_lite"}, {stubs_.chain_lite, "chain_lite"},
+                    {stubs_.dynamic_lite_noirq, "dynamic_lite_noirq"},
+                    {stubs_.chain_lite_noirq, "chain_lite_noirq"}, {stubs_.resolve, "resolve"},
+                    {stubs_.slow_access, "slow_access"}};
+                std::sort(std::begin(entries), std::end(entries));
+                const uint64_t end = reinterpret_cast<uint64_t>(stub_fn_) + stub_size_;
+                for (size_t k = 0; k < std::size(entries); ++k) {
+                    const uint64_t to = k + 1 < std::size(entries) ? entries[k + 1].first : end;
+                    std::fprintf(perf_map_, "%" PRIx64 " %" PRIx64 " vx86:stub.%s\n", entries[k].first,
+                                 to - entries[k].first, entries[k].second);
+                }
+            }
         }
     }
     ~X64Engine() override {
@@ -2770,7 +3025,7 @@ private:
             // and stop_, as chain_end_ is 0 while it is set.
             a.mov(x86::r8, x86::qword_ptr(kS, st(offsetof(CpuState, icount))));
             a.add(x86::r8, link(offsetof(Link, ninsns)));
-            a.cmp(x86::r8, x86::qword_ptr(kC, CpuAccess::off_chain_end(c)));
+            a.cmp(x86::r8, x86::qword_ptr(kS, cpu_disp(c) + CpuAccess::off_chain_end(c)));
             a.ja(out);
             // CS:EIP names the target block: known when nothing it depends on changed since the
             // checks below last passed for this link (the epoch) at this EIP (a static link's
@@ -2778,7 +3033,7 @@ private:
             asmjit::Label full = a.newLabel();
             a.cmp(x86::eax, link(offsetof(Link, eip)));
             a.jne(full);
-            a.mov(x86::r8, x86::qword_ptr(kC, CpuAccess::off_code_epoch(c)));
+            a.mov(x86::r8, x86::qword_ptr(kS, cpu_disp(c) + CpuAccess::off_code_epoch(c)));
             a.cmp(x86::r8, link(offsetof(Link, epoch)));
             a.je(checked);
             a.bind(full);
@@ -2801,7 +3056,7 @@ private:
             a.jnz(mode_done);
             a.or_(x86::r8d, Cpu::kModeFlatCs);
             a.bind(mode_done);
-            a.or_(x86::r8d, x86::dword_ptr(kC, CpuAccess::off_flat_bit(c)));
+            a.or_(x86::r8d, x86::dword_ptr(kS, cpu_disp(c) + CpuAccess::off_flat_bit(c)));
             a.cmp(x86::r8d, link(offsetof(Link, mode)));
             a.jne(out);
             // code_phys(CS.base + EIP) through the TLB fast path must be the target's address.
@@ -2811,7 +3066,7 @@ private:
             a.shr(x86::r10d, 12);
             a.and_(x86::r10d, CpuAccess::kTlbSize - 1);
             a.shl(x86::r10d, 5);
-            a.add(x86::r10, kTlb);
+            a.add(x86::r10, x86::qword_ptr(kS, cpu_disp(c) + CpuAccess::off_tlb_cur(c)));
             a.mov(x86::r11d, x86::r9d);
             a.and_(x86::r11d, ~uint32_t(0xFFF));
             a.cmp(x86::r11d, x86::dword_ptr(x86::r10, st(offsetof(CpuAccess::TlbEntry, vpage))));
@@ -2824,7 +3079,7 @@ private:
             a.or_(x86::r9d, x86::dword_ptr(x86::r10, st(offsetof(CpuAccess::TlbEntry, ppage))));
             a.cmp(x86::r9d, link(offsetof(Link, phys)));
             a.jne(out);
-            a.mov(x86::r8, x86::qword_ptr(kC, CpuAccess::off_code_epoch(c)));
+            a.mov(x86::r8, x86::qword_ptr(kS, cpu_disp(c) + CpuAccess::off_code_epoch(c)));
             a.mov(link(offsetof(Link, epoch)), x86::r8);
             a.mov(link(offsetof(Link, eip)), x86::eax);
             a.bind(checked);
@@ -2834,7 +3089,7 @@ private:
             a.push(x86::rcx);
             a.push(x86::rdx);
             a.sub(x86::rsp, 8);  // (entered by a call: 16-byte alignment for the next one)
-            a.mov(x86::rdi, kC);
+            a.lea(x86::rdi, x86::ptr(kS, -CpuAccess::off_state(c)));
             a.mov(x86::rax, addr(irq_wanted));
             a.call(x86::rax);
             a.add(x86::rsp, 8);
@@ -2858,7 +3113,7 @@ private:
 
             a.bind(lookup_l);
             a.sub(x86::rsp, 8);
-            a.mov(x86::rdi, kC);
+            a.lea(x86::rdi, x86::ptr(kS, -CpuAccess::off_state(c)));
             a.mov(x86::rsi, reinterpret_cast<uint64_t>(this));
             a.mov(x86::rdx, x86::rcx);
             a.mov(x86::rax, addr(lookup));
@@ -2873,24 +3128,24 @@ private:
         variant(true, false, dynamic_lite_noirq, chain_lite_noirq);
 
         // resolve_lf() as host code, called from anywhere in generated code: keeps every
-        // register but r11 (which holds this address); not the host flags.
+        // register; not the host flags.
         asmjit::Label resolve = a.newLabel(), resolved = a.newLabel();
         a.bind(resolve);
-        a.cmp(x86::byte_ptr(kC, CpuAccess::off_lf_kind(c)), 0);
+        a.cmp(x86::byte_ptr(kS, cpu_disp(c) + CpuAccess::off_lf_kind(c)), 0);
         a.je(resolved);
+        const x86::Gp saved[] = {x86::rax, x86::rcx, x86::rdx, x86::rsi, x86::rdi, x86::r11};
+        for (const x86::Gp& r : saved) a.push(r);
         a.mov(x86::r11, reinterpret_cast<uint64_t>(&stats_.flags_resolved));
         a.inc(x86::qword_ptr(x86::r11));
-        const x86::Gp saved[] = {x86::rax, x86::rcx, x86::rdx, x86::rsi, x86::rdi};
-        for (const x86::Gp& r : saved) a.push(r);
         const auto lf_res = x86::dword_ptr(kS, st(offsetof(CpuState, lf) + offsetof(cpu::LazyFlags, res)));
         const auto lf_aux = x86::dword_ptr(kS, st(offsetof(CpuState, lf) + offsetof(cpu::LazyFlags, aux)));
-        a.movzx(x86::r11d, x86::byte_ptr(kC, CpuAccess::off_lf_kind(c)));
+        a.movzx(x86::r11d, x86::byte_ptr(kS, cpu_disp(c) + CpuAccess::off_lf_kind(c)));
         asmjit::Label b_one = a.newLabel(), sub = a.newLabel(), pack = a.newLabel(),
                       store = a.newLabel();
         a.mov(x86::ecx, 1);  // b: 1 for INC and DEC, else the source
         a.test(x86::r11d, kLfKindCfStale);
         a.jz(b_one);
-        a.mov(x86::ecx, x86::dword_ptr(kC, CpuAccess::off_lf_src(c)));
+        a.mov(x86::ecx, x86::dword_ptr(kS, cpu_disp(c) + CpuAccess::off_lf_src(c)));
         a.bind(b_one);
         a.mov(x86::edx, lf_res);  // r
         a.mov(x86::eax, x86::edx);
@@ -2917,7 +3172,7 @@ private:
         emit_replace_cf(a, x86::eax, x86::esi);
         a.bind(store);
         a.mov(lf_aux, x86::eax);
-        a.mov(x86::byte_ptr(kC, CpuAccess::off_lf_kind(c)), 0);
+        a.mov(x86::byte_ptr(kS, cpu_disp(c) + CpuAccess::off_lf_kind(c)), 0);
         for (size_t k = std::size(saved); k-- > 0;) a.pop(saved[k]);
         a.bind(resolved);
         a.ret();
@@ -2930,14 +3185,18 @@ private:
         // Keeps every callee-saved register (r13, r14, ...), like a C++ function.
         asmjit::Label slow_access = a.newLabel(), read = a.newLabel(), called = a.newLabel();
         a.bind(slow_access);
-        a.push(x86::rcx);  // (and the stack is 16-byte aligned for the calls below)
+        a.push(x86::r9);  // (Translator's register cache: r9-r11)
+        a.push(x86::r10);
+        a.push(x86::r11);
+        a.push(x86::rcx);  // ([rsp + 8]; and the stack is 16-byte aligned for the calls below)
+        a.sub(x86::rsp, 8);
         a.mov(x86::r11, reinterpret_cast<uint64_t>(&stats_.mem_slow));
         a.inc(x86::qword_ptr(x86::r11));
         {
             asmjit::Label resolved = a.newLabel();
             a.test(x86::ecx, kSlowResolve);
             a.jz(resolved);
-            a.call(resolve);  // (keeps every register but r11)
+            a.call(resolve);  // (keeps every register)
             a.bind(resolved);
         }
         const auto eip_add = [&](bool back) {  // EIP +/- len (16-bit code: wrapped), icount +/- n
@@ -2957,7 +3216,7 @@ private:
             else a.add(x86::qword_ptr(kS, st(offsetof(CpuState, icount))), x86::rdx);
         };
         eip_add(false);
-        a.mov(x86::rdi, kC);
+        a.lea(x86::rdi, x86::ptr(kS, -CpuAccess::off_state(c)));
         a.mov(x86::esi, x86::ecx);
         a.and_(x86::esi, 7);
         a.mov(x86::edx, x86::r13d);
@@ -2965,7 +3224,7 @@ private:
         a.and_(x86::ecx, 3);
         a.mov(x86::r8d, 1);
         a.shl(x86::r8d, x86::cl);  // the size in bytes
-        a.test(x86::dword_ptr(x86::rsp), kSlowWrite);
+        a.test(x86::dword_ptr(x86::rsp, 8), kSlowWrite);
         a.jz(read);
         a.mov(x86::ecx, x86::r14d);
         a.mov(x86::rax, addr(slow_write));
@@ -2976,8 +3235,12 @@ private:
         a.mov(x86::rax, addr(slow_read));
         a.call(x86::rax);
         a.bind(called);
+        a.add(x86::rsp, 8);
         a.pop(x86::rcx);
         eip_add(true);  // (keeps eax)
+        a.pop(x86::r11);
+        a.pop(x86::r10);
+        a.pop(x86::r9);
         a.ret();
 
         void* fn = nullptr;

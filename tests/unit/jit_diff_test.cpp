@@ -13,6 +13,7 @@
 
 #include <algorithm>
 #include <csignal>
+#include <cstdlib>
 #include <cstring>
 #include <functional>
 #include <memory>
@@ -421,7 +422,9 @@ TEST_CASE("JIT matches the interpreter on random sequences (differential)") {
     };
     Totals t;
     unsigned failures = 0;
-    const unsigned per = 700;
+    // (JIT_DIFF_PER: sequences per scenario, for a longer run by hand.)
+    const char* per_env = std::getenv("JIT_DIFF_PER");
+    const unsigned per = per_env ? unsigned(std::strtoul(per_env, nullptr, 10)) : 700;
     for (unsigned s = 0; s < std::size(scenarios) && failures < 3; ++s)
         for (uint32_t k = 0; k < per && failures < 3; ++k)
             if (!run_one(scenarios[s], 1000 * s + k + 1, t)) ++failures;
