@@ -143,7 +143,8 @@ if "$vx86" --help | grep -q -- '--engine ENGINE *jit'; then
         "$vx86" -display none -bios hello -serial none --engine=jit --perf-map >"$tmp/out" 2>"$tmp/err"
     status=$?
     map="/tmp/perf-$(cat "$tmp/pid").map"
-    if [ "$status" -eq 0 ] && grep -q '^[0-9a-f]* [0-9a-f]* vx86:stubs$' "$map" &&
+    if [ "$status" -eq 0 ] && grep -q '^[0-9a-f]* [0-9a-f]* vx86:stub\.slow_access$' "$map" &&
+        grep -q '^[0-9a-f]* [0-9a-f]* vx86:stub\.chain$' "$map" &&
         grep -q '^[0-9a-f]* [0-9a-f]* vx86:000f\([0-9a-f]\{4\}\)\.16@f000:0000\1$' "$map"; then
         pass "--perf-map names the generated code by guest block"
     else echo "      map head: $(head -n 3 "$map" 2>/dev/null | tr '\n' '|')"; fail "--perf-map names the generated code by guest block"; fi
