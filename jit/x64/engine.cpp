@@ -625,6 +625,14 @@ public:
             live_after_ = live_[k];
             flags_dead_ = writer && !(live_after_ & fx.writes);
             kept_dead_ = writer && !(live_after_ & ~fx.writes & kFlAll);
+            // Flags live only for a fault or exit in a slow path before the next instruction
+            // that overwrites them all: not stored here, but in those slow paths (see Sunk).
+            const bool sink = writer && !flags_dead_ && !sunk_.active && sink_flags(insns, k);
+            if (sink) {
+                flags_dead_ = kept_dead_ = true;
+                fl_ = Flags::kUnknown;  // (the slow paths may leave a kind, or not)
+                ++st_.flags_sunk;
+            }
             cur_len_ = i.len;
             cur_ = &i;
             host_in_ = std::exchange(host_flags_, HostFlags::kNone);
@@ -632,13 +640,14 @@ public:
             if (emit_inline(i)) {
                 forget_written(i);
                 ++st_.insns_inline;
-                if (flags_dead_) ++st_.flags_skipped;
+                if (flags_dead_ && !sink) ++st_.flags_skipped;
             }
             else {
                 ++st_.insns_helper;
                 for (PageSlot& p : slots_) p.valid = false;
                 emit_helper(i);
             }
+            if (sunk_.active && k == sunk_.killer) sunk_.active = false;
             offset_ += i.len;
         }
         if (!ended_) {
@@ -937,9 +946,12 @@ private:
         a_->bind(go);
         unsigned n = pend_n_;
         uint32_t len = pend_len_;
-        cold_.push_back([this, out, n, len, d = dirty_now()] {
+        // (The killer has stored its own flags by now.)
+        const Sunk sk = cur_k_ == sunk_.killer ? Sunk{} : sunk_;
+        cold_.push_back([this, out, n, len, d = dirty_now(), sk] {
             a_->bind(out);
             write_back(d);
+            materialize_sunk(sk);
             sync_with(n, len);
             a_->jmp(exit_);
         });
@@ -1051,6 +1063,12 @@ private:
             fl_ = Flags::kResolved;  // (C++ leaves the kind 0)
         }
         spill_all();
+        if (sunk_.active) {  // (not expected: the loose liveness counts helpers as barriers)
+            const bool on = std::exchange(cache_on_, false);
+            materialize_sunk(sunk_);
+            cache_on_ = on;
+            sunk_.active = false;
+        }
         sync();
         const int32_t next = CpuAccess::off_next_eip(c_);
         eip_plus(x86::eax, i.len);
@@ -1613,19 +1631,43 @@ private:
             else a_->movzx(x86::eax, m);
         }
     }
+    // ---- sunk flags ----
+    // A register-only ALU instruction (the producer) whose flags the strict liveness keeps live
+    // only because an inline memory access or a PUSH/POP follows, which may fault or stop in
+    // its slow path, before the next flag writer, which overwrites all six (the killer), with
+    // no reader in between: its flags are stored only where they could be seen, the cold paths
+    // of the accesses from the producer up to the killer's own (see materialize_sunk), from
+    // its operands, which nothing between writes. The hot path stores nothing; the state's
+    // flags there stay the older ones, and fl_ is unknown (the killer stores its kind).
+    struct Sunk {
+        bool active = false;
+        uint8_t op = 0;  // AluOp
+        uint8_t bits = 32;
+        uint8_t dst = 0;   // register (0-7; AH..BH as 4-7 for 8 bits)
+        int8_t src = -1;   // register, or -1: the immediate
+        uint32_t imm = 0;
+        size_t killer = 0;
+    };
+    Sunk sunk_;
     // The pending EIP/icount run, the flags' state and the length, for a cold path.
     struct At {
         unsigned n;
         uint32_t len, ilen;
         Flags fl;
         Dirty dirty;  // the cached registers to store back before CpuState is used
+        Sunk sunk;    // flags to store before the call (see Sunk)
     };
-    At here() const { return {pend_n_, pend_len_, cur_len_, fl_, dirty_now()}; }
+    At here() const { return {pend_n_, pend_len_, cur_len_, fl_, dirty_now(), sunk_}; }
     // Cpu::read (into eax) or Cpu::write (of r14d) at seg:r13d, with the state synced for it:
     // the shared stub (Stubs::slow_access), told what to do in ecx.
     void slow_access_call(unsigned seg, int bits, bool write, const At& at) {
         assert(at.n < 256 && at.len < 65536);
         write_back(at.dirty);
+        if (at.sunk.active) {
+            const bool on = std::exchange(cache_on_, false);
+            materialize_sunk(at.sunk);
+            cache_on_ = on;
+        }
         const uint32_t packed = seg | (write ? kSlowWrite : 0) | uint32_t(bits == 8 ? 0 : bits == 16 ? 1 : 2) << 4 |
                                 (at.fl != Flags::kResolved ? kSlowResolve : 0) | (c32_ ? 0 : kSlowIp16) |
                                 at.n << 8 | at.len << 16;
@@ -2058,9 +2100,10 @@ private:
         a.ja(bad);
         unsigned n = pend_n_;
         uint32_t len = pend_len_;
-        cold_.push_back([this, bad, n, len, at = fl_, d = dirty_now()] {
+        cold_.push_back([this, bad, n, len, at = fl_, d = dirty_now(), sk = sunk_] {
             a_->bind(bad);
             write_back(d);
+            materialize_sunk(sk);
             resolve_flags(at, true);
             sync_with(n, len);
             a_->lea(x86::rdi, x86::ptr(kS, -CpuAccess::off_state(c_)));
@@ -2664,6 +2707,92 @@ private:
         }
         return live;
     }
+    // Sunk flags (see Sunk):
+    // The loose liveness's view of `i`: an inline instruction that may fault only in a memory
+    // access's slow path is no barrier (its register form's effects; PUSH and POP: none).
+    FlagFx flag_fx_loose(const DecodedInsn& i) const {
+        constexpr FlagFx kBarrier{true, kFlAll, 0}, kNone{false, 0, 0};
+        const Desc* d = hm_.find(i.fn);
+        if (!d) return kBarrier;
+        const bool mem = i.flags & cpu::kfMem;
+        switch (d->kind) {
+            case Kind::kPushR: case Kind::kPopR: case Kind::kPushImm:
+            case Kind::kMovAccMoffs: case Kind::kMovMoffsAcc:
+                return kNone;
+            case Kind::kPushRm:
+                return mem ? kNone : kBarrier;
+            case Kind::kXchgRmR: case Kind::kLea:
+                return flag_fx(i);
+            default:
+                break;
+        }
+        if (!mem) return flag_fx(i);
+        DecodedInsn r = i;
+        r.flags &= ~cpu::kfMem;
+        return flag_fx(r);
+    }
+    // Whether instruction k's flags can sink (and sunk_ set up for it): see Sunk.
+    bool sink_flags(const std::vector<DecodedInsn>& insns, size_t k) {
+        if (is8086_) return false;
+        const DecodedInsn& i = insns[k];
+        const Desc* d = hm_.find(i.fn);
+        if (!d || (i.flags & cpu::kfMem)) return false;
+        const AluOp op = AluOp(d->op);
+        if (op == kAdc || op == kSbb) return false;
+        Sunk sk;
+        sk.op = uint8_t(op);
+        sk.bits = uint8_t(d->bits);
+        switch (d->kind) {
+            case Kind::kAluRmR: sk.dst = uint8_t(i.rm), sk.src = int8_t(i.reg); break;
+            case Kind::kAluRRm: sk.dst = uint8_t(i.reg), sk.src = int8_t(i.rm); break;
+            case Kind::kAluRmImm: case Kind::kTestRmImm: sk.dst = uint8_t(i.rm), sk.imm = i.imm; break;
+            case Kind::kAluAccImm: sk.dst = uint8_t(cpu::EAX), sk.imm = i.imm; break;
+            default: return false;
+        }
+        // (ADD and SUB store the source operand: not when the result overwrote it.)
+        if ((op == kAdd || op == kSub) && sk.src == int8_t(sk.dst)) return false;
+        const auto as32 = [&](unsigned r) { return uint8_t(1u << (sk.bits == 8 ? r & 3 : r)); };
+        const uint8_t involved = uint8_t(as32(sk.dst) | (sk.src >= 0 ? as32(unsigned(sk.src)) : 0));
+        for (size_t j = k + 1; j < insns.size(); ++j) {
+            const FlagFx fx = flag_fx_loose(insns[j]);
+            if (fx.barrier || fx.reads) return false;
+            if (fx.writes) {
+                if (fx.writes != kFlAll) return false;
+                sk.active = true;
+                sk.killer = j;
+                sunk_ = sk;
+                return true;
+            }
+            if (written_mask(insns[j]) & involved) return false;
+        }
+        return false;
+    }
+    // Stores the sunk flags into the state (cold code: CpuState holds the registers; uses
+    // eax, ecx and edx only, as it runs before a slow path's call).
+    void materialize_sunk(const Sunk& sk) {
+        if (!sk.active) return;
+        auto& a = *a_;
+        const int bits = sk.bits;
+        const AluOp op = AluOp(sk.op);
+        assert(!cache_on_);
+        load_reg(x86::eax, sk.dst, bits);
+        if (sk.src >= 0) load_reg(x86::ecx, unsigned(sk.src), bits);
+        else a.mov(x86::ecx, sk.imm & mask(bits));
+        // res: the destination's value, or for CMP and TEST the result again.
+        if (op == kCmp) a.sub(x86::eax, x86::ecx);
+        if (op == kTest) a.and_(x86::eax, x86::ecx);
+        if (bits == 16) a.movsx(x86::eax, x86::ax);
+        else if (bits == 8) a.movsx(x86::eax, x86::al);
+        a.mov(st32(kLfRes), x86::eax);
+        if (op == kAdd || op == kSub || op == kCmp) {
+            a.mov(cpu32(CpuAccess::off_lf_src(c_)), x86::ecx);
+            a.mov(cpu8(CpuAccess::off_lf_kind(c_)), lf_kind(op == kAdd ? kLfAdd : kLfSub, bits));
+        } else {
+            a.mov(st32(kLfAux), 0);
+            a.mov(cpu8(CpuAccess::off_lf_kind(c_)), 0);
+        }
+    }
+
 
     // r/m of `bits` into eax (zero-extended); a memory operand leaves its offset in r13d for
     // store_rm (unless `read_only`: then the read may reuse a page slot).
@@ -3365,6 +3494,7 @@ std::string format_stats(const Cpu& c) {
     pct("insns_inline", st->insns_inline, st->insns_translated);
     pct("insns_helper", st->insns_helper, st->insns_translated);
     put("flags_skipped", st->flags_skipped);
+    put("flags_sunk", st->flags_sunk);
     put("page_reuses", st->page_reuses);
     put("flags_deferred", st->flags_deferred);
     put("flags_resolved", st->flags_resolved);

@@ -1688,3 +1688,144 @@ TEST_CASE("JIT: branches, SETcc and CMOVcc right after an ALU operation agree wi
                 }
             }
 }
+
+TEST_CASE("JIT: flags left for a later writer are the interpreter's where an access faults or stops") {
+    // A register-only ALU operation (the producer) whose flags the next flag writer (the
+    // killer) overwrites, with an access in between that faults (#PF: the handler's frame holds
+    // EFLAGS) or stops the block (a store into the killer's bytes, which become SETB DL and
+    // read CF): the JIT stores the producer's flags only there (flags_sunk), and they must be
+    // the interpreter's. Producers of each operation and size, AH included.
+    const std::vector<std::vector<uint8_t>> producers = {
+        {0x01, 0xD8},              // add eax, ebx
+        {0x29, 0xD8},              // sub eax, ebx
+        {0x39, 0xD8},              // cmp eax, ebx
+        {0x21, 0xD8},              // and eax, ebx
+        {0x09, 0xD8},              // or eax, ebx
+        {0x31, 0xD8},              // xor eax, ebx
+        {0x85, 0xD8},              // test eax, ebx
+        {0x83, 0xC0, 0x7F},        // add eax, 7Fh
+        {0x83, 0xF8, 0x81},        // cmp eax, -7Fh
+        {0x3D, 0x00, 0x00, 0x00, 0x80},  // cmp eax, 80000000h
+        {0x66, 0x01, 0xD8},        // add ax, bx
+        {0x66, 0x39, 0xD8},        // cmp ax, bx
+        {0x00, 0xE0},              // add al, ah
+        {0x28, 0xDC},              // sub ah, bl
+        {0x38, 0xFC},              // cmp ah, bh
+        {0x84, 0xE3},              // test bl, ah
+        {0x2A, 0xC3},              // sub al, bl (the r, r/m form)
+    };
+    const uint32_t values[][2] = {{0x7FFFFFFF, 1}, {0x80008080, 0x80008080}, {5, 7}, {0, 0x80000000}};
+    uint64_t sunk = 0;
+    for (const auto& prod : producers)
+    for (const auto& v : values)
+    for (bool stop : {false, true}) {
+        std::vector<uint8_t> code = prod;
+        if (stop) {
+            // mov dword [killer], 0F4C2920Fh (setb dl; hlt); sub edx, 1 (the killer); hlt
+            code.insert(code.end(), {0xC7, 0x05});
+            test::put32(code, kPmCode + uint32_t(prod.size()) + 10);
+            test::put32(code, 0xF4C2920F);
+            code.insert(code.end(), {0x83, 0xEA, 0x01});
+        } else {
+            // mov ecx, [kPmNotPresent]; sub edx, esi (the killer); hlt
+            code.insert(code.end(), {0x8B, 0x0D});
+            test::put32(code, kPmNotPresent);
+            code.insert(code.end(), {0x29, 0xF2});
+        }
+        code.push_back(0xF4);
+        CAPTURE(test::hex_bytes(code.data(), code.size()));
+        FlatPair p(code, [&](Machine& m) {
+            m.c.s.gpr[cpu::EAX] = v[0];
+            m.c.s.gpr[cpu::EBX] = v[1];
+            m.c.s.gpr[cpu::EDX] = 0x11111111;
+            m.c.s.gpr[cpu::ESI] = 0x22222222;
+            m.c.s.gpr[cpu::ESP] = kPmStack;
+            m.c.set_eflags(0x2 | cpu::kCF);  // (a stale CF the producer's must replace)
+        });
+        if (!stop) CHECK(p.a.c.last_exception() == cpu::kPageFault);
+        sunk += p.b.c.engine_stats()->flags_sunk;
+    }
+    CHECK(sunk >= 2 * std::size(producers) * std::size(values));
+}
+
+namespace {
+// MMIO whose reads return a constant and ask the CPU to stop (as a device read with a side
+// effect may).
+struct StoppingMmio final : mmu::MmioHandler {
+    Cpu* c = nullptr;
+    uint32_t mmio_read(uint32_t, unsigned) override {
+        c->request_stop();
+        return 0x00C0FFEE;
+    }
+    void mmio_write(uint32_t, unsigned, uint32_t) override {}
+};
+constexpr uint32_t kStoppingMmio = 0x28000;
+}  // namespace
+
+TEST_CASE("JIT: registers held in host registers are in the state at a fault, a stop and the end") {
+    // Every register written in one block (more than the JIT keeps in host registers, so
+    // written copies are evicted), the byte registers of cached ones read and written (AH
+    // through the whole register), then an access that faults (#PF: the handler's frame and
+    // the registers at the fault) or a store into the block's own later bytes (a stop), or
+    // neither: the state must be the interpreter's each time.
+    const std::vector<uint8_t> body = {
+        0xB8, 0x78, 0x56, 0x34, 0x12,  // mov eax, 12345678h
+        0x01, 0xC3,                    // add ebx, eax
+        0x01, 0xD9,                    // add ecx, ebx
+        0x01, 0xCA,                    // add edx, ecx
+        0x01, 0xD6,                    // add esi, edx
+        0x01, 0xF7,                    // add edi, esi
+        0x01, 0xFD,                    // add ebp, edi
+        0xB4, 0x55,                    // mov ah, 55h
+        0x00, 0xE0,                    // add al, ah
+        0x86, 0xE9,                    // xchg cl, ch
+        0x66, 0x01, 0xF3,              // add bx, si
+        0x8D, 0x44, 0x3D, 0x03,        // lea eax, [ebp+edi+3]
+        0x88, 0xF4,                    // mov ah, dh
+        0x50,                          // push eax
+        0x5A,                          // pop edx
+        0x31, 0xC6,                    // xor esi, eax
+    };
+    for (int end : {0, 1, 2, 3}) {
+        std::vector<uint8_t> code = body;
+        if (end == 3) {
+            // add eax, [kStoppingMmio]: the read stops; EAX is written after it
+            code.insert(code.end(), {0x03, 0x05});
+            test::put32(code, kStoppingMmio);
+        }
+        if (end == 0) {
+            code.insert(code.end(), {0x89, 0x05});  // mov [kPmNotPresent], eax
+            test::put32(code, kPmNotPresent);
+        } else if (end == 1) {
+            // add byte [next insn], 0B0h: the NOP becomes INC EAX (the stop is tested after
+            // the instruction, which has no register write left to finish)
+            code.insert(code.end(), {0x80, 0x05});
+            test::put32(code, kPmCode + uint32_t(code.size()) + 5);
+            code.push_back(0xB0);
+            code.push_back(0x90);
+        }
+        code.insert(code.end(), {0x01, 0xC3, 0x01, 0xE9, 0xF4});  // add ebx, eax; add ecx, ebp; hlt
+        CAPTURE(end);
+        StoppingMmio mmio[2];
+        Machine a{cpu::CpuModel::kP6, false}, b{cpu::CpuModel::kP6, true};
+        int n = 0;
+        for (Machine* m : {&a, &b}) {
+            test::setup_paged_pm(m->mem, m->c, code);
+            for (unsigned r = 0; r < 8; ++r) m->c.s.gpr[r] = 0x01010101u * (r + 1);
+            m->c.s.gpr[cpu::ESP] = kPmStack;
+            mmio[n].c = &m->c;
+            m->mem.map_mmio(kStoppingMmio, 0x1000, &mmio[n++]);
+            // Stopped (end 3: once, at the MMIO read), then on to the HLT.
+            cpu::Exit e = m->c.run(1000);
+            if (end == 3) {
+                CHECK(e == cpu::Exit::kStop);
+                CHECK(m->c.s.eip == kPmCode + body.size() + 6);
+                e = m->c.run(1000);
+            }
+            CHECK(e == cpu::Exit::kHalted);
+        }
+        CHECK(compare(a, b) == 0);
+        if (end == 0) CHECK(a.c.last_exception() == cpu::kPageFault);
+        CHECK(b.c.engine_stats()->insns_inline >= body.size() / 2);
+    }
+}
