@@ -611,6 +611,7 @@ public:
             for (unsigned r = 0; r < 8; ++r)
                 if (u >> r & 1) next_use_[k][r] = uint16_t(k);
         }
+        plan_loop(insns);
         for (size_t k = 0; k < insns.size(); ++k) {
             last_ = k + 1 == insns.size();
             const DecodedInsn& i = insns[k];
@@ -759,6 +760,10 @@ private:
             dirty_[k] = false;
         }
     }
+    // Whether a later instruction of the block uses register r (else a copy would not pay).
+    bool used_later(unsigned r) const {
+        return cur_k_ + 1 < next_use_.size() && next_use_[cur_k_ + 1][r] != kNeverUsed;
+    }
     // The cache slot holding register r (0-7), or -1.
     int cached(unsigned r) const { return cache_on_ && r < 8 ? host_of_[r] : -1; }
     // A slot for register r (not cached): a free one, else the one whose register the block
@@ -791,6 +796,7 @@ private:
     x86::Gp fetch(unsigned r) {
         if (!cache_on_ || r >= 8) return x86::Gp();
         int k = host_of_[r];
+        if (k < 0 && !used_later(r)) return x86::Gp();  // (read once: from CpuState)
         if (k < 0) {
             k = cache_alloc(r);
             a_->mov(cache_reg(k), gpr32(r));
@@ -857,7 +863,7 @@ private:
     }
     // store_reg() that also makes a cached copy of a 32-bit value: not inside an arm.
     void set_reg(const x86::Gp& src32, unsigned r, int bits) {
-        if (bits == 32 && cache_on_ && r < 8 && host_of_[r] < 0) cache_alloc(r);
+        if (bits == 32 && cache_on_ && r < 8 && host_of_[r] < 0 && used_later(r)) cache_alloc(r);
         store_reg(src32, r, bits);
     }
     // A register of `bits` (AH..BH: from its CpuState home, which rd() makes current) as the
@@ -1053,6 +1059,7 @@ private:
 
     // The interpreter's step, around a call of the handler.
     void emit_helper(const DecodedInsn& i) {
+        helper_called_ = true;
         if (!keeps_mode(i)) {
             flat_ = false;
             flat_cs_ = false;
@@ -2117,6 +2124,7 @@ private:
     // finish); the caller clears it.
     // `off`: the target's offset from the block's start (kNoOffset: unknown).
     void finish_branch(const x86::Gp& eip32, int link, int64_t off = kNoOffset) {
+        if (link >= 0 && off == 0 && loop_ && !helper_called_) return loop_back();
         write_back();
         a_->mov(st64(kEip), eip32.r64());
         a_->add(st64(kIcount), pend_n_ + 1);
@@ -2127,6 +2135,55 @@ private:
             exit_static(link, off);
         }
     }
+    // ---- a block that branches back to its own start ----
+    // (A Jcc, JMP or LOOP whose target is the block's first byte, in flat 32-bit code within
+    // one page.) The registers it uses first are loaded into the cache at its start, and the
+    // branch back keeps them there: it stores the dirty copies, reloads any of those registers
+    // that moved, retires the pass, and makes the checked entry's tests (the budget with stop_,
+    // the interrupt request) before it jumps back past the loads. (Its EIP is the block's
+    // start throughout: no helper ran (they retire what precedes them), slow paths restore it.)
+    bool loop_ = false;
+    asmjit::Label loop_head_;
+    int8_t loop_guest_[kCacheRegs] = {-1, -1, -1, -1, -1};  // the head's cache slots
+    void plan_loop(const std::vector<DecodedInsn>& insns) {
+        loop_ = false;
+        if (!c32_ || !(block_.mode & Cpu::kModeFlatCs) || block_.page2 != ~0u || insns.empty()) return;
+        const DecodedInsn& b = insns.back();
+        const Desc* d = hm_.find(b.fn);
+        if (!d || (d->kind != Kind::kJcc && d->kind != Kind::kJmpRel && d->kind != Kind::kLoop) || d->bits != 32)
+            return;
+        int64_t end = 0;
+        for (const DecodedInsn& i : insns) end += i.len;
+        if (end + int32_t(b.imm) != 0) return;
+        loop_ = true;
+        int n = 0;
+        for (size_t k = 0; k < insns.size() && n < kCacheRegs; ++k)
+            for (unsigned r = 0; r < 8 && n < kCacheRegs; ++r)
+                if ((used_mask(insns[k]) >> r & 1) && host_of_[r] < 0) {
+                    cur_k_ = k;
+                    fetch(r);
+                    ++n;
+                }
+        for (int k = 0; k < kCacheRegs; ++k) loop_guest_[k] = guest_of_[k];
+        loop_head_ = a_->newLabel();
+        a_->bind(loop_head_);
+    }
+    void loop_back() {
+        auto& a = *a_;
+        write_back();
+        for (int k = 0; k < kCacheRegs; ++k)
+            if (loop_guest_[k] >= 0 && host_of_[loop_guest_[k]] != k)
+                a.mov(cache_reg(k), gpr32(unsigned(loop_guest_[k])));
+        a.add(st64(kIcount), pend_n_ + 1);
+        a.mov(x86::r8, st64(kIcount));
+        a.add(x86::r8, int32_t(cur_k_ + 1));
+        a.cmp(x86::r8, x86::qword_ptr(kS, cpu_disp(c_) + CpuAccess::off_chain_end(c_)));
+        a.ja(exit_);  // (EIP: the block's start, as the branch's target)
+        emit_irq_and_enter();
+        a.jmp(loop_head_);
+        ended_ = true;
+    }
+
     // Offsets from the block's start of the instruction after `i` and of its relative target
     // (kNoOffset when an operand size of 16 truncates it).
     int64_t next_off(const DecodedInsn& i) const { return offset_ + i.len; }
@@ -2922,6 +2979,7 @@ private:
     int64_t offset_ = 0;        // bytes of guest code before the current instruction
     uint32_t cur_len_ = 0;      // the current instruction's length
     bool helper_seen_ = false;  // a handler other than keeps_mode() ones was called (exit_static)
+    bool helper_called_ = false;  // any handler was (loop_back)
     // The host's flags after the last instruction: kNone, or those of the guest's (kAll, from
     // a 32-bit ADD, SUB, CMP, AND, OR, XOR or TEST in emit_alu_reg(), which stores them too;
     // kNoCf, from INC or DEC there, all but CF).

@@ -1829,3 +1829,77 @@ TEST_CASE("JIT: registers held in host registers are in the state at a fault, a 
         CHECK(b.c.engine_stats()->insns_inline >= body.size() / 2);
     }
 }
+
+TEST_CASE("JIT: a block that branches to its own start agrees with the interpreter pass by pass") {
+    // The loop body is one block whose Jcc (or LOOP) targets its own start: the JIT keeps its
+    // registers in host registers from pass to pass. Each variant is compared with the
+    // interpreter: run to the end; in short budget slices (compared after each); with an
+    // external interrupt requested at several points; with the walk running into a
+    // not-present page (#PF mid-loop).
+    for (bool use_loop_insn : {false, true})
+    for (int variant = 0; variant < 4; ++variant)
+    for (uint64_t at : {3u, 10u, 29u, 64u}) {
+        if (variant != 2 && at != 3) continue;
+        const uint32_t start_esi = variant == 3 ? kPmNotPresent - 40 : 0x21F80;
+        std::vector<uint8_t> code = {0xB9, 0x28, 0x00, 0x00, 0x00,  // mov ecx, 40
+                                     0xBE};                          // mov esi, start_esi
+        test::put32(code, start_esi);
+        code.insert(code.end(), {0xB8, 0x01, 0x00, 0x00, 0x00,   // mov eax, 1
+                                 0xBA, 0x07, 0x00, 0x00, 0x00}); // mov edx, 7
+        const std::vector<uint8_t> body = {
+            0x03, 0x06,                          // L: add eax, [esi]
+            0x31, 0xC2,                          // xor edx, eax
+            0x6B, 0xD2, 0x05,                    // imul edx, edx, 5
+            0x89, 0x96, 0x00, 0x01, 0x00, 0x00,  // mov [esi+100h], edx
+            0x83, 0xC6, 0x04,                    // add esi, 4
+            0x50, 0x5B,                          // push eax; pop ebx
+            0x01, 0xFB,                          // add ebx, edi
+            0x88, 0xE7,                          // mov bh, ah
+            0x0F, 0xB6, 0xEB,                    // movzx ebp, bl
+        };
+        code.insert(code.end(), body.begin(), body.end());
+        if (use_loop_insn) {
+            code.push_back(0xE2);  // loop L
+            code.push_back(uint8_t(-int(body.size()) - 2));
+        } else {
+            code.push_back(0x49);  // dec ecx
+            code.push_back(0x75);  // jnz L
+            code.push_back(uint8_t(-int(body.size()) - 3));
+        }
+        code.push_back(0xF4);
+        CAPTURE(use_loop_insn);
+        CAPTURE(variant);
+        CAPTURE(at);
+        Machine a{cpu::CpuModel::kP6, false}, b{cpu::CpuModel::kP6, true};
+        test::TimedIrq ia, ib;
+        for (Machine* m : {&a, &b}) {
+            test::setup_paged_pm(m->mem, m->c, code);
+            m->c.s.gpr[cpu::ESP] = kPmStack;
+            m->c.s.gpr[cpu::EDI] = 0x9E3779B9;
+            for (uint32_t k = 0; k < 0x200; k += 4) m->mem.write(0x21F80 + k, 4, k * 0x01000193u);
+            if (variant == 2) {
+                m->c.set_eflags(m->c.eflags() | cpu::kIF);
+                test::TimedIrq& irq = m == &a ? ia : ib;
+                irq.vector = 0x10;  // (the test IDT's HLT handler)
+                irq.attach(m->c, at);
+            }
+        }
+        if (variant == 1) {
+            for (int slice = 0; slice < 100; ++slice) {
+                const uint64_t n = slice % 2 ? 7 : 45;  // (45: several passes, the budget ends one)
+                const cpu::Exit ea = a.c.run(n), eb = b.c.run(n);
+                CHECK(int(ea) == int(eb));
+                REQUIRE(compare(a, b) == 0);
+                if (ea != cpu::Exit::kBudget) break;
+            }
+        } else {
+            CHECK(a.c.run(5000) == cpu::Exit::kHalted);
+            CHECK(b.c.run(5000) == cpu::Exit::kHalted);
+            CHECK(compare(a, b) == 0);
+        }
+        CHECK(a.c.s.halted == 1);
+        if (variant == 3) CHECK(a.c.last_exception() == cpu::kPageFault);
+        if (variant == 2) CHECK(ia.taken == 1);
+        if (variant == 0) CHECK(b.c.engine_stats()->blocks_direct >= 30);  // (the passes)
+    }
+}
