@@ -1871,6 +1871,21 @@ private:
                 break;
             }
         }
+        if (!incdec && (op == kAdd || op == kSub || op == kCmp) && !(live_after_ & kFlAll & ~kFlCF)) {
+            // Only CF is live after it (an INC or DEC overwrites the rest, as in ADD; DEC;
+            // JNZ): aux bit 31 = CF, from the host's; the rest of the state stays as it was
+            // (stale: nothing reads it before that writer), and the kind is one of INC's
+            // (CF valid in aux) for what follows.
+            a.sbb(x86::eax, x86::eax);
+            a.and_(x86::eax, int32_t(0x80000000u));
+            a.mov(st32(kLfAux), x86::eax);
+            commit_kind_ = 0;
+            --st_.flags_deferred;  // (counted above)
+            if (writes) set_reg(x86::r14d, dst, 32);
+            fl_ = Flags::kPending;
+            fl_kind_ = lf_kind(kLfInc, 32);
+            return true;
+        }
         if (writes) set_reg(x86::r14d, dst, 32);
         commit_clobbers_ = false;
         commit_flags(32);  // (stores only but for INC/DEC keeping CF: see commit_clobbers_)
