@@ -204,9 +204,13 @@ public:
         find_mode_keepers(m);
     }
     const Desc* find(cpu::Handler h) const {
+        // (A translation asks for each instruction's many times: a direct-mapped memo first.)
+        Memo& m = memo_[(reinterpret_cast<uintptr_t>(h) >> 4) & (kMemo - 1)];
+        if (m.h == h && h) return m.d;
         auto it = map_.find(h);
-        if (it == map_.end() || !it->second.second) return nullptr;
-        return &it->second.first;
+        const Desc* d = it == map_.end() || !it->second.second ? nullptr : &it->second.first;
+        m = {h, d};
+        return d;
     }
     // A handler that only reads and writes general registers, the arithmetic flags, DF and
     // memory (see Translator::keeps_mode).
@@ -219,6 +223,7 @@ private:
     void add(cpu::Handler h, Desc d) {
         auto [it, fresh] = map_.try_emplace(h, d, true);
         if (!fresh && !(it->second.first == d)) it->second.second = false;  // ambiguous: helper
+        memo_[(reinterpret_cast<uintptr_t>(h) >> 4) & (kMemo - 1)] = {};
     }
     template <class Bytes>
     bool decode(const Bytes& bytes, bool c32, cpu::DecodedInsn& di) const {
@@ -316,6 +321,12 @@ private:
 
     cpu::Decoder dec_;
     std::unordered_map<cpu::Handler, std::pair<Desc, bool>> map_;
+    struct Memo {
+        cpu::Handler h = nullptr;
+        const Desc* d = nullptr;
+    };
+    static constexpr size_t kMemo = 512;
+    mutable std::array<Memo, kMemo> memo_{};  // (one engine per Cpu: not shared across threads)
     std::unordered_set<cpu::Handler> keepers_, flagless_;
 };
 
@@ -1698,9 +1709,14 @@ private:
     bool emit_reuse(int k, int32_t delta, int bits, bool write, Tail tail, Emit ea, unsigned seg) {
         auto& a = *a_;
         asmjit::Label other = a.newLabel(), done = a.newLabel();
-        a.mov(x86::ecx, slot_off(k));
-        if (delta) a.add(x86::ecx, delta);
-        a.cmp(x86::ecx, 4096 - bits / 8);
+        if (delta >= 0) {
+            // offset + delta <= 4096 - n as offset <= 4096 - n - delta (>= 0: find_slot)
+            a.cmp(slot_off(k), 4096 - bits / 8 - delta);
+        } else {
+            a.mov(x86::ecx, slot_off(k));
+            a.add(x86::ecx, delta);
+            a.cmp(x86::ecx, 4096 - bits / 8);
+        }
         a.ja(other);
         a.mov(x86::rax, slot_addr(k));
         access_sized(x86::ptr(x86::rax, delta), bits, write);
