@@ -1,7 +1,10 @@
 #include "mmu/memory.h"
 
+#include <sys/mman.h>
+
 #include <algorithm>
 #include <cstring>
+#include <new>
 #include <stdexcept>
 
 namespace vx86::mmu {
@@ -18,10 +21,15 @@ PhysMemory::PhysMemory(uint32_t ram_bytes)
 }
 
 PhysMemory::PageBuffer PhysMemory::alloc_pages(size_t bytes, uint8_t fill) {
-    PageBuffer b(new (std::align_val_t(kPageSize)) uint8_t[bytes ? bytes : 1]);
-    std::memset(b.get(), fill, bytes);
+    const size_t size = bytes ? bytes : 1;
+    void* p = mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) throw std::bad_alloc();
+    PageBuffer b(static_cast<uint8_t*>(p), PageFree{size});
+    if (fill) std::memset(b.get(), fill, bytes);  // (the mapping reads as zeros)
     return b;
 }
+
+void PhysMemory::PageFree::operator()(uint8_t* p) const { munmap(p, bytes); }
 
 void PhysMemory::refresh_pages(uint64_t first, uint64_t end) {
     for (uint64_t p = first; p < end && p < kNumPages; ++p) {
@@ -58,7 +66,7 @@ void PhysMemory::map_mmio(uint32_t base, uint32_t size, MmioHandler* handler) {
     if ((base & kPageMask) != 0 || size == 0) throw std::invalid_argument("MMIO base must be page aligned");
     uint64_t end = uint64_t(base) + ((uint64_t(size) + kPageMask) & ~uint64_t(kPageMask));
     if (end > (uint64_t(1) << 32)) throw std::invalid_argument("MMIO extends past 4 GiB");
-    regions_.push_back(Region{base, uint32_t(end - base), PageKind::kMmio, {}, handler});
+    regions_.push_back(Region{base, uint32_t(end - base), PageKind::kMmio, PageBuffer(nullptr, PageFree{0}), handler});
     refresh_pages(base >> kPageBits, end >> kPageBits);
 }
 

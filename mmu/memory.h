@@ -106,8 +106,11 @@ public:
 private:
     // Page-aligned host memory for RAM and ROM images: a guest page is then a host page, which
     // the JIT relies on (a host pointer's page offset is the guest address's).
+    // (Anonymous mappings: pages the guest never touches cost nothing, and the host zeroes the
+    // others on first touch.)
     struct PageFree {
-        void operator()(uint8_t* p) const { ::operator delete[](p, std::align_val_t(kPageSize)); }
+        size_t bytes;
+        void operator()(uint8_t* p) const;
     };
     using PageBuffer = std::unique_ptr<uint8_t[], PageFree>;
     static PageBuffer alloc_pages(size_t bytes, uint8_t fill);
