@@ -96,7 +96,7 @@ enum class Kind : uint8_t {
     kAluRmR, kAluRRm, kAluAccImm, kAluRmImm, kTestRmImm,
     kMovRmR, kMovRRm, kMovRmImm, kMovRImm, kMovAccMoffs, kMovMoffsAcc,
     kIncDecRm, kIncDecR, kLea, kJcc, kJmpRel, kCallRel, kRetNear, kPushR, kPopR,
-    kShift1, kShiftImm, kImulRRm, kImulRRmImm, kMovx, kSetcc, kCmov, kXchgRmR, kXchgAccR,
+    kShift1, kShiftImm, kShiftCl, kImulRRm, kImulRRmImm, kMovx, kSetcc, kCmov, kXchgRmR, kXchgAccR,
     kCbw, kCwd, kLoop, kJcxz, kNot, kNeg, kPushRm, kPushImm, kBtImm, kNop, kCallRm, kJmpRm,
 };
 // Shift/rotate group (the ModRM reg field).
@@ -168,6 +168,7 @@ public:
             const uint8_t modrm = uint8_t(0xC0 | k << 3);
             probe8({0xD0, modrm}, {K::kShift1, k, 8});
             probe({0xD1, modrm}, K::kShift1, k);
+            probe({0xD3, modrm}, K::kShiftCl, k);
             if (!m.has_186) continue;  // C0/C1 are RET aliases on the 8086
             probe8({0xC0, modrm, 1}, {K::kShiftImm, k, 8});
             probe({0xC1, modrm, 1}, K::kShiftImm, k);
@@ -1462,6 +1463,7 @@ private:
         add(i.reg);
         const Desc* d = hm_.find(i.fn);
         if (d && (d->kind == Kind::kCwd || d->kind == Kind::kMovMoffsAcc)) add(cpu::EAX);
+        if (d && d->kind == Kind::kShiftCl) add(cpu::ECX);
         return m;
     }
     uint8_t written_mask(const DecodedInsn& i) const {
@@ -1472,7 +1474,7 @@ private:
         const uint8_t sp = 1u << cpu::ESP;
         switch (d->kind) {
             case Kind::kAluRmR: case Kind::kAluRmImm: case Kind::kTestRmImm: case Kind::kIncDecRm:
-            case Kind::kShift1: case Kind::kShiftImm: case Kind::kNot: case Kind::kNeg:
+            case Kind::kShift1: case Kind::kShiftImm: case Kind::kShiftCl: case Kind::kNot: case Kind::kNeg:
             case Kind::kBtImm: case Kind::kSetcc: case Kind::kMovRmR: case Kind::kMovRmImm:
                 return mem ? 0 : reg(i.rm, d->kind == Kind::kSetcc ? 8 : d->bits);
             case Kind::kAluRRm: case Kind::kMovRRm: case Kind::kImulRRm: case Kind::kImulRRmImm:
@@ -2592,6 +2594,57 @@ private:
                 if (mem) check_stop();
                 return true;
             }
+            case Kind::kShiftCl: {
+                // SHL/SHR/SAR r32, CL (counts masked to 5 bits): nothing at all for a count of
+                // 0, else the host's shift, CF from it and OF as shift_op() (SHL: msb(r) ^ CF;
+                // SHR: msb(a) for a count of 1, else 0; SAR: 0), AF 0.
+                if (mem || B != 32 || !shift_masked_ || (d->op != kShl && d->op != kShr && d->op != kSar))
+                    return false;
+                load_reg(x86::eax, i.rm, 32);
+                load_reg(x86::ecx, cpu::ECX, 8);
+                const Flags before = fl_;
+                asmjit::Label skip = a.newLabel();
+                a.and_(x86::ecx, 31);
+                a.jz(skip);
+                a.mov(x86::r14d, x86::eax);
+                if (d->op == kShl) a.shl(x86::r14d, x86::cl);
+                else if (d->op == kShr) a.shr(x86::r14d, x86::cl);
+                else a.sar(x86::r14d, x86::cl);
+                if (!flags_dead_) {
+                    a.setc(x86::dl);
+                    a.movzx(x86::edx, x86::dl);  // CF
+                    if (d->op == kShl) {         // bit 30 = OF ^ CF = msb(r)
+                        a.mov(x86::r15d, x86::r14d);
+                        a.shr(x86::r15d, 1);
+                        a.and_(x86::r15d, 0x40000000);
+                    } else if (d->op == kShr) {  // bit 30 = OF ^ CF
+                        a.mov(x86::r8d, x86::eax);
+                        a.shr(x86::r8d, 31);
+                        a.xor_(x86::esi, x86::esi);
+                        a.cmp(x86::ecx, 1);
+                        a.cmovne(x86::r8d, x86::esi);
+                        a.xor_(x86::r8d, x86::edx);
+                        a.shl(x86::r8d, 30);
+                        a.mov(x86::r15d, x86::r8d);
+                    } else {                     // bit 30 = CF
+                        a.mov(x86::r15d, x86::edx);
+                        a.shl(x86::r15d, 30);
+                    }
+                    a.shl(x86::edx, 31);
+                    a.or_(x86::r15d, x86::edx);
+                }
+                store_reg(x86::r14d, i.rm, 32);  // (in this arm: in place)
+                if (!flags_dead_) {
+                    a.mov(st32(kLfRes), x86::r14d);
+                    a.mov(st32(kLfAux), x86::r15d);
+                    a.mov(cpu8(CpuAccess::off_lf_kind(c_)), 0);
+                }
+                a.bind(skip);
+                // (A count of 0 kept whatever was deferred; else the flags are resolved.)
+                fl_ = before == Flags::kResolved || flags_dead_ ? before : Flags::kUnknown;
+                retire(i);
+                return true;
+            }
             case Kind::kNot: case Kind::kNeg:
                 load_rm(i, B);
                 if (d->kind == Kind::kNot) {
@@ -2780,6 +2833,8 @@ private:
             }
             case Kind::kSetcc: case Kind::kCmov:
                 return mem ? kBarrier : FlagFx{false, kFlAll, 0};
+            case Kind::kShiftCl:  // (a count of 0 keeps them all: a reader too)
+                return mem || d->bits != 32 || !shift_masked_ ? kBarrier : FlagFx{false, kFlAll, kFlAll};
             default:
                 return kBarrier;
         }

@@ -1903,3 +1903,33 @@ TEST_CASE("JIT: a block that branches to its own start agrees with the interpret
         if (variant == 0) CHECK(b.c.engine_stats()->blocks_direct >= 30);  // (the passes)
     }
 }
+
+TEST_CASE("JIT: SHL, SHR and SAR by CL at every count match the interpreter") {
+    // add eax, 7FFFFFFFh (deferred flags: a count of 0 must keep them); mov ecx, count;
+    // shift eax, cl; pushf; push eax: for counts 0 to 40 (masked to 5 bits), in 32-bit code,
+    // with the register the JIT keeps in a host register or not. The pushed flags and the
+    // registers must agree.
+    for (uint32_t pattern : {0x80000001u, 0x4000C0FFu, 0x7FFF8000u, 0u}) {
+        std::vector<uint8_t> code;
+        for (unsigned op : {4u, 5u, 7u})
+            for (unsigned count = 0; count <= 40; ++count) {
+                code.push_back(0xB8);  // mov eax, pattern
+                test::put32(code, pattern);
+                code.push_back(0x05);  // add eax, 7FFFFFFFh
+                test::put32(code, 0x7FFFFFFF);
+                code.push_back(0xB9);  // mov ecx, count (above: CH set, masked away)
+                test::put32(code, count | 0x4400);
+                code.insert(code.end(), {0xD3, uint8_t(0xC0 | op << 3)});  // shift eax, cl
+                code.push_back(0x9C);  // pushf
+                code.push_back(0x50);  // push eax
+                if (count % 3 == 0) code.insert(code.end(), {0xD3, uint8_t(0xC3 | op << 3)});  // shift ebx, cl
+            }
+        code.push_back(0xF4);
+        FlatPair p(code, [](Machine& m) {
+            m.c.s.gpr[cpu::ESP] = kPmStack;
+            m.c.s.gpr[cpu::EBX] = 0xC3A55A3C;
+        }, 100000);
+        CAPTURE(pattern);
+        CHECK(p.b.c.engine_stats()->insns_inline > 3 * 41 * 5);  // the shifts ran inline
+    }
+}
