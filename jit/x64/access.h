@@ -76,9 +76,8 @@ struct CpuAccess {
             return nullptr;
         const uint32_t phys = e.ppage | (lin & mmu::kPageMask);
         Block* b = c.fast_[Cpu::fast_index(phys)];
-        if (!b || b->phys != phys || b->mode != c.block_mode() || !b->valid ||
-            b->page2 != ~0u || !b->native)
-            return nullptr;
+        if (!b || b->phys != phys || b->mode != c.block_mode() || !b->valid || !b->native)
+            return nullptr;  // (a block crossing into a second page tests that one itself)
         if (uint64_t(eip) + b->eip_span - 1 > s.seg[cpu::CS].limit) return nullptr;
         if (s.icount + b->insns.size() > c.run_end_) return nullptr;
         if (irq_wanted(c)) return nullptr;

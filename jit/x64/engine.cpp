@@ -606,13 +606,20 @@ public:
         // the page-reuse slots (see emit_load).
         a.sub(x86::rsp, kFrame);
         a.mov(kS, x86::rsi);
+        // The run loop's entry goes to `start`; chained entries to `body` (through the checked
+        // entry for direct jumps), which for a block crossing into a second page first tests
+        // that page (the run loop did).
+        const bool page2 = block_.page2 != ~0u;
+        asmjit::Label start = a.newLabel();
+        if (c32_ || page2) a.jmp(start);
         if (c32_) {
-            a.jmp(body);
             checked = a.newLabel();
             a.bind(checked);
             emit_checked_entry(insns.size());
         }
         a.bind(body);
+        if (page2) emit_page2_check();
+        a.bind(start);
         ended_ = false;
         live_ = flag_liveness(insns);
         next_use_.assign(insns.size() + 1, {});
@@ -1243,6 +1250,30 @@ private:
             a.jmp(limit_ok);
         });
         emit_irq_and_enter();
+    }
+    // A block whose instruction crosses into a second page is entered by links too: a chained
+    // entry (a guard's, a direct jump's; not the run loop's, which checked) tests that the second page
+    // still maps to the frame it was decoded from, executable, through the TLB (else leaves:
+    // the run loop, which fills the TLB, rebuilds the block when it changed). EIP is retired.
+    void emit_page2_check() {
+        auto& a = *a_;
+        a.mov(x86::r8d, st32(kEip));
+        a.add(x86::r8d, st32(seg_base(cpu::CS)));
+        a.or_(x86::r8d, 0xFFF);
+        a.add(x86::r8d, 1);  // the second page's linear address
+        a.mov(x86::ecx, x86::r8d);
+        a.shr(x86::ecx, 12 - 5);
+        a.and_(x86::ecx, (CpuAccess::kTlbSize - 1) << 5);
+        a.add(x86::rcx, x86::qword_ptr(kS, cpu_disp(c_) + CpuAccess::off_tlb_cur(c_)));
+        a.cmp(x86::r8d, x86::dword_ptr(x86::rcx, int32_t(offsetof(CpuAccess::TlbEntry, vpage))));
+        a.jne(exit_);
+        a.movzx(x86::edx, x86::byte_ptr(x86::rcx, int32_t(offsetof(CpuAccess::TlbEntry, perm))));
+        a.and_(x86::edx, CpuAccess::kPermExec | CpuAccess::kPermVoid);
+        a.cmp(x86::edx, CpuAccess::kPermExec);
+        a.jne(exit_);
+        a.cmp(x86::dword_ptr(x86::rcx, int32_t(offsetof(CpuAccess::TlbEntry, ppage))),
+              int32_t(block_.page2 << 12));
+        a.jne(exit_);
     }
     // The checked entry's last tests: the external interrupt (a source without a flag points at
     // a set byte, so the run loop asks it); then the block is entered. Not when the source
@@ -3136,7 +3167,7 @@ public:
         const bool scratch = CpuAccess::is_scratch(c, b);
         if (!b.native && !scratch && limit >= b.insns.size()) b.native = translate(c, b);
         if (pending_.link) {
-            if (b.native && b.page2 == ~0u && !scratch && uint32_t(c.s.eip) == pending_.eip)
+            if (b.native && !scratch && uint32_t(c.s.eip) == pending_.eip)
                 link(*pending_.link, b, pending_.eip);
             pending_ = {};
         }
@@ -3205,7 +3236,7 @@ private:
     void patch(Link& l, const CpuAccess::Block& b, X64Code& target) {
         X64Code::Direct* d = direct_of(l);
         if (!d || !d->rel_rx || !target.checked || (!d->cross && b.phys != d->phys) ||
-            b.mode != l.owner->mode || b.page2 != ~0u)
+            b.mode != l.owner->mode)
             return;
         const int64_t dist = static_cast<uint8_t*>(target.checked) - (d->rel_rx + 4);
         if (dist != int32_t(dist)) return;

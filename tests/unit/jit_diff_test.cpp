@@ -1933,3 +1933,42 @@ TEST_CASE("JIT: SHL, SHR and SAR by CL at every count match the interpreter") {
         CHECK(p.b.c.engine_stats()->insns_inline > 3 * 41 * 5);  // the shifts ran inline
     }
 }
+
+TEST_CASE("JIT: an instruction across two pages is linked to, and left when its second page is remapped") {
+    // A loop whose block falls through into MOV EAX, imm32 at 20FFCh, whose immediate's last
+    // byte is on the next page; the loop remaps that page to another frame (whose copy of the
+    // byte differs) and invalidates it with INVLPG. Entered through links and direct jumps,
+    // the crossing block must see the new frame as the interpreter does.
+    std::vector<uint8_t> code(0x1010, 0x90);
+    const uint8_t head[] = {0xB9, 0x04, 0x00, 0x00, 0x00,  // mov ecx, 4
+                            0xE9};                          // jmp L (rel32 below)
+    std::copy(std::begin(head), std::end(head), code.begin());
+    for (int k = 0; k < 4; ++k) code[6 + k] = uint8_t((0xFF0 - 10) >> (8 * k));
+    const uint8_t loop[] = {0x01, 0xC3,  // L: add ebx, eax
+                            0x46};       // inc esi (then NOPs up to 20FFCh)
+    std::copy(std::begin(loop), std::end(loop), code.begin() + 0xFF0);
+    code[0xFFC] = 0xB8;  // mov eax, 11223344h (44 33 22 | 11 on the next page)
+    code[0xFFD] = 0x44, code[0xFFE] = 0x33, code[0xFFF] = 0x22, code[0x1000] = 0x11;
+    std::vector<uint8_t> tail = {0x49,         // dec ecx
+                                 0x74, 0x00};  // jz done (patched below)
+    tail.insert(tail.end(), {0xC7, 0x05});  // mov dword [PTE of 21000h], 22003h
+    test::put32(tail, test::kPt + 4 * 0x21);
+    test::put32(tail, 0x22003);
+    tail.insert(tail.end(), {0x0F, 0x01, 0x3D});  // invlpg [21000h]
+    test::put32(tail, 0x21000);
+    tail.push_back(0xE9);  // jmp L
+    test::put32(tail, uint32_t(int32_t(0xFF0) - int32_t(0x1001 + tail.size() + 4)));
+    tail[2] = uint8_t(tail.size() - 3);  // done: right after the jmp
+    tail.push_back(0xF4);                // done: hlt
+    code.resize(0x1001);
+    code.insert(code.end(), tail.begin(), tail.end());
+    FlatPair p(code, [&](Machine& m) {
+        // Frame 22000h: the second page again, but the immediate's last byte is 99h.
+        std::vector<uint8_t> copy(code.begin() + 0x1000, code.end());
+        copy[0] = 0x99;
+        REQUIRE(m.mem.copy_to(0x22000, copy.data(), copy.size()));
+        m.c.s.gpr[cpu::ESP] = kPmStack;
+    });
+    CHECK(p.a.c.r32(cpu::EBX) == 0x11223344u + 2 * 0x99223344u);
+    CHECK(p.b.c.engine_stats()->links_made >= 2);
+}
