@@ -111,8 +111,13 @@ void popf(Cpu& c, const DecodedInsn&) {
     }
     uint32_t v = c.pop<B>();
     uint32_t mask = c.popf_mask(B == 32);
-    c.set_eflags((c.eflags() & ~mask) | (v & mask));
-    c.end_block();  // IF or TF may have changed
+    const uint32_t old = c.eflags(), now = (old & ~mask) | (v & mask);
+    c.set_eflags(now);
+    // The block ends when an interrupt may now be taken (IF set) or anything but the
+    // arithmetic flags, DF and a cleared IF changed (TF, AC, IOPL, ...: what decoded and
+    // translated blocks assume), not for the common restore of what PUSHF saved.
+    constexpr uint32_t kKeeps = kCF | kPF | kAF | kZF | kSF | kOF | kDF | kIF;
+    if (((old ^ now) & ~kKeeps) || (~old & now & kIF)) c.end_block();
 }
 
 // ENTER imm16, imm8 (C8 iw ib)

@@ -1972,3 +1972,39 @@ TEST_CASE("JIT: an instruction across two pages is linked to, and left when its 
     CHECK(p.a.c.r32(cpu::EBX) == 0x11223344u + 2 * 0x99223344u);
     CHECK(p.b.c.engine_stats()->links_made >= 2);
 }
+
+TEST_CASE("JIT: POPF ends the block only when it sets IF or changes more than the arithmetic flags") {
+    // Real mode, IF clear, an interrupt requested from the start: PUSHF/POPF pairs that keep
+    // IF clear go on; the POPF that sets IF lets the interrupt in right after it (its return
+    // address is the next instruction's) in both engines.
+    const std::vector<uint8_t> code = {
+        0x9C, 0x9D,                    // pushf; popf            (IF stays clear)
+        0x40,                          // inc ax
+        0x9C, 0x9D,                    // pushf; popf
+        0x43,                          // inc bx
+        0x9C,                          // pushf
+        0x58,                          // pop ax
+        0x0D, 0x00, 0x02,              // or ax, 200h
+        0x50,                          // push ax
+        0x9D,                          // popf                   (sets IF: the interrupt)
+        0x41,                          // inc cx                 (not reached)
+        0xF4,
+    };
+    Machine a(cpu::CpuModel::kP6, false), b(cpu::CpuModel::kP6, true);
+    test::TimedIrq ia, ib;
+    for (auto* m : {&a, &b}) {
+        Gen gg(5, false, true);
+        setup_real(*m, code, gg);
+        m->c.set_eflags(m->c.eflags() & ~cpu::kIF);
+        m->c.s.gpr[cpu::ECX] = 0;
+    }
+    ia.attach(a.c, 0);
+    ib.attach(b.c, 0);
+    CHECK(a.c.run(100) == cpu::Exit::kHalted);
+    CHECK(b.c.run(100) == cpu::Exit::kHalted);
+    CHECK(compare(a, b) == 0);
+    CHECK(ia.taken == 1);
+    CHECK(a.c.r16(cpu::ECX) == 0);
+    // The handler's frame: IP of INC CX.
+    CHECK(a.mem.read(0x30010 + a.c.r16(cpu::ESP), 2) == 13);
+}
