@@ -558,6 +558,25 @@ void emit_boundary_checks(x86::Assembler& a, const Cpu& c, asmjit::Label fail) {
 // The external-interrupt test of a block boundary (esi = EFLAGS): on to `go` when IF is clear
 // (the run loop's order of tests), to `fail` when the source's flag says an IRQ is pending, to
 // `no_flag` when the source has no flag (the caller asks another way); else falls through.
+// The current TLB's entry for linear address `lin` (32-bit) into `e` (64-bit), when it maps
+// lin's page executable (not void), else a jump to `fail`. `t`: scratch (32-bit).
+void emit_code_tlb(x86::Assembler& a, const Cpu& c, const x86::Gp& lin, const x86::Gp& e,
+                   const x86::Gp& t, asmjit::Label fail) {
+    a.mov(e.r32(), lin);
+    a.shr(e.r32(), 12);
+    a.and_(e.r32(), CpuAccess::kTlbSize - 1);
+    a.shl(e.r32(), 5);
+    a.add(e, x86::qword_ptr(kS, cpu_disp(c) + CpuAccess::off_tlb_cur(c)));
+    a.mov(t, lin);
+    a.and_(t, ~uint32_t(0xFFF));
+    a.cmp(t, x86::dword_ptr(e, int32_t(offsetof(CpuAccess::TlbEntry, vpage))));
+    a.jne(fail);
+    a.movzx(t, x86::byte_ptr(e, int32_t(offsetof(CpuAccess::TlbEntry, perm))));
+    a.and_(t, CpuAccess::kPermExec | CpuAccess::kPermVoid);
+    a.cmp(t, CpuAccess::kPermExec);
+    a.jne(fail);
+}
+
 void emit_irq_check(x86::Assembler& a, const Cpu& c, asmjit::Label go, asmjit::Label fail,
                     asmjit::Label no_flag) {
     a.test(x86::esi, cpu::kIF);
@@ -1261,16 +1280,7 @@ private:
         a.add(x86::r8d, st32(seg_base(cpu::CS)));
         a.or_(x86::r8d, 0xFFF);
         a.add(x86::r8d, 1);  // the second page's linear address
-        a.mov(x86::ecx, x86::r8d);
-        a.shr(x86::ecx, 12 - 5);
-        a.and_(x86::ecx, (CpuAccess::kTlbSize - 1) << 5);
-        a.add(x86::rcx, x86::qword_ptr(kS, cpu_disp(c_) + CpuAccess::off_tlb_cur(c_)));
-        a.cmp(x86::r8d, x86::dword_ptr(x86::rcx, int32_t(offsetof(CpuAccess::TlbEntry, vpage))));
-        a.jne(exit_);
-        a.movzx(x86::edx, x86::byte_ptr(x86::rcx, int32_t(offsetof(CpuAccess::TlbEntry, perm))));
-        a.and_(x86::edx, CpuAccess::kPermExec | CpuAccess::kPermVoid);
-        a.cmp(x86::edx, CpuAccess::kPermExec);
-        a.jne(exit_);
+        emit_code_tlb(a, c_, x86::r8d, x86::rcx, x86::edx, exit_);
         a.cmp(x86::dword_ptr(x86::rcx, int32_t(offsetof(CpuAccess::TlbEntry, ppage))),
               int32_t(block_.page2 << 12));
         a.jne(exit_);
@@ -2832,8 +2842,8 @@ private:
         bool barrier;
         uint8_t reads, writes;
     };
+    static constexpr FlagFx kBarrier{true, kFlAll, 0}, kNone{false, 0, 0};
     FlagFx flag_fx(const DecodedInsn& i) const {
-        constexpr FlagFx kBarrier{true, kFlAll, 0}, kNone{false, 0, 0};
         const Desc* d = hm_.find(i.fn);
         if (!d) return kBarrier;
         const bool mem = i.flags & cpu::kfMem;
@@ -2885,7 +2895,6 @@ private:
     // The loose liveness's view of `i`: an inline instruction that may fault only in a memory
     // access's slow path is no barrier (its register form's effects; PUSH and POP: none).
     FlagFx flag_fx_loose(const DecodedInsn& i) const {
-        constexpr FlagFx kBarrier{true, kFlAll, 0}, kNone{false, 0, 0};
         const Desc* d = hm_.find(i.fn);
         if (!d) return kBarrier;
         const bool mem = i.flags & cpu::kfMem;
@@ -3366,19 +3375,7 @@ private:
             // code_phys(CS.base + EIP) through the TLB fast path must be the target's address.
             a.mov(x86::r9d, x86::eax);
             a.add(x86::r9d, x86::dword_ptr(kS, st(seg_cs + offsetof(cpu::Segment, base))));
-            a.mov(x86::r10d, x86::r9d);
-            a.shr(x86::r10d, 12);
-            a.and_(x86::r10d, CpuAccess::kTlbSize - 1);
-            a.shl(x86::r10d, 5);
-            a.add(x86::r10, x86::qword_ptr(kS, cpu_disp(c) + CpuAccess::off_tlb_cur(c)));
-            a.mov(x86::r11d, x86::r9d);
-            a.and_(x86::r11d, ~uint32_t(0xFFF));
-            a.cmp(x86::r11d, x86::dword_ptr(x86::r10, st(offsetof(CpuAccess::TlbEntry, vpage))));
-            a.jne(out);
-            a.movzx(x86::r11d, x86::byte_ptr(x86::r10, st(offsetof(CpuAccess::TlbEntry, perm))));
-            a.and_(x86::r11d, CpuAccess::kPermExec | CpuAccess::kPermVoid);
-            a.cmp(x86::r11d, CpuAccess::kPermExec);
-            a.jne(out);
+            emit_code_tlb(a, c, x86::r9d, x86::r10, x86::r11d, out);
             a.and_(x86::r9d, 0xFFF);
             a.or_(x86::r9d, x86::dword_ptr(x86::r10, st(offsetof(CpuAccess::TlbEntry, ppage))));
             a.cmp(x86::r9d, link(offsetof(Link, phys)));
