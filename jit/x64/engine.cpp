@@ -555,9 +555,6 @@ void emit_boundary_checks(x86::Assembler& a, const Cpu& c, asmjit::Label fail) {
     }
 }
 
-// The external-interrupt test of a block boundary (esi = EFLAGS): on to `go` when IF is clear
-// (the run loop's order of tests), to `fail` when the source's flag says an IRQ is pending, to
-// `no_flag` when the source has no flag (the caller asks another way); else falls through.
 // The current TLB's entry for linear address `lin` (32-bit) into `e` (64-bit), when it maps
 // lin's page executable (not void), else a jump to `fail`. `t`: scratch (32-bit).
 void emit_code_tlb(x86::Assembler& a, const Cpu& c, const x86::Gp& lin, const x86::Gp& e,
@@ -577,6 +574,9 @@ void emit_code_tlb(x86::Assembler& a, const Cpu& c, const x86::Gp& lin, const x8
     a.jne(fail);
 }
 
+// The external-interrupt test of a block boundary (esi = EFLAGS): on to `go` when IF is clear
+// (the run loop's order of tests), to `fail` when the source's flag says an IRQ is pending, to
+// `no_flag` when the source has no flag (the caller asks another way); else falls through.
 void emit_irq_check(x86::Assembler& a, const Cpu& c, asmjit::Label go, asmjit::Label fail,
                     asmjit::Label no_flag) {
     a.test(x86::esi, cpu::kIF);
