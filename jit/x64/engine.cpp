@@ -906,7 +906,7 @@ private:
     }
     // A register of `bits` (AH..BH: from its CpuState home, which rd() makes current) as the
     // destination of an in-place operation `op` (done by the caller on the operand returned),
-    // after which dst_done() records the write. Not inside an arm.
+    // after which rmw_done() records the write. Not inside an arm.
     asmjit::Operand rmw(unsigned r, int bits) {
         if (bits == 32) {
             const x86::Gp h = fetch(r);
