@@ -470,6 +470,7 @@ public:
         if (journal_) [[unlikely]] journal_->unreplayable = true;
         io_.write(port, size, v);
     }
+    bool io_claimed(uint16_t port, unsigned size) const { return io_.claimed(port, size); }
 
     mmu::PhysMemory& memory() { return mem_; }
     const mmu::PhysMemory& memory() const { return mem_; }

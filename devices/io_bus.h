@@ -30,6 +30,12 @@ public:
 
     uint32_t read(uint16_t port, unsigned size);
     void write(uint16_t port, unsigned size, uint32_t value);
+    // Whether a device claims any of the `size` ports from `port` (else a write does nothing).
+    bool claimed(uint16_t port, unsigned size) const {
+        for (unsigned k = 0; k < size; ++k)
+            if (slots_[uint16_t(port + k)].dev) return true;
+        return false;
+    }
 
     // Called after every access: (port, size, value, is_write).
     using Observer = std::function<void(uint16_t, unsigned, uint32_t, bool)>;

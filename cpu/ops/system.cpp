@@ -92,7 +92,9 @@ void out_(Cpu& c, const DecodedInsn& i) {
     uint16_t port = Dx ? c.r16(EDX) : uint16_t(i.imm & 0xFF);
     c.check_io(port, B / 8);
     c.io_write(port, B / 8, c.reg<B>(EAX));
-    c.end_block();  // a device may have raised an interrupt or changed memory
+    // A device may have raised an interrupt or changed memory: the block ends. (Not for a port
+    // nobody claims, such as the POST port 80h Linux writes for I/O delays.)
+    if (c.io_claimed(port, B / 8)) c.end_block();
 }
 
 // CLI (FA), STI (FB): STI delays interrupts by one instruction. IOPL-sensitive in protected

@@ -2008,3 +2008,38 @@ TEST_CASE("JIT: POPF ends the block only when it sets IF or changes more than th
     // The handler's frame: IP of INC CX.
     CHECK(a.mem.read(0x30010 + a.c.r16(cpu::ESP), 2) == 13);
 }
+
+TEST_CASE("JIT: OUT ends the block when a device claims the port, not otherwise") {
+    // mov ecx, 100; L: out dx, al; dec ecx; jnz L; hlt. With DX = 80h (the POST port, which
+    // nothing claims: Linux's I/O delay) the loop stays in generated code; with a device on the
+    // port each OUT ends its block (the device may have raised an interrupt or changed memory),
+    // so the run loop enters a block about every pass. Both agree with the interpreter.
+    struct Sink final : devices::IoDevice {
+        unsigned writes = 0;
+        uint32_t io_read(uint16_t, unsigned) override { return 0; }
+        void io_write(uint16_t, unsigned, uint32_t) override { ++writes; }
+    };
+    const std::vector<uint8_t> code = {0xB9, 0x64, 0x00, 0x00, 0x00,  // mov ecx, 100
+                                       0xEE,                          // L: out dx, al
+                                       0x49,                          // dec ecx
+                                       0x75, 0xFC,                    // jnz L
+                                       0xF4};
+    for (bool claimed : {false, true}) {
+        Sink sink[2];
+        int n = 0;
+        FlatPair p(code, [&](Machine& m) {
+            m.c.s.gpr[cpu::EDX] = 0x80;
+            if (claimed) m.io.attach(0x80, 1, &sink[n], devices::kIoSize8);
+            ++n;
+        }, 10000);
+        CAPTURE(claimed);
+        const uint64_t entries = p.b.c.engine_stats()->blocks_run_native + p.b.c.engine_stats()->blocks_run_interp;
+        if (claimed) {
+            CHECK(sink[0].writes == 100);
+            CHECK(sink[1].writes == 100);
+            CHECK(entries >= 100);
+        } else {
+            CHECK(entries < 10);
+        }
+    }
+}
