@@ -139,7 +139,7 @@ struct EngineStats {
     uint64_t code_bytes_live = 0;    // generated code currently held
     uint64_t mem_slow = 0;           // dynamic: memory accesses of generated code that took the slow path
     uint64_t flags_skipped = 0;      // static: flag computations dropped (overwritten, unread)
-    uint64_t flags_sunk = 0;  // static: flags stored only in slow paths (the JIT's sunk flags)
+    uint64_t flags_sunk = 0;         // static: flags stored only in slow paths (the JIT's sunk flags)
     uint64_t page_reuses = 0;        // static: reads through a page slot (no TLB lookup)
     uint64_t flags_deferred = 0;     // static: ADD/SUB/CMP/NEG/INC/DEC flags kept as operands
     uint64_t flags_resolved = 0;     // dynamic: deferred flags computed by a call

@@ -928,6 +928,12 @@ private:
         if (k < 0) return bits == 16 ? asmjit::Operand(gpr16(r)) : asmjit::Operand(gpr8(r));
         return bits == 16 ? asmjit::Operand(cache_reg(k).r16()) : asmjit::Operand(cache_reg(k).r8());
     }
+    // Register r's 32-bit home as a destination: its cached copy, without loading one, or its
+    // CpuState home. (Then rmw_done().)
+    asmjit::Operand rd_home(unsigned r) {
+        const int k = cached(r);
+        return k >= 0 ? asmjit::Operand(cache_reg(k)) : asmjit::Operand(gpr32(r));
+    }
     void rmw_done(unsigned r, int bits) {
         if (bits == 8 && r >= 4) return;
         const int k = cached(r);
@@ -1487,7 +1493,6 @@ private:
                 return 0;
         }
     }
-    // General registers instruction `i` may write (bit r: register r), all when unknown.
     // The registers `i` may read or write (0-7; AH..BH count as their 32-bit register): an
     // over-approximation, for the register cache's choice of a copy to evict.
     uint8_t used_mask(const DecodedInsn& i) const {
@@ -1507,6 +1512,7 @@ private:
         if (d && d->kind == Kind::kShiftCl) add(cpu::ECX);
         return m;
     }
+    // General registers instruction `i` may write (bit r: register r), all when unknown.
     uint8_t written_mask(const DecodedInsn& i) const {
         const Desc* d = hm_.find(i.fn);
         if (!d) return 0xFF;
@@ -1778,7 +1784,9 @@ private:
             access_sized(emit_fast_lookup(seg, bits, write, slow), bits, write);
             a.jmp(done);
             a.bind(slow);
-            slow_access_call(seg, bits, write, at);
+            At stored = at;  // (the registers are stored already)
+            stored.dirty = {};
+            slow_access_call(seg, bits, write, stored);
             slow_access_done(tail, at, done);
         });
         return tested;
@@ -1885,8 +1893,8 @@ private:
             // In place: on the cached copy, or on the home in CpuState.
             asmjit::Operand r = x86::eax;
             if (src >= 0) r = rd(unsigned(src), bits);
-            if (src >= 0 && !r.isReg()) {
-                load_reg(x86::ecx, unsigned(src), bits);
+            if (src >= 0 && !r.isReg()) {  // (memory to memory: through ecx)
+                a.emit(bits == 32 ? x86::Inst::kIdMov : x86::Inst::kIdMovzx, x86::ecx, r);
                 r = bits == 32 ? x86::Gp(x86::ecx) : bits == 16 ? x86::Gp(x86::cx) : x86::Gp(x86::cl);
             }
             const asmjit::Operand m = rmw(dst, bits);
@@ -2231,13 +2239,15 @@ private:
         if (end + int32_t(b.imm) != 0) return;
         loop_ = true;
         int n = 0;
-        for (size_t k = 0; k < insns.size() && n < kCacheRegs; ++k)
+        for (size_t k = 0; k < insns.size() && n < kCacheRegs; ++k) {
+            const uint8_t used = used_mask(insns[k]);
+            cur_k_ = k;
             for (unsigned r = 0; r < 8 && n < kCacheRegs; ++r)
-                if ((used_mask(insns[k]) >> r & 1) && host_of_[r] < 0) {
-                    cur_k_ = k;
+                if ((used >> r & 1) && host_of_[r] < 0) {
                     fetch(r);
                     ++n;
                 }
+        }
         for (int k = 0; k < kCacheRegs; ++k) loop_guest_[k] = guest_of_[k];
         loop_head_ = a_->newLabel();
         a_->bind(loop_head_);
@@ -2431,13 +2441,15 @@ private:
                 return true;
             }
             case Kind::kMovRImm: {
-                if (B == 32 && cache_on_) {
-                    a.mov(x86::eax, i.imm);
-                    set_reg(x86::eax, i.reg, 32);
+                if (B == 32) {
+                    // Into a copy (made when a later instruction uses it), else CpuState; the
+                    // old value is not loaded.
+                    if (cache_on_ && i.reg < 8 && host_of_[i.reg] < 0 && used_later(i.reg)) cache_alloc(i.reg);
+                    a.emit(x86::Inst::kIdMov, rd_home(i.reg), asmjit::imm(int32_t(i.imm)));
                 } else {
                     a.emit(x86::Inst::kIdMov, rmw(i.reg, B), asmjit::imm(int32_t(i.imm & mask(B))));
-                    rmw_done(i.reg, B);
                 }
+                rmw_done(i.reg, B);
                 retire(i);
                 return true;
             }
@@ -2975,7 +2987,6 @@ private:
             a.mov(cpu8(CpuAccess::off_lf_kind(c_)), 0);
         }
     }
-
 
     // r/m of `bits` into eax (zero-extended); a memory operand leaves its offset in r13d for
     // store_rm (unless `read_only`: then the read may reuse a page slot).
