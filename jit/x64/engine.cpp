@@ -1295,7 +1295,8 @@ private:
     // a set byte, so the run loop asks it); then the block is entered. Not when the source
     // reports each rise (irq_rose() sets stop_, tested above): EFLAGS.IF cannot have changed
     // since the chain's start, where the run loop or a guard stub tested the request.
-    void emit_irq_and_enter() {
+    void emit_irq_and_enter() { emit_irq_and_enter(exit_); }
+    void emit_irq_and_enter(asmjit::Label out) {
         auto& a = *a_;
         const auto& c = c_;
         if (!irq_rise_notified_) {
@@ -1304,7 +1305,7 @@ private:
             a.jz(go);
             a.mov(x86::r8, x86::qword_ptr(kS, cpu_disp(c_) + CpuAccess::off_irq_flag_or_ask(c)));
             a.cmp(x86::byte_ptr(x86::r8), 0);
-            a.jne(exit_);
+            a.jne(out);
             a.bind(go);
         }
         if (stubs_.count_chains) {
@@ -1312,6 +1313,7 @@ private:
             a.inc(x86::qword_ptr(x86::r8));
         }
     }
+    // (eax = EIP, retired.)
     void exit_dynamic() {
         a_->mov(x86::rcx, reinterpret_cast<uint64_t>(&code_.links[2]));
         if (!helper_seen_ && irq_rise_notified_) {
@@ -1320,7 +1322,6 @@ private:
             auto& a = *a_;
             asmjit::Label miss = a.newLabel();
             const auto link = [](size_t off) { return x86::ptr(x86::rcx, int32_t(off)); };
-            a.mov(x86::eax, st32(kEip));
             a.cmp(x86::eax, link(offsetof(Link, eip)));
             a.jne(miss);
             a.mov(x86::rdx, link(offsetof(Link, entry)));
@@ -2210,23 +2211,24 @@ private:
         write_back();
         a_->mov(st64(kEip), eip32.r64());
         a_->add(st64(kIcount), pend_n_ + 1);
-        if (link < 0) {
-            exit_dynamic();
-        } else {
-            if (eip32.id() != x86::Gp::kIdAx) a_->mov(x86::eax, eip32);
-            exit_static(link, off);
-        }
+        if (eip32.id() != x86::Gp::kIdAx) a_->mov(x86::eax, eip32);
+        if (link < 0) exit_dynamic();
+        else exit_static(link, off);
     }
     // ---- a block that branches back to its own start ----
     // (A Jcc, JMP or LOOP whose target is the block's first byte, in flat 32-bit code within
     // one page.) The registers it uses first are loaded into the cache at its start, and the
-    // branch back keeps them there: it stores the dirty copies, reloads any of those registers
-    // that moved, retires the pass, and makes the checked entry's tests (the budget with stop_,
-    // the interrupt request) before it jumps back past the loads. (Its EIP is the block's
-    // start throughout: no helper ran (they retire what precedes them), slow paths restore it.)
+    // branch back keeps them there. Those the block writes are dirty from the start (the head
+    // has no clean state to return to), so the branch back stores nothing of them: it stores
+    // only other dirty copies, reloads any head register that moved, retires the pass, and
+    // makes the checked entry's tests (the budget with stop_, the interrupt request), leaving
+    // through cold code that stores the head's copies, before it jumps back past the loads.
+    // (Its EIP is the block's start throughout: no helper ran (they retire what precedes
+    // them), slow paths restore it.)
     bool loop_ = false;
     asmjit::Label loop_head_;
     int8_t loop_guest_[kCacheRegs] = {-1, -1, -1, -1, -1};  // the head's cache slots
+    bool loop_dirty_[kCacheRegs] = {};                      // ... and which are dirty there
     void plan_loop(const std::vector<DecodedInsn>& insns) {
         loop_ = false;
         if (!c32_ || !(block_.mode & Cpu::kModeFlatCs) || block_.page2 != ~0u || insns.empty()) return;
@@ -2239,8 +2241,10 @@ private:
         if (end + int32_t(b.imm) != 0) return;
         loop_ = true;
         int n = 0;
-        for (size_t k = 0; k < insns.size() && n < kCacheRegs; ++k) {
+        uint8_t written = 0;
+        for (size_t k = 0; k < insns.size(); ++k) {
             const uint8_t used = used_mask(insns[k]);
+            written = uint8_t(written | written_mask(insns[k]));
             cur_k_ = k;
             for (unsigned r = 0; r < 8 && n < kCacheRegs; ++r)
                 if ((used >> r & 1) && host_of_[r] < 0) {
@@ -2248,23 +2252,42 @@ private:
                     ++n;
                 }
         }
-        for (int k = 0; k < kCacheRegs; ++k) loop_guest_[k] = guest_of_[k];
+        if (d->kind == Kind::kLoop) written = uint8_t(written | 1u << cpu::ECX);
+        for (int k = 0; k < kCacheRegs; ++k) {
+            loop_guest_[k] = guest_of_[k];
+            loop_dirty_[k] = guest_of_[k] >= 0 && (written >> guest_of_[k] & 1);
+            dirty_[k] = loop_dirty_[k];
+        }
         loop_head_ = a_->newLabel();
         a_->bind(loop_head_);
     }
     void loop_back() {
         auto& a = *a_;
-        write_back();
+        Dirty head;
+        for (int k = 0; k < kCacheRegs; ++k) {
+            const int g = guest_of_[k];
+            head.guest[k] = loop_guest_[k];
+            if (loop_dirty_[k]) head.mask = uint8_t(head.mask | 1u << k);
+            // A copy the head does not have in this slot: stored when dirty (a head register
+            // not written by the block is clean in both places).
+            if (g >= 0 && g != loop_guest_[k] && dirty_[k]) a.mov(gpr32(unsigned(g)), cache_reg(k));
+        }
         for (int k = 0; k < kCacheRegs; ++k)
             if (loop_guest_[k] >= 0 && host_of_[loop_guest_[k]] != k)
                 a.mov(cache_reg(k), gpr32(unsigned(loop_guest_[k])));
+        asmjit::Label out = a.newLabel();
         a.add(st64(kIcount), pend_n_ + 1);
         a.mov(x86::r8, st64(kIcount));
         a.add(x86::r8, int32_t(cur_k_ + 1));
         a.cmp(x86::r8, x86::qword_ptr(kS, cpu_disp(c_) + CpuAccess::off_chain_end(c_)));
-        a.ja(exit_);  // (EIP: the block's start, as the branch's target)
-        emit_irq_and_enter();
+        a.ja(out);  // (EIP: the block's start, as the branch's target)
+        emit_irq_and_enter(out);
         a.jmp(loop_head_);
+        cold_.push_back([this, out, head] {
+            a_->bind(out);
+            write_back(head);
+            a_->jmp(exit_);
+        });
         ended_ = true;
     }
 
@@ -2501,7 +2524,7 @@ private:
                     emit_push(B);
                     a.pop(x86::rax);
                     a.pop(x86::rax);
-                }
+                    }
                 finish_branch(x86::eax, -1);
                 clear_pending();
                 return true;
