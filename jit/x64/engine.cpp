@@ -1452,6 +1452,54 @@ private:
         return tested;
     }
 
+    // ---- read-modify-write ----
+    // A memory destination read, changed and written back (ALU, INC, DEC): the read looks its
+    // page up through the TLB's write tag, and when that hits the store goes to the same host
+    // address (kept at [rsp], the frame's pad) without a second lookup: only inline code runs
+    // in between, which cannot change the translation. When it misses, the read takes the slow
+    // path and [rsp] is 0: the store then makes the whole access, with the write's own checks
+    // (a read-only page's #PF, decoded code, MMIO, bytes across two pages). r13d keeps the
+    // offset for it.
+    static x86::Mem rmw_ptr() { return x86::qword_ptr(x86::rsp, 0); }
+    void emit_rmw_load(int bits) {
+        auto& a = *a_;
+        const DecodedInsn& i = *cur_;
+        emit_ea(i);
+        const At at = here();
+        asmjit::Label slow = a.newLabel(), done = a.newLabel();
+        a.lea(x86::rdx, emit_fast_lookup(i.seg, bits, true, slow));
+        a.mov(rmw_ptr(), x86::rdx);
+        access_sized(x86::ptr(x86::rdx), bits, false);
+        a.bind(done);
+        cold_.push_back([this, seg = i.seg, bits, slow, done, at] {
+            a_->bind(slow);
+            slow_access_call(seg, bits, false, at);
+            a_->mov(rmw_ptr(), 0);
+            a_->jmp(done);
+        });
+    }
+    // The store of r14d after emit_rmw_load().
+    void emit_rmw_store(int bits) {
+        auto& a = *a_;
+        const At at = here();
+        const unsigned seg = cur_->seg;
+        asmjit::Label full = a.newLabel(), done = a.newLabel();
+        a.mov(x86::rax, rmw_ptr());
+        a.test(x86::rax, x86::rax);
+        a.jz(full);
+        access_sized(x86::ptr(x86::rax), bits, true);
+        a.bind(done);
+        cold_.push_back([this, seg, bits, full, done, at] {
+            asmjit::Label slow = a_->newLabel();
+            a_->bind(full);
+            access_sized(emit_fast_lookup(seg, bits, true, slow), bits, true);
+            a_->jmp(done);
+            a_->bind(slow);
+            slow_access_call(seg, bits, true, at);
+            a_->jmp(done);
+        });
+    }
+
     // ---- page reuse ----
     // Accesses at [R + disp] (R a base register, no index, 32-bit addressing, a flat DS/ES/SS)
     // in a block that does not change R in between land on one guest page more often than not
@@ -2392,8 +2440,11 @@ private:
                     retire(i);
                     return true;
                 }
-                if (dst_mem) {
-                    emit_load(B, {}, writes);
+                const bool rmw = dst_mem && writes && !is8086_;
+                if (rmw) {
+                    emit_rmw_load(B);
+                } else if (dst_mem) {
+                    emit_load(B);
                 } else {
                     load_reg(x86::eax, dst_reg, B);
                 }
@@ -2402,7 +2453,8 @@ private:
                 else a.mov(x86::ecx, i.imm & mask(B));
                 emit_alu(o, B, incdec);
                 if (writes) {
-                    if (dst_mem) emit_write(i.seg, B);
+                    if (rmw) emit_rmw_store(B);
+                    else if (dst_mem) emit_write(i.seg, B);
                     else set_reg(x86::r14d, dst_reg, B);
                 }
                 commit_flags(B);
