@@ -654,6 +654,7 @@ public:
             last_ = k + 1 == insns.size();
             const DecodedInsn& i = insns[k];
             cur_k_ = k;
+            rmw_loaded_ = false;
             ++st_.insns_translated;
             // Flags this register-only inline instruction need not store: none it writes is live
             // after it (flags_dead_), or none it keeps (kept_dead_: it may store them as anything
@@ -2623,7 +2624,7 @@ private:
                 // BT/BTS/BTR/BTC r/m, imm8: CF = the bit (before BTS/BTR/BTC change it); the
                 // other flags stay as they were, OF included (lf_set_cf).
                 resolve_inline();
-                load_rm(i, B);
+                load_rm(i, B, d->op == 4);  // (BT only reads)
                 const unsigned bit = i.imm & unsigned(B - 1);
                 a.mov(x86::r14d, x86::eax);
                 switch (d->op) {
@@ -3065,8 +3066,13 @@ private:
 
     // r/m of `bits` into eax (zero-extended); a memory operand leaves its offset in r13d for
     // store_rm (unless `read_only`: then the read may reuse a page slot).
+    // (A memory operand read to be written back is looked up for the store: emit_rmw_load.)
     void load_rm(const DecodedInsn& i, int bits, bool read_only = false) {
-        if (i.flags & cpu::kfMem) {
+        rmw_loaded_ = false;
+        if ((i.flags & cpu::kfMem) && !read_only && !is8086_) {
+            emit_rmw_load(bits);
+            rmw_loaded_ = true;
+        } else if (i.flags & cpu::kfMem) {
             emit_load(bits, {}, !read_only);
         } else {
             load_reg(x86::eax, i.rm, bits);
@@ -3074,9 +3080,11 @@ private:
     }
     // r14d to the r/m operand (after load_rm, or after emit_ea for a memory operand).
     void store_rm(const DecodedInsn& i, int bits, bool mem) {
-        if (mem) emit_write(i.seg, bits);
+        if (mem && std::exchange(rmw_loaded_, false)) emit_rmw_store(bits);
+        else if (mem) emit_write(i.seg, bits);
         else set_reg(x86::r14d, i.rm, bits);
     }
+    bool rmw_loaded_ = false;  // load_rm() looked this instruction's operand up for its store
     // Shift/rotate of eax (zero-extended `bits`) by a constant 1 <= count (< bits for shifts):
     // result to r14d, and the CF/PO bits of lazy aux to r15d (shift_op's flags). (With the
     // flags dead, the caller shifts the register in place instead.)
