@@ -621,8 +621,9 @@ public:
         a.push(x86::r14);
         a.push(x86::r15);
         a.push(x86::rbp);
-        // 6 pushes, this and the return address: 16-byte aligned for calls. [rsp + 8..] holds
-        // the page-reuse slots (see emit_load).
+        // 6 pushes, this and the return address: 16-byte aligned for calls. [rsp] holds a
+        // read-modify-write's host address (see emit_rmw_load), [rsp + 8..] the page-reuse
+        // slots (see emit_load).
         a.sub(x86::rsp, kFrame);
         a.mov(kS, x86::rsi);
         // The run loop's entry goes to `start`; chained entries to `body` (through the checked
