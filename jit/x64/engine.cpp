@@ -1455,7 +1455,8 @@ private:
     }
 
     // ---- read-modify-write ----
-    // A memory destination read, changed and written back (ALU, INC, DEC): the read looks its
+    // A memory destination read, changed and written back (ALU, INC/DEC, NOT/NEG, shifts and
+    // rotates, BTS/BTR/BTC: through load_rm/store_rm): the read looks its
     // page up through the TLB's write tag, and when that hits the store goes to the same host
     // address (kept at [rsp], the frame's pad) without a second lookup: only inline code runs
     // in between, which cannot change the translation. When it misses, the read takes the slow
@@ -2578,7 +2579,7 @@ private:
                     emit_push(B);
                     a.pop(x86::rax);
                     a.pop(x86::rax);
-                    }
+                }
                 finish_branch(x86::eax, -1);
                 clear_pending();
                 return true;
