@@ -901,9 +901,14 @@ private:
         dirty_[k] = true;
         used_[k] = ++tick_;
     }
+    // A copy of register r, about to be written whole (not loaded), when the block uses it
+    // again: not inside an arm.
+    void alloc_for_write(unsigned r) {
+        if (cache_on_ && r < 8 && host_of_[r] < 0 && used_later(r)) cache_alloc(r);
+    }
     // store_reg() that also makes a cached copy of a 32-bit value: not inside an arm.
     void set_reg(const x86::Gp& src32, unsigned r, int bits) {
-        if (bits == 32 && cache_on_ && r < 8 && host_of_[r] < 0 && used_later(r)) cache_alloc(r);
+        if (bits == 32) alloc_for_write(r);
         store_reg(src32, r, bits);
     }
     // A register of `bits` (AH..BH: from its CpuState home, which rd() makes current) as the
@@ -2443,21 +2448,14 @@ private:
                     retire(i);
                     return true;
                 }
-                const bool rmw = dst_mem && writes && !is8086_;
-                if (rmw) {
-                    emit_rmw_load(B);
-                } else if (dst_mem) {
-                    emit_load(B);
-                } else {
-                    load_reg(x86::eax, dst_reg, B);
-                }
+                if (dst_mem) load_rm(i, B, !writes);
+                else load_reg(x86::eax, dst_reg, B);
                 if (incdec) a.mov(x86::ecx, 1);
                 else if (d->kind == Kind::kAluRmR) load_reg(x86::ecx, i.reg, B);
                 else a.mov(x86::ecx, i.imm & mask(B));
                 emit_alu(o, B, incdec);
                 if (writes) {
-                    if (rmw) emit_rmw_store(B);
-                    else if (dst_mem) emit_write(i.seg, B);
+                    if (dst_mem) store_rm(i, B, true);
                     else set_reg(x86::r14d, dst_reg, B);
                 }
                 commit_flags(B);
@@ -2522,7 +2520,7 @@ private:
                 if (B == 32) {
                     // Into a copy (made when a later instruction uses it), else CpuState; the
                     // old value is not loaded.
-                    if (cache_on_ && i.reg < 8 && host_of_[i.reg] < 0 && used_later(i.reg)) cache_alloc(i.reg);
+                    alloc_for_write(i.reg);
                     a.emit(x86::Inst::kIdMov, rd_home(i.reg), asmjit::imm(int32_t(i.imm)));
                 } else {
                     a.emit(x86::Inst::kIdMov, rmw(i.reg, B), asmjit::imm(int32_t(i.imm & mask(B))));
