@@ -1766,6 +1766,7 @@ private:
     struct Sunk {
         bool active = false;
         uint8_t op = 0;  // AluOp
+        uint8_t incdec = 0;  // 1: INC, 2: DEC (op unused)
         uint8_t bits = 32;
         uint8_t dst = 0;   // register (0-7; AH..BH as 4-7 for 8 bits)
         int8_t src = -1;   // register, or -1: the immediate
@@ -1965,37 +1966,51 @@ private:
             return true;
         }
         if (bits != 32) return false;
-        load_reg(x86::r14d, dst, 32);
-        switch (op) {
-            case kAdd: case kSub: case kCmp: {
-                const bool sub = op != kAdd;
-                if (incdec) {
-                    if (sub) a.dec(x86::r14d);
-                    else a.inc(x86::r14d);
-                } else {
-                    if (src >= 0) load_reg(x86::r15d, unsigned(src), 32);
-                    else if (src == kSrcEax) a.mov(x86::r15d, x86::eax);
-                    else a.mov(x86::r15d, int32_t(imm));
-                    if (sub) a.sub(x86::r14d, x86::r15d);
-                    else a.add(x86::r14d, x86::r15d);
+        const bool arith = op == kAdd || op == kSub || op == kCmp;
+        const bool sub = op != kAdd;
+        const auto inst = op == kAdd ? x86::Inst::kIdAdd : op == kSub || op == kCmp ? x86::Inst::kIdSub
+                          : op == kOr ? x86::Inst::kIdOr : op == kXor ? x86::Inst::kIdXor : x86::Inst::kIdAnd;
+        // The source: a cached copy, eax, or the immediate; from CpuState through r15d.
+        const auto source = [&]() -> asmjit::Operand {
+            if (src == kSrcEax) return x86::eax;
+            if (src == kSrcImm) return asmjit::imm(int32_t(imm));
+            const asmjit::Operand s = rd(unsigned(src), 32);
+            if (s.isReg()) return s;
+            a.mov(x86::r15d, s.as<x86::Mem>());
+            return x86::r15d;
+        };
+        // res: the result's register; b: the source operand (ADD, SUB, CMP) or 0 (aux).
+        asmjit::Operand res = x86::r14d, b = asmjit::imm(0);
+        const bool in_place = writes && src != int(dst);
+        if (in_place) {
+            // On the destination's home (its copy: the common case), which then holds res.
+            const asmjit::Operand s = incdec ? asmjit::Operand(asmjit::imm(1)) : source();
+            const asmjit::Operand m = rmw(dst, 32);
+            if (incdec) a.emit(sub ? x86::Inst::kIdDec : x86::Inst::kIdInc, m);
+            else a.emit(inst, m, s);
+            rmw_done(dst, 32);
+            if (m.isReg()) res = m;
+            else a.mov(x86::r14d, m.as<x86::Mem>());  // (keeps the host's flags)
+            if (arith && !incdec) b = s;
+        } else {
+            load_reg(x86::r14d, dst, 32);
+            if (incdec) a.emit(sub ? x86::Inst::kIdDec : x86::Inst::kIdInc, x86::r14d);
+            else {
+                asmjit::Operand s = source();
+                if (writes && arith && s.isReg() && s.as<x86::Gp>().id() != x86::Gp::kIdR15) {
+                    // (ADD r, r: the copy then holds the result, not the source.)
+                    a.mov(x86::r15d, s.as<x86::Gp>());
+                    s = x86::r15d;
                 }
-                commit_kind_ = lf_kind(incdec ? (sub ? kLfDec : kLfInc) : (sub ? kLfSub : kLfAdd), 32);
-                ++st_.flags_deferred;
-                break;
-            }
-            default: {  // kAnd, kTest, kOr, kXor
-                const int32_t v = int32_t(imm);
-                asmjit::Operand b = src >= 0 ? rd(unsigned(src), 32)
-                                 : src == kSrcEax ? asmjit::Operand(x86::eax)
-                                                  : asmjit::Operand(asmjit::imm(v));
-                const auto inst = op == kOr ? x86::Inst::kIdOr
-                                  : op == kXor ? x86::Inst::kIdXor : x86::Inst::kIdAnd;
-                a.xor_(x86::r15d, x86::r15d);
-                a.emit(inst, x86::r14d, b);
-                break;
+                a.emit(inst, x86::r14d, s);
+                if (arith) b = s;
             }
         }
-        if (!incdec && (op == kAdd || op == kSub || op == kCmp) && !(live_after_ & kFlAll & ~kFlCF)) {
+        if (arith) {
+            commit_kind_ = lf_kind(incdec ? (sub ? kLfDec : kLfInc) : (sub ? kLfSub : kLfAdd), 32);
+            ++st_.flags_deferred;
+        }
+        if (!incdec && arith && !(live_after_ & kFlAll & ~kFlCF)) {
             // Only CF is live after it (an INC or DEC overwrites the rest, as in ADD; DEC;
             // JNZ): aux bit 31 = CF, from the host's; the rest of the state stays as it was
             // (stale: nothing reads it before that writer), and the kind is one of INC's
@@ -2005,14 +2020,14 @@ private:
             a.mov(st32(kLfAux), x86::eax);
             commit_kind_ = 0;
             --st_.flags_deferred;  // (counted above)
-            if (writes) set_reg(x86::r14d, dst, 32);
+            if (writes && !in_place) set_reg(x86::r14d, dst, 32);
             fl_ = Flags::kPending;
             fl_kind_ = lf_kind(kLfInc, 32);
             return true;
         }
-        if (writes) set_reg(x86::r14d, dst, 32);
+        if (writes && !in_place) set_reg(x86::r14d, dst, 32);
         commit_clobbers_ = false;
-        commit_flags(32);  // (stores only but for INC/DEC keeping CF: see commit_clobbers_)
+        commit_flags(32, res, b);  // (stores only but for INC/DEC keeping CF: see commit_clobbers_)
         if (!commit_clobbers_) host_flags_ = incdec ? HostFlags::kNoCf : HostFlags::kAll;
         return true;
     }
@@ -2027,7 +2042,8 @@ private:
     void replace_cf(const x86::Gp& cf) { emit_replace_cf(*a_, x86::r15d, cf); }
     // s.lf = {sext(r14d), r15d}, or with emit_alu()'s deferred kind {sext(r14d), stale} and
     // the source operand r15d; nothing when a later instruction of the block overwrites them.
-    void commit_flags(int bits) {
+    void commit_flags(int bits, const asmjit::Operand& res32 = x86::r14d,
+                      const asmjit::Operand& b = x86::r15d) {
         auto& a = *a_;
         const uint8_t kind = std::exchange(commit_kind_, 0);
         if (flags_dead_) return;
@@ -2078,19 +2094,19 @@ private:
             }
         }
         if (bits == 32) {
-            a.mov(st32(kLfRes), x86::r14d);
+            a.emit(x86::Inst::kIdMov, st32(kLfRes), res32);
         } else {
             if (bits == 16) a.movsx(x86::eax, x86::r14w);
             else a.movsx(x86::eax, x86::r14b);
             a.mov(st32(kLfRes), x86::eax);
         }
         if (kind) {
-            if (!lf_kind_incdec(kind)) a.mov(cpu32(CpuAccess::off_lf_src(c_)), x86::r15d);
+            if (!lf_kind_incdec(kind)) a.emit(x86::Inst::kIdMov, cpu32(CpuAccess::off_lf_src(c_)), b);
             a.mov(cpu8(CpuAccess::off_lf_kind(c_)), kind);
             fl_ = Flags::kPending;
             fl_kind_ = kind;
         } else {
-            a.mov(st32(kLfAux), x86::r15d);
+            a.emit(x86::Inst::kIdMov, st32(kLfAux), b);
             if (fl_ != Flags::kResolved) a.mov(cpu8(CpuAccess::off_lf_kind(c_)), 0);
             fl_ = Flags::kResolved;
         }
@@ -2492,6 +2508,24 @@ private:
             case Kind::kMovRmR: case Kind::kMovRmImm: case Kind::kMovMoffsAcc: {
                 const unsigned src = d->kind == Kind::kMovMoffsAcc ? unsigned(cpu::EAX) : i.reg;
                 const bool to_mem = mem || d->kind == Kind::kMovMoffsAcc;
+                if (!to_mem && d->kind == Kind::kMovRmR && B == 32) {
+                    // Register to register: one move between the homes (a copy of the
+                    // destination is made without loading it).
+                    if (src != i.rm) {
+                        alloc_for_write(i.rm);
+                        const asmjit::Operand s = rd(src, 32);
+                        const asmjit::Operand dst = rd_home(i.rm);
+                        if (s.isReg() || dst.isReg()) {
+                            a.emit(x86::Inst::kIdMov, dst, s);
+                        } else {
+                            a.mov(x86::r14d, s.as<x86::Mem>());
+                            a.mov(dst.as<x86::Mem>(), x86::r14d);
+                        }
+                        rmw_done(i.rm, 32);
+                    }
+                    retire(i);
+                    return true;
+                }
                 if (d->kind == Kind::kMovRmImm) a.mov(x86::r14d, i.imm & mask(B));
                 else load_reg(x86::r14d, src, B);
                 bool tested = false;
@@ -3008,12 +3042,16 @@ private:
         const DecodedInsn& i = insns[k];
         const Desc* d = hm_.find(i.fn);
         if (!d || (i.flags & cpu::kfMem)) return false;
-        const AluOp op = AluOp(d->op);
+        const bool incdec = d->kind == Kind::kIncDecR || d->kind == Kind::kIncDecRm;
+        const AluOp op = incdec ? kAdd : AluOp(d->op);
         if (op == kAdc || op == kSbb) return false;
         Sunk sk;
         sk.op = uint8_t(op);
+        sk.incdec = incdec ? uint8_t(1 + d->op) : 0;
         sk.bits = uint8_t(d->bits);
         switch (d->kind) {
+            case Kind::kIncDecR: sk.dst = uint8_t(i.reg); break;
+            case Kind::kIncDecRm: sk.dst = uint8_t(i.rm); break;
             case Kind::kAluRmR: sk.dst = uint8_t(i.rm), sk.src = int8_t(i.reg); break;
             case Kind::kAluRRm: sk.dst = uint8_t(i.reg), sk.src = int8_t(i.rm); break;
             case Kind::kAluRmImm: case Kind::kTestRmImm: sk.dst = uint8_t(i.rm), sk.imm = i.imm; break;
@@ -3046,6 +3084,17 @@ private:
         const int bits = sk.bits;
         const AluOp op = AluOp(sk.op);
         assert(!cache_on_);
+        if (sk.incdec) {
+            // INC and DEC keep CF: the flags before (still the state's) resolved first, so
+            // that aux bit 31 holds it for the INC or DEC kind.
+            call_resolve();  // (keeps every register)
+            load_reg(x86::eax, sk.dst, bits);
+            if (bits == 16) a.movsx(x86::eax, x86::ax);
+            else if (bits == 8) a.movsx(x86::eax, x86::al);
+            a.mov(st32(kLfRes), x86::eax);
+            a.mov(cpu8(CpuAccess::off_lf_kind(c_)), lf_kind(sk.incdec == 1 ? kLfInc : kLfDec, bits));
+            return;
+        }
         load_reg(x86::eax, sk.dst, bits);
         if (sk.src >= 0) load_reg(x86::ecx, unsigned(sk.src), bits);
         else a.mov(x86::ecx, sk.imm & mask(bits));
