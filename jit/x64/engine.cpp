@@ -1355,7 +1355,9 @@ private:
 
     // ---- effective address and memory ----
     // ea(i) into r13d.
-    void emit_ea(const DecodedInsn& i) {
+    // (`into`, when given: a LEA's destination register, whose copy, when it has one after the
+    // operands' are fetched, receives the address instead: returns true then.)
+    bool emit_ea(const DecodedInsn& i, int into = -1) {
         auto& a = *a_;
         const bool base = i.base != cpu::kRegNone, index = i.index != cpu::kRegNone;
         const int32_t disp = int32_t(i.disp);
@@ -1369,16 +1371,24 @@ private:
             bx = fetch(i.base);
             if (!bx.isValid()) a.mov(bx = x86::r13d, gpr32(i.base));
         }
+        const int k = into >= 0 ? cached(unsigned(into)) : -1;
+        const x86::Gp out = k >= 0 ? cache_reg(k) : x86::Gp(x86::r13d);
         // A 32-bit LEA wraps modulo 2^32 like the address computation.
-        if (index && base) a.lea(x86::r13d, x86::ptr(bx.r64(), ix.r64(), i.scale, disp));
+        if (index && base) a.lea(out, x86::ptr(bx.r64(), ix.r64(), i.scale, disp));
         else if (index) {
-            a.mov(x86::r13d, disp);
-            a.lea(x86::r13d, x86::ptr(x86::r13, ix.r64(), i.scale));
+            if (ix.id() == out.id()) {
+                a.mov(x86::r13d, disp);
+                a.lea(out, x86::ptr(x86::r13, ix.r64(), i.scale));
+            } else {
+                a.mov(out, disp);
+                a.lea(out, x86::ptr(out.r64(), ix.r64(), i.scale));
+            }
         }
-        else if (base && disp) a.lea(x86::r13d, x86::ptr(bx.r64(), disp));
-        else if (base) { if (bx.id() != x86::Gp::kIdR13) a.mov(x86::r13d, bx); }
-        else a.mov(x86::r13d, disp);
-        if (!(i.flags & cpu::kfAddr32)) a.and_(x86::r13d, 0xFFFF);
+        else if (base && disp) a.lea(out, x86::ptr(bx.r64(), disp));
+        else if (base) { if (bx.id() != out.id()) a.mov(out, bx); }
+        else a.mov(out, disp);
+        if (!(i.flags & cpu::kfAddr32)) a.and_(out, 0xFFFF);
+        return k >= 0;
     }
     // Inline segment check + TLB lookup for an access of `bits` at seg:r13d. Returns the host
     // location (through rax) on the fast path, jumps to `slow` otherwise. `write` picks the tag.
@@ -2464,7 +2474,13 @@ private:
                     retire(i);
                     return true;
                 }
-                if (dst_mem) load_rm(i, B, !writes);
+                bool tested = false;
+                if (dst_mem) {
+                    // (Read only: CMP and TEST; a slow path that stops finishes them.)
+                    Tail t;
+                    if (!writes) t = alu_tail(o, B, true, d->kind == Kind::kAluRmR ? int(i.reg) : -1, i.imm, -1);
+                    tested = load_rm(i, B, !writes, std::move(t));
+                }
                 else load_reg(x86::eax, dst_reg, B);
                 if (incdec) a.mov(x86::ecx, 1);
                 else if (d->kind == Kind::kAluRmR) load_reg(x86::ecx, i.reg, B);
@@ -2476,7 +2492,7 @@ private:
                 }
                 commit_flags(B);
                 retire(i);
-                if (dst_mem) check_stop();
+                if (dst_mem && !tested) check_stop();
                 return true;
             }
             case Kind::kAluRRm: {
@@ -2484,25 +2500,30 @@ private:
                     retire(i);
                     return true;
                 }
+                // (A slow path that stops finishes the instruction: alu_tail.)
+                const bool writes = op != kCmp && op != kTest;
+                Tail t;
+                if (mem && op != kAdc && op != kSbb) t = alu_tail(op, B, false, int(i.reg), 0, writes ? int(i.reg) : -1);
                 if (mem && B == 32 && op != kAdc && op != kSbb) {
-                    emit_load(B);
+                    const bool tested = emit_load(B, std::move(t));
                     emit_alu_reg(op, B, i.reg, kSrcEax, 0, false);
                     retire(i);
-                    check_stop();
+                    if (!tested) check_stop();
                     return true;
                 }
+                bool tested = false;
                 if (mem) {
-                    emit_load(B);
+                    tested = emit_load(B, std::move(t));
                     a.mov(x86::ecx, x86::eax);
                 } else {
                     load_reg(x86::ecx, i.rm, B);
                 }
                 load_reg(x86::eax, i.reg, B);
                 emit_alu(op, B);
-                if (op != kCmp && op != kTest) set_reg(x86::r14d, i.reg, B);
+                if (writes) set_reg(x86::r14d, i.reg, B);
                 commit_flags(B);
                 retire(i);
-                if (mem) check_stop();
+                if (mem && !tested) check_stop();
                 return true;
             }
             case Kind::kMovRmR: case Kind::kMovRmImm: case Kind::kMovMoffsAcc: {
@@ -2565,6 +2586,14 @@ private:
             }
             case Kind::kLea:
                 if (!mem) return false;  // #UD: the handler raises it
+                if (B == 32) {
+                    // (A copy made for the write is not loaded: not when the address reads it.)
+                    if (i.reg != i.base && i.reg != i.index) alloc_for_write(i.reg);
+                    if (emit_ea(i, int(i.reg))) rmw_done(i.reg, 32);
+                    else set_reg(x86::r13d, i.reg, B);
+                    retire(i);
+                    return true;
+                }
                 emit_ea(i);
                 set_reg(x86::r13d, i.reg, B);
                 retire(i);
@@ -2826,13 +2855,31 @@ private:
                 return true;
             case Kind::kImulRRm: case Kind::kImulRRmImm: {
                 if (flags_dead_ && B == 32) {  // (register-only)
+                    // Into the destination's copy when it has one, else through eax.
                     if (d->kind == Kind::kImulRRm) {
-                        load_reg(x86::eax, i.reg, 32);
-                        a.emit(x86::Inst::kIdImul, x86::eax, rd(i.rm, 32));
+                        const asmjit::Operand s = rd(i.rm, 32);
+                        const asmjit::Operand m = rmw(i.reg, 32);
+                        if (m.isReg()) {
+                            a.emit(x86::Inst::kIdImul, m, s);
+                        } else {
+                            a.mov(x86::eax, m.as<x86::Mem>());
+                            a.emit(x86::Inst::kIdImul, x86::eax, s);
+                            a.mov(m.as<x86::Mem>(), x86::eax);
+                        }
+                        rmw_done(i.reg, 32);
                     } else {
-                        a.emit(x86::Inst::kIdImul, x86::eax, rd(i.rm, 32), asmjit::imm(int32_t(i.imm)));
+                        if (i.reg != i.rm) alloc_for_write(i.reg);  // (not loaded)
+                        const asmjit::Operand s = rd(i.rm, 32);
+                        const asmjit::Operand h = rd_home(i.reg);
+                        const auto imm = asmjit::imm(int32_t(i.imm));
+                        if (h.isReg()) {
+                            a.emit(x86::Inst::kIdImul, h, s, imm);
+                        } else {
+                            a.emit(x86::Inst::kIdImul, x86::eax, s, imm);
+                            a.mov(h.as<x86::Mem>(), x86::eax);
+                        }
+                        rmw_done(i.reg, 32);
                     }
-                    set_reg(x86::eax, i.reg, 32);
                     retire(i);
                     return true;
                 }
@@ -2860,15 +2907,34 @@ private:
             }
             case Kind::kMovx: {
                 const int S = d->op & 0x7F;
-                load_rm(i, S, true);
-                if (d->op & 0x80) {
-                    if (S == 8) a.movsx(x86::eax, x86::al);
-                    else a.movsx(x86::eax, x86::ax);
+                if (!mem && B == 32) {
+                    // Register to register: into the destination's copy when it has one.
+                    if (i.reg != i.rm && !(S == 8 && i.rm >= 4 && i.rm - 4 == i.reg)) alloc_for_write(i.reg);
+                    const asmjit::Operand s = rd(i.rm, S);
+                    const asmjit::Operand h = rd_home(i.reg);
+                    const auto inst = d->op & 0x80 ? x86::Inst::kIdMovsx : x86::Inst::kIdMovzx;
+                    if (h.isReg()) {
+                        a.emit(inst, h, s);
+                    } else {
+                        a.emit(inst, x86::eax, s);
+                        a.mov(h.as<x86::Mem>(), x86::eax);
+                    }
+                    rmw_done(i.reg, 32);
+                    retire(i);
+                    return true;
                 }
-                zext(x86::eax, B);
-                set_reg(x86::eax, i.reg, B);
+                const auto finish = [this, sx = bool(d->op & 0x80), S, B, reg = i.reg] {
+                    if (sx) {
+                        if (S == 8) a_->movsx(x86::eax, x86::al);
+                        else a_->movsx(x86::eax, x86::ax);
+                    }
+                    zext(x86::eax, B);
+                    set_reg(x86::eax, reg, B);
+                };
+                const bool tested = load_rm(i, S, true, finish);
+                finish();
                 retire(i);
-                if (mem) check_stop();
+                if (mem && !tested) check_stop();
                 return true;
             }
             case Kind::kSetcc:
@@ -3116,16 +3182,55 @@ private:
     // r/m of `bits` into eax (zero-extended); a memory operand leaves its offset in r13d for
     // store_rm (unless `read_only`: then the read may reuse a page slot).
     // (A memory operand read to be written back is looked up for the store: emit_rmw_load.)
-    void load_rm(const DecodedInsn& i, int bits, bool read_only = false) {
+    // Returns emit_load()'s answer: true when a `tail` given for a read-only load made the
+    // stop test (see emit_access).
+    bool load_rm(const DecodedInsn& i, int bits, bool read_only = false, Tail tail = {}) {
         rmw_loaded_ = false;
         if ((i.flags & cpu::kfMem) && !read_only && !is8086_) {
             emit_rmw_load(bits);
             rmw_loaded_ = true;
         } else if (i.flags & cpu::kfMem) {
-            emit_load(bits, {}, !read_only);
+            return emit_load(bits, read_only ? std::move(tail) : Tail{}, !read_only);
         } else {
             load_reg(x86::eax, i.rm, bits);
         }
+        return false;
+    }
+    // A tail (see emit_access) finishing an ALU instruction that read its memory operand into
+    // eax, in cold code on CpuState: the result into register `dst` (-1: none, as for CMP and
+    // TEST) and the flags, for the operation `op` (not ADC/SBB) of the memory operand and
+    // register `reg` or (reg < 0) `imm`, the memory operand first when `mem_first`.
+    Tail alu_tail(AluOp op, int bits, bool mem_first, int reg, uint32_t imm, int dst) {
+        return [this, op, bits, mem_first, reg, imm, dst] {
+            auto& a = *a_;
+            // a in eax, b in ecx (zero-extended).
+            if (mem_first) {
+                if (reg >= 0) load_reg(x86::ecx, unsigned(reg), bits);
+                else a.mov(x86::ecx, imm & mask(bits));
+            } else {
+                a.mov(x86::ecx, x86::eax);
+                load_reg(x86::eax, unsigned(reg), bits);
+            }
+            const bool arith = op == kAdd || op == kSub || op == kCmp;
+            switch (op) {
+                case kAdd: a.add(x86::eax, x86::ecx); break;
+                case kSub: case kCmp: a.sub(x86::eax, x86::ecx); break;
+                case kOr: a.or_(x86::eax, x86::ecx); break;
+                case kXor: a.xor_(x86::eax, x86::ecx); break;
+                default: a.and_(x86::eax, x86::ecx); break;  // AND, TEST
+            }
+            if (dst >= 0) store_reg(x86::eax, unsigned(dst), bits);
+            if (bits == 16) a.movsx(x86::eax, x86::ax);
+            else if (bits == 8) a.movsx(x86::eax, x86::al);
+            a.mov(st32(kLfRes), x86::eax);
+            if (arith) {
+                a.mov(cpu32(CpuAccess::off_lf_src(c_)), x86::ecx);
+                a.mov(cpu8(CpuAccess::off_lf_kind(c_)), lf_kind(op == kAdd ? kLfAdd : kLfSub, bits));
+            } else {
+                a.mov(st32(kLfAux), 0);
+                a.mov(cpu8(CpuAccess::off_lf_kind(c_)), 0);
+            }
+        };
     }
     // r14d to the r/m operand (after load_rm, or after emit_ea for a memory operand).
     void store_rm(const DecodedInsn& i, int bits, bool mem) {

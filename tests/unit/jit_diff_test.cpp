@@ -1830,6 +1830,86 @@ TEST_CASE("JIT: registers held in host registers are in the state at a fault, a 
     }
 }
 
+TEST_CASE("JIT: an ALU or MOVZX read that stops in its slow path finishes the instruction first") {
+    // CMP, TEST, the ALU ops into a register and MOVZX/MOVSX from memory test the stop request
+    // only in their read's slow path, which then finishes the instruction (result and flags) in
+    // cold code and leaves. Each form reads MMIO whose read requests a stop, addressed three
+    // ways: an absolute address (the plain lookup), [ESI+4] alone (a page slot filled), and
+    // [ESI+4] after a read of RAM through ESI that filled the slot with another page (its
+    // cold path). At the stop the state, flags included, must be the interpreter's, and again
+    // at the HLT after.
+    struct Form {
+        std::vector<uint8_t> op;   // prefixes and opcode, up to the ModRM byte
+        uint8_t reg;               // ModRM reg field
+        std::vector<uint8_t> imm;  // after the address
+    };
+    const std::vector<Form> forms = {
+        {{0x3B}, 0, {}},            // cmp eax, [m]
+        {{0x39}, 3, {}},            // cmp [m], ebx
+        {{0x83}, 7, {0x05}},        // cmp dword [m], 5
+        {{0x80}, 7, {0xEF}},        // cmp byte [m], 0EFh
+        {{0x85}, 1, {}},            // test [m], ecx
+        {{0xF6}, 0, {0x80}},        // test byte [m], 80h
+        {{0x66, 0xF7}, 0, {0x00, 0x80}},  // test word [m], 8000h
+        {{0x38}, 4, {}},            // cmp [m], ah
+        {{0x3A}, 7, {}},            // cmp bh, [m]
+        {{0x03}, 1, {}},            // add ecx, [m]
+        {{0x66, 0x2B}, 1, {}},      // sub cx, [m]
+        {{0x22}, 2, {}},            // and dl, [m]
+        {{0x0A}, 4, {}},            // or ah, [m]
+        {{0x33}, 2, {}},            // xor edx, [m]
+        {{0x2B}, 3, {}},            // sub ebx, [m]
+        {{0x0F, 0xB6}, 1, {}},      // movzx ecx, byte [m]
+        {{0x0F, 0xBF}, 2, {}},      // movsx edx, word [m]
+        {{0x66, 0x0F, 0xB6}, 1, {}},  // movzx cx, byte [m]
+        {{0x0F, 0xBE}, 7, {}},      // movsx edi, byte [m]
+    };
+    for (const Form& f : forms)
+    for (int how : {0, 1, 2}) {
+        // esi = kStoppingMmio; add ebx, ebp (flags a later reader would see)
+        std::vector<uint8_t> code = {0xBE};
+        test::put32(code, kStoppingMmio);
+        code.insert(code.end(), {0x01, 0xEB});
+        if (how == 2) code.insert(code.end(), {0x8B, 0xBE, 0x00, 0xFF, 0xFF, 0xFF});  // mov edi, [esi-100h]
+        const size_t at = code.size();
+        code.insert(code.end(), f.op.begin(), f.op.end());
+        if (how == 0) {
+            code.push_back(uint8_t(f.reg << 3 | 5));
+            test::put32(code, kStoppingMmio + 4);
+        } else {
+            code.push_back(uint8_t(0x40 | f.reg << 3 | 6));
+            code.push_back(4);
+        }
+        code.insert(code.end(), f.imm.begin(), f.imm.end());
+        const size_t after = code.size();
+        // setb al; add ebx, [esi+8] (ESI's slot again); adc ecx, edx; hlt
+        code.insert(code.end(), {0x0F, 0x92, 0xC0, 0x03, 0x5E, 0x08, 0x11, 0xD1, 0xF4});
+        CAPTURE(test::hex_bytes(code.data() + at, after - at));
+        CAPTURE(how);
+        StoppingMmio mmio[2];
+        Machine a{cpu::CpuModel::kP6, false}, b{cpu::CpuModel::kP6, true};
+        int n = 0;
+        for (Machine* m : {&a, &b}) {
+            test::setup_paged_pm(m->mem, m->c, code);
+            for (unsigned r = 0; r < 8; ++r) m->c.s.gpr[r] = 0x7F01F081u * (r + 1);
+            m->c.s.gpr[cpu::ESP] = kPmStack;
+            mmio[n].c = &m->c;
+            m->mem.map_mmio(kStoppingMmio, 0x1000, &mmio[n++]);
+            m->c.set_eflags(0x2 | cpu::kCF);
+            // The first run builds and runs the block: it stops right after the read.
+            CHECK(m->c.run(1000) == cpu::Exit::kStop);
+            CHECK(m->c.s.eip == kPmCode + after);
+        }
+        CHECK(compare(a, b) == 0);
+        for (Machine* m : {&a, &b}) {
+            CHECK(m->c.run(1000) == cpu::Exit::kStop);  // (the second MMIO read)
+            CHECK(m->c.run(1000) == cpu::Exit::kHalted);
+        }
+        CHECK(compare(a, b) == 0);
+        CHECK(b.c.engine_stats()->insns_inline >= 3);
+    }
+}
+
 TEST_CASE("JIT: a block that branches to its own start agrees with the interpreter pass by pass") {
     // The loop body is one block whose Jcc (or LOOP) targets its own start: the JIT keeps its
     // registers in host registers from pass to pass. Each variant is compared with the
