@@ -1573,10 +1573,20 @@ private:
         } else {
             add(i.rm);
         }
-        add(i.reg);
         const Desc* d = hm_.find(i.fn);
+        // (The ModRM reg field of a group opcode selects the operation: no register.)
+        bool ext = false;
+        if (d) switch (d->kind) {
+            case Kind::kAluRmImm: case Kind::kTestRmImm: case Kind::kIncDecRm: case Kind::kShift1:
+            case Kind::kShiftImm: case Kind::kShiftCl: case Kind::kNot: case Kind::kNeg: case Kind::kBtImm:
+            case Kind::kPushRm: case Kind::kCallRm: case Kind::kJmpRm: case Kind::kSetcc: case Kind::kMovRmImm:
+                ext = true;
+                break;
+            default: break;
+        }
+        if (!ext) add(i.reg);
         if (d && (d->kind == Kind::kCwd || d->kind == Kind::kMovMoffsAcc)) add(cpu::EAX);
-        if (d && d->kind == Kind::kShiftCl) add(cpu::ECX);
+        if (d && (d->kind == Kind::kShiftCl || d->kind == Kind::kLoop || d->kind == Kind::kJcxz)) add(cpu::ECX);
         return m;
     }
     // General registers instruction `i` may write (bit r: register r), all when unknown.
@@ -1913,11 +1923,18 @@ private:
                 const bool result_only = flags_dead_ || defer;
                 const x86::Gp r = result_only ? x86::r14d : x86::edx;
                 a.mov(r, x86::eax);
-                if (sub) a.sub(r, x86::ecx);
-                else a.add(r, x86::ecx);
-                if (op == kAdc) a.add(r, x86::esi);
-                if (op == kSbb) a.sub(r, x86::esi);
-                zext(r, bits);
+                if (op != kAdc && op != kSbb) {
+                    // At the operand size (the upper bits stay 0): the host's flags are the
+                    // guest's (see alu_host_flags).
+                    if (sub) a.sub(sized(r, bits), sized(x86::ecx, bits));
+                    else a.add(sized(r, bits), sized(x86::ecx, bits));
+                } else {
+                    if (sub) a.sub(r, x86::ecx);
+                    else a.add(r, x86::ecx);
+                    if (op == kAdc) a.add(r, x86::esi);
+                    if (op == kSbb) a.sub(r, x86::esi);
+                    zext(r, bits);
+                }
                 if (result_only) {
                     if (defer) defer_flags(incdec ? (sub ? kLfDec : kLfInc) : (sub ? kLfSub : kLfAdd), bits);
                     return;
@@ -1927,22 +1944,24 @@ private:
                 pack_aux(bits);
                 return;
             }
-            case kAnd: case kTest:
+            case kAnd: case kTest: case kOr: case kXor:
                 a.mov(x86::r14d, x86::eax);
-                a.and_(x86::r14d, x86::ecx);
                 a.xor_(x86::r15d, x86::r15d);
-                return;
-            case kOr:
-                a.mov(x86::r14d, x86::eax);
-                a.or_(x86::r14d, x86::ecx);
-                a.xor_(x86::r15d, x86::r15d);
-                return;
-            case kXor:
-                a.mov(x86::r14d, x86::eax);
-                a.xor_(x86::r14d, x86::ecx);
-                a.xor_(x86::r15d, x86::r15d);
+                a.emit(op == kOr ? x86::Inst::kIdOr : op == kXor ? x86::Inst::kIdXor : x86::Inst::kIdAnd,
+                       sized(x86::r14d, bits), sized(x86::ecx, bits));
                 return;
         }
+    }
+    static x86::Gp sized(const x86::Gp& r, int bits) {
+        return bits == 32 ? x86::Gp(r.r32()) : bits == 16 ? x86::Gp(r.r16()) : x86::Gp(r.r8());
+    }
+    // After emit_alu() of `op` and what followed it (a register write, commit_flags(), whose
+    // commit_clobbers_ says whether it changed the host's flags): the host's flags are the
+    // guest's, but for an INC's or DEC's CF, unless the write was to AH..BH (rotated through
+    // CF) or the op is ADC or SBB (computed apart).
+    void alu_host_flags(AluOp op, bool incdec, bool byte_hi_write) {
+        if (op == kAdc || op == kSbb || commit_clobbers_ || byte_hi_write) return;
+        host_flags_ = incdec ? HostFlags::kNoCf : HostFlags::kAll;
     }
     // An ALU operation (not ADC/SBB) on register `dst` with register `src`, the value in eax
     // (src == kSrcEax: a memory operand, 32-bit, just read), or (src == kSrcImm) the immediate
@@ -2288,6 +2307,11 @@ private:
     // through link `link` (-1: the indirect lookup). Keeps the pending run (both arms of a Jcc
     // finish); the caller clears it.
     // `off`: the target's offset from the block's start (kNoOffset: unknown).
+    // A relative branch (the block's last instruction) taken to the block's own start, which
+    // loop_back() makes: the target is the start's EIP, in flat CS (no limit to test).
+    bool to_head(const DecodedInsn& i, int bits) const {
+        return loop_ && !helper_called_ && target_off(i, bits) == 0;
+    }
     void finish_branch(const x86::Gp& eip32, int link, int64_t off = kNoOffset) {
         if (link >= 0 && off == 0 && loop_ && !helper_called_) return loop_back();
         write_back();
@@ -2490,7 +2514,9 @@ private:
                     if (dst_mem) store_rm(i, B, true);
                     else set_reg(x86::r14d, dst_reg, B);
                 }
+                commit_clobbers_ = false;
                 commit_flags(B);
+                if (!(writes && dst_mem)) alu_host_flags(o, incdec, writes && B == 8 && dst_reg >= 4);
                 retire(i);
                 if (dst_mem && !tested) check_stop();
                 return true;
@@ -2521,7 +2547,9 @@ private:
                 load_reg(x86::eax, i.reg, B);
                 emit_alu(op, B);
                 if (writes) set_reg(x86::r14d, i.reg, B);
+                commit_clobbers_ = false;
                 commit_flags(B);
+                alu_host_flags(op, false, writes && B == 8 && i.reg >= 4);
                 retire(i);
                 if (mem && !tested) check_stop();
                 return true;
@@ -2600,8 +2628,20 @@ private:
                 return true;
             case Kind::kJcc: case Kind::kJmpRel: {
                 if (!last_) return false;
-                next_eip_to_eax(i);  // (keeps the host's flags in 32-bit code)
                 asmjit::Label not_taken = a.newLabel();
+                if (to_head(i, B)) {
+                    // Back to the block's start: no EIP to compute (see loop_back).
+                    if (d->kind == Kind::kJcc) emit_jcc_not_taken(i.opcode & 15, not_taken, c32_);
+                    loop_back();
+                    a.bind(not_taken);
+                    if (d->kind == Kind::kJcc) {
+                        next_eip_to_eax(i);
+                        finish_branch(x86::eax, 1, next_off(i));
+                    }
+                    clear_pending();
+                    return true;
+                }
+                next_eip_to_eax(i);  // (keeps the host's flags in 32-bit code)
                 if (d->kind == Kind::kJcc) emit_jcc_not_taken(i.opcode & 15, not_taken, c32_);
                 a.add(x86::eax, i.imm);
                 near_jump_check(B);
@@ -3003,12 +3043,17 @@ private:
                     a.test(x86::r15d, x86::r15d);
                     a.jnz(not_taken);
                 }
-                next_eip_to_eax(i);
-                a.add(x86::eax, i.imm);
-                near_jump_check(B);  // faults before the count is written
-                a.mov(x86::r14d, x86::eax);
-                if (d->kind == Kind::kLoop) store_reg(x86::r15d, cpu::ECX, a32 ? 32 : 16);
-                finish_branch(x86::r14d, 0, target_off(i, B));
+                if (to_head(i, B)) {  // (see loop_back: no EIP to compute)
+                    if (d->kind == Kind::kLoop) store_reg(x86::r15d, cpu::ECX, a32 ? 32 : 16);
+                    loop_back();
+                } else {
+                    next_eip_to_eax(i);
+                    a.add(x86::eax, i.imm);
+                    near_jump_check(B);  // faults before the count is written
+                    a.mov(x86::r14d, x86::eax);
+                    if (d->kind == Kind::kLoop) store_reg(x86::r15d, cpu::ECX, a32 ? 32 : 16);
+                    finish_branch(x86::r14d, 0, target_off(i, B));
+                }
                 a.bind(not_taken);
                 if (d->kind == Kind::kLoop) store_reg(x86::r15d, cpu::ECX, a32 ? 32 : 16);
                 next_eip_to_eax(i);
