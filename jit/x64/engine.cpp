@@ -391,47 +391,47 @@ template <class F>
 uint64_t addr(F* f) { return reinterpret_cast<uint64_t>(reinterpret_cast<void*>(f)); }
 
 // The carry vector of a + b = r (cv = (a & b) | ((a | b) & ~r)), or the borrow vector of
-// a - b = r (bv = (~a & b) | ((~a | b) & r)), into esi: a in eax, b in ecx, r in edx
-// (clobbered). Uses edi.
-void emit_carry_vector(x86::Assembler& a, bool sub) {
-    a.mov(x86::esi, x86::eax);
+// a - b = r (bv = (~a & b) | ((~a | b) & r)), into `cv`: a in eax, b in ecx, r in edx
+// (clobbered). Uses `t`.
+void emit_carry_vector(x86::Assembler& a, bool sub, const x86::Gp& cv = x86::esi, const x86::Gp& t = x86::edi) {
+    a.mov(cv, x86::eax);
     if (sub) {
-        a.not_(x86::esi);
-        a.mov(x86::edi, x86::esi);
-        a.and_(x86::esi, x86::ecx);
-        a.or_(x86::edi, x86::ecx);
-        a.and_(x86::edi, x86::edx);
+        a.not_(cv);
+        a.mov(t, cv);
+        a.and_(cv, x86::ecx);
+        a.or_(t, x86::ecx);
+        a.and_(t, x86::edx);
     } else {
-        a.and_(x86::esi, x86::ecx);
-        a.mov(x86::edi, x86::eax);
-        a.or_(x86::edi, x86::ecx);
+        a.and_(cv, x86::ecx);
+        a.mov(t, x86::eax);
+        a.or_(t, x86::ecx);
         a.not_(x86::edx);
-        a.and_(x86::edi, x86::edx);
+        a.and_(t, x86::edx);
     }
-    a.or_(x86::esi, x86::edi);
+    a.or_(cv, t);
 }
-// pack_cv<bits>(esi) into `dst` (clobbers esi).
-void emit_pack_aux(x86::Assembler& a, int bits, const x86::Gp& dst) {
-    a.mov(dst, x86::esi);
+// pack_cv<bits>(cv) into `dst` (clobbers cv).
+void emit_pack_aux(x86::Assembler& a, int bits, const x86::Gp& dst, const x86::Gp& cv = x86::esi) {
+    a.mov(dst, cv);
     if (bits < 32) a.shl(dst, 32 - bits);
     a.and_(dst, 0xC0000000u);
-    a.and_(x86::esi, 8);
-    a.or_(dst, x86::esi);
+    a.and_(cv, 8);
+    a.or_(dst, cv);
 }
 
 // `aux` (a packed aux) with CF replaced by `cf` (0 or 1; clobbered) and the CF^OF bit redone
-// for aux's OF: aux = (aux & ~(CF|PO)) | cf << 31 | (cf ^ OF) << 30. Uses edx, edi.
-void emit_replace_cf(x86::Assembler& a, const x86::Gp& aux, const x86::Gp& cf) {
-    a.mov(x86::edi, aux);  // OF = bit 31 ^ bit 30
-    a.shr(x86::edi, 1);
-    a.xor_(x86::edi, aux);
-    a.shr(x86::edi, 30);
-    a.and_(x86::edi, 1);
+// for aux's OF: aux = (aux & ~(CF|PO)) | cf << 31 | (cf ^ OF) << 30. Uses edx and `t`.
+void emit_replace_cf(x86::Assembler& a, const x86::Gp& aux, const x86::Gp& cf, const x86::Gp& t = x86::edi) {
+    a.mov(t, aux);  // OF = bit 31 ^ bit 30
+    a.shr(t, 1);
+    a.xor_(t, aux);
+    a.shr(t, 30);
+    a.and_(t, 1);
     a.and_(aux, 0x3FFFFFFF);
     a.mov(x86::edx, cf);
     a.shl(x86::edx, 31);
     a.or_(aux, x86::edx);
-    a.xor_(cf, x86::edi);
+    a.xor_(cf, t);
     a.shl(cf, 30);
     a.or_(aux, cf);
 }
@@ -528,8 +528,9 @@ struct Stubs {
 // Register roles in generated code: rbx = &cpu.s (the Cpu's other fields are addressed from
 // it too, and the current TLB is loaded from Cpu::tlb_cur_ at each lookup), r13d = effective
 // address, r14d = value to store / result, r15d = packed lazy-flag aux (all callee-saved, so
-// they survive slow-path calls); r9, r10, r11, r12 and rbp hold guest registers (the register
-// cache: see Translator::fetch). eax/ecx/edx/esi/edi/r8 are scratch.
+// they survive slow-path calls); r9, r10, r11, r12, rbp, rsi and rdi hold guest registers (the
+// register cache: see Translator::fetch). eax/ecx/edx/r8 are scratch. (The stubs, entered at
+// block exits with every copy stored, use rsi and rdi too.)
 const x86::Gp kS = x86::rbx;
 // Cpu's fields are addressed from kS (&Cpu::s): the displacement of Cpu's offset `off`.
 int32_t cpu_disp(const Cpu& c) { return -CpuAccess::off_state(c); }
@@ -739,7 +740,7 @@ private:
 
     // ---- guest registers cached in host registers ----
     // Within a block, up to kCacheRegs guest registers' 32-bit values live in host registers
-    // (r9, r10, r11, r12, rbp). A cached register is clean (CpuState holds the same value) or
+    // (r9, r10, r11, r12, rbp, rsi, rdi). A cached register is clean (CpuState holds the same value) or
     // dirty (only the host register holds it: written since, and stored back later). The
     // mapping and the dirty bits are the translation's knowledge at the current point, so:
     // - a copy is made (fetch, set_reg) or stored back and marked clean (spill_all) only in
@@ -753,16 +754,18 @@ private:
     //   fault longjmps from there; MMIO may read the registers) and before cold code reads
     //   CpuState (At carries the dirty set at the access), the stop test's way out, a
     //   helper (spill_all, then forget_all after: a helper may change any register);
-    // - the copies survive the slow-path stub (it saves r9-r11; r12 and rbp are callee-saved)
+    // - the copies survive the slow-path stub (it saves r9-r11, rsi and rdi; r12 and rbp are
+    //   callee-saved)
     //   and the resolve stub (which keeps every register).
-    static constexpr int kCacheRegs = 5;
+    static constexpr int kCacheRegs = 7;
     static x86::Gp cache_reg(int k) {
         static constexpr uint32_t ids[kCacheRegs] = {x86::Gp::kIdR9, x86::Gp::kIdR10, x86::Gp::kIdR11,
-                                                     x86::Gp::kIdR12, x86::Gp::kIdBp};
+                                                     x86::Gp::kIdR12, x86::Gp::kIdBp, x86::Gp::kIdSi,
+                                                     x86::Gp::kIdDi};
         return x86::gpd(ids[k]);
     }
     int8_t host_of_[8] = {-1, -1, -1, -1, -1, -1, -1, -1};  // guest register -> cache slot
-    int8_t guest_of_[kCacheRegs] = {-1, -1, -1, -1, -1};
+    int8_t guest_of_[kCacheRegs] = {-1, -1, -1, -1, -1, -1, -1};
     bool dirty_[kCacheRegs] = {};
     uint32_t used_[kCacheRegs] = {};
     uint32_t tick_ = 0;
@@ -1076,22 +1079,22 @@ private:
     }
     // Deferred here with a kind whose aux bit 31 (CF) is valid, and the rest stale.
     bool cf_valid_pending() const { return fl_ == Flags::kPending && lf_kind_incdec(fl_kind_); }
-    // CF (0/1) into esi, for an instruction that reads it (ADC, SBB) or keeps it (INC, DEC).
-    // Keeps fl_ when the flags are deferred here (the instruction may still fault before it
-    // commits its own). Uses edi.
-    void cf_to_esi() {
+    // CF (0/1) into r8d, for an instruction that reads it (ADC, SBB). Keeps fl_ when the
+    // flags are deferred here (the instruction may still fault before it commits its own).
+    // Uses edx.
+    void cf_to_r8() {
         if (fl_ == Flags::kPending && !lf_kind_incdec(fl_kind_)) {
-            redo_flags(x86::esi, x86::edi);
-            a_->setc(x86::sil);
-            a_->movzx(x86::esi, x86::sil);
+            redo_flags(x86::r8d, x86::edx);
+            a_->setc(x86::r8b);
+            a_->movzx(x86::r8d, x86::r8b);
         } else {
             if (!cf_valid_pending()) need_flags();
-            a_->mov(x86::esi, st32(kLfAux));
-            a_->shr(x86::esi, 31);
+            a_->mov(x86::r8d, st32(kLfAux));
+            a_->shr(x86::r8d, 31);
         }
     }
     // Makes s.lf.aux valid at run time, inline when the flags are deferred here (for an
-    // instruction that changes some flags and keeps the rest). Uses eax, ecx, edx, esi, edi, r15.
+    // instruction that changes some flags and keeps the rest). Uses eax, ecx, edx, r8, r15.
     void resolve_inline() {
         if (fl_ != Flags::kPending || lf_kind_incdec(fl_kind_)) return need_flags();
         auto& a = *a_;
@@ -1914,7 +1917,7 @@ private:
     // r15d and the kind for commit_flags() to defer.
     void emit_alu(AluOp op, int bits, bool incdec = false) {
         auto& a = *a_;
-        if (op == kAdc || op == kSbb) cf_to_esi();  // CF in
+        if (op == kAdc || op == kSbb) cf_to_r8();  // CF in
         const bool defer = !flags_dead_ && op != kAdc && op != kSbb;
         switch (op) {
             case kAdd: case kAdc: case kSub: case kSbb: case kCmp: {
@@ -1931,8 +1934,8 @@ private:
                 } else {
                     if (sub) a.sub(r, x86::ecx);
                     else a.add(r, x86::ecx);
-                    if (op == kAdc) a.add(r, x86::esi);
-                    if (op == kSbb) a.sub(r, x86::esi);
+                    if (op == kAdc) a.add(r, x86::r8d);
+                    if (op == kSbb) a.sub(r, x86::r8d);
                     zext(r, bits);
                 }
                 if (result_only) {
@@ -2065,10 +2068,12 @@ private:
         commit_kind_ = lf_kind(op, bits);
         ++st_.flags_deferred;
     }
-    void carry_vector(bool sub) { emit_carry_vector(*a_, sub); }
-    // pack_cv<bits>(esi) into r15d.
-    void pack_aux(int bits) { emit_pack_aux(*a_, bits, x86::r15d); }
-    void replace_cf(const x86::Gp& cf) { emit_replace_cf(*a_, x86::r15d, cf); }
+    // (Generated code keeps guest registers in rsi and rdi: see cache_reg. These use r8 and r15.)
+    // The carry vector into r8d (r15d clobbered).
+    void carry_vector(bool sub) { emit_carry_vector(*a_, sub, x86::r8d, x86::r15d); }
+    // pack_cv<bits>(r8d) into r15d.
+    void pack_aux(int bits) { emit_pack_aux(*a_, bits, x86::r15d, x86::r8d); }
+    void replace_cf(const x86::Gp& cf) { emit_replace_cf(*a_, x86::r15d, cf, x86::r8d); }
     // s.lf = {sext(r14d), r15d}, or with emit_alu()'s deferred kind {sext(r14d), stale} and
     // the source operand r15d; nothing when a later instruction of the block overwrites them.
     void commit_flags(int bits, const asmjit::Operand& res32 = x86::r14d,
@@ -2092,13 +2097,13 @@ private:
                     auto& a = *a_;
                     asmjit::Label sub = a.newLabel(), cf = a.newLabel();
                     a.bind(go);
-                    a.movzx(x86::esi, cpu8(CpuAccess::off_lf_kind(c_)));
-                    emit_kind_shift(a, x86::esi);
+                    a.movzx(x86::r8d, cpu8(CpuAccess::off_lf_kind(c_)));
+                    emit_kind_shift(a, x86::r8d);
                     a.mov(x86::eax, st32(kLfRes));
                     a.shl(x86::eax, x86::cl);
                     a.mov(x86::edx, cpu32(CpuAccess::off_lf_src(c_)));
                     a.shl(x86::edx, x86::cl);
-                    a.test(x86::esi, 4);
+                    a.test(x86::r8d, 4);
                     a.jnz(sub);
                     a.cmp(x86::eax, x86::edx);
                     a.jmp(cf);
@@ -2115,11 +2120,11 @@ private:
                 // CF from redoing the deferred ADD/SUB into bit 31 (the rest stays as it is:
                 // stale, or valid when a slow path resolved it, in which case bit 31 is CF).
                 commit_clobbers_ = true;
-                a.mov(x86::esi, st32(kLfAux));
-                a.shl(x86::esi, 1);
+                a.mov(x86::r8d, st32(kLfAux));
+                a.shl(x86::r8d, 1);
                 redo_flags();
-                a.rcr(x86::esi, 1);
-                a.mov(st32(kLfAux), x86::esi);
+                a.rcr(x86::r8d, 1);
+                a.mov(st32(kLfAux), x86::r8d);
             }
         }
         if (bits == 32) {
@@ -2214,7 +2219,7 @@ private:
 
     // Jumps to `not_taken` unless condition `cc` holds (keeps eax and r14d), testing the lazy
     // words directly (see of_to_edx()), or the host's flags when they are deferred here;
-    // parity goes through emit_cond(). Uses ecx, edx, esi.
+    // parity goes through emit_cond(). Uses ecx, edx, r8.
     void emit_jcc_not_taken(unsigned cc, asmjit::Label not_taken, bool host = false) {
         auto& a = *a_;
         if (host && host_has(cc)) {
@@ -2271,10 +2276,10 @@ private:
                 return;
             }
             default:
-                a.mov(x86::esi, x86::eax);
+                a.mov(x86::r8d, x86::eax);
                 emit_cond(cc);
                 a.test(x86::eax, x86::eax);
-                a.mov(x86::eax, x86::esi);
+                a.mov(x86::eax, x86::r8d);
                 a.jz(not_taken);
                 return;
         }
@@ -2333,7 +2338,7 @@ private:
     // them), slow paths restore it.)
     bool loop_ = false;
     asmjit::Label loop_head_;
-    int8_t loop_guest_[kCacheRegs] = {-1, -1, -1, -1, -1};  // the head's cache slots
+    int8_t loop_guest_[kCacheRegs] = {-1, -1, -1, -1, -1, -1, -1};  // the head's cache slots
     bool loop_dirty_[kCacheRegs] = {};                      // ... and which are dirty there
     void plan_loop(const std::vector<DecodedInsn>& insns) {
         loop_ = false;
@@ -2852,9 +2857,9 @@ private:
                     } else if (d->op == kShr) {  // bit 30 = OF ^ CF
                         a.mov(x86::r8d, x86::eax);
                         a.shr(x86::r8d, 31);
-                        a.xor_(x86::esi, x86::esi);
+                        a.xor_(x86::r13d, x86::r13d);  // (register-only: no address)
                         a.cmp(x86::ecx, 1);
-                        a.cmovne(x86::r8d, x86::esi);
+                        a.cmovne(x86::r8d, x86::r13d);
                         a.xor_(x86::r8d, x86::edx);
                         a.shl(x86::r8d, 30);
                         a.mov(x86::r15d, x86::r8d);
@@ -3312,9 +3317,9 @@ private:
                 a.shr(x86::r14d, count);
                 a.mov(x86::r15d, x86::edx);
                 if (count == 1) {
-                    a.mov(x86::esi, x86::eax);
-                    a.shr(x86::esi, bits - 1);
-                    a.xor_(x86::r15d, x86::esi);
+                    a.mov(x86::ecx, x86::eax);
+                    a.shr(x86::ecx, bits - 1);
+                    a.xor_(x86::r15d, x86::ecx);
                 }
                 a.shl(x86::r15d, 30);
                 a.shl(x86::edx, 31);
@@ -3779,9 +3784,11 @@ private:
         // Keeps every callee-saved register (r13, r14, ...), like a C++ function.
         asmjit::Label slow_access = a.newLabel(), read = a.newLabel(), called = a.newLabel();
         a.bind(slow_access);
-        a.push(x86::r9);  // (Translator's register cache: r9-r11)
+        a.push(x86::r9);  // (Translator's register cache: r9-r11, rsi, rdi)
         a.push(x86::r10);
         a.push(x86::r11);
+        a.push(x86::rsi);
+        a.push(x86::rdi);
         a.push(x86::rcx);  // ([rsp + 8]; and the stack is 16-byte aligned for the calls below)
         a.sub(x86::rsp, 8);
         a.mov(x86::r11, reinterpret_cast<uint64_t>(&stats_.mem_slow));
@@ -3832,6 +3839,8 @@ private:
         a.add(x86::rsp, 8);
         a.pop(x86::rcx);
         eip_add(true);  // (keeps eax)
+        a.pop(x86::rdi);
+        a.pop(x86::rsi);
         a.pop(x86::r11);
         a.pop(x86::r10);
         a.pop(x86::r9);
