@@ -1455,19 +1455,21 @@ private:
         auto& a = *a_;
         const At at = here();
         if (last_) tail = {};  // the block's exit tests stop_ anyway
-        if (is8086_) {
+        if (is8086_) {  // (no 32-bit operands: no direct_reg_)
             slow_access_call(seg, bits, write, at);
             fl_ = Flags::kResolved;
             return false;
         }
+        const x86::Gp dr = direct_for(write);
         asmjit::Label slow = a.newLabel(), done = a.newLabel();
-        access_sized(emit_fast_lookup(seg, bits, write, slow), bits, write);
+        access_sized(emit_fast_lookup(seg, bits, write, slow), bits, write, dr);
         a.bind(done);
         const bool tested = bool(tail);
-        cold_.push_back([this, seg, bits, write, slow, done, tail = std::move(tail), at] {
+        cold_.push_back([this, seg, bits, write, slow, done, tail = std::move(tail), at, dr] {
             a_->bind(slow);
+            if (write && dr.isValid()) a_->mov(x86::r14d, dr);
             slow_access_call(seg, bits, write, at);
-            slow_access_done(tail, at, done);
+            slow_access_done(tail, at, done, write ? x86::Gp() : dr);
         });
         return tested;
     }
@@ -1766,9 +1768,32 @@ private:
     x86::Mem slot_addr(int k) const { return x86::qword_ptr(x86::rsp, 8 + 16 * k); }
     x86::Mem slot_off(int k) const { return x86::dword_ptr(x86::rsp, 16 + 16 * k); }
     // The access itself at `at`: a load into eax (zero-extended) or a store of r14.
-    void access_sized(const x86::Mem& at, int bits, bool write) {
+    // A MOV between a 32-bit register and memory (direct_reg_: the register) loads into, or
+    // stores from, the register's copy on the fast paths, without staging through eax or
+    // r14d: the register's copy, when it has one at the access (after the address's registers
+    // are fetched), else none (a store then loads r14d, before the lookup). The slow paths
+    // stage as usual and move the value to or from the copy.
+    int direct_reg_ = -1;
+    bool direct_used_ = false;  // direct_for() found a copy
+    x86::Gp direct_for(bool write) {
+        direct_used_ = false;
+        if (direct_reg_ < 0) return x86::Gp();
+        const int k = cached(unsigned(direct_reg_));
+        direct_used_ = k >= 0;
+        if (k >= 0) return cache_reg(k);
+        if (write) a_->mov(x86::r14d, gpr32(unsigned(direct_reg_)));
+        return x86::Gp();
+    }
+    // (`dr`, for 32 bits: the register to load into or store from instead: see direct_for.)
+    void access_sized(const x86::Mem& at, int bits, bool write, const x86::Gp& dr = {}) {
         x86::Mem m = at;
         m.setSize(uint32_t(bits / 8));
+        if (dr.isValid()) {
+            assert(bits == 32);
+            if (write) a_->mov(m, dr);
+            else a_->mov(dr, m);
+            return;
+        }
         if (write) {
             if (bits == 32) a_->mov(m, x86::r14d);
             else if (bits == 16) a_->mov(m, x86::r14w);
@@ -1824,13 +1849,23 @@ private:
     }
     // After slow_access_call() in cold code: with a tail, when stop_ is set, finish the
     // instruction and leave the block (as emit_access); else back to `done`. Keeps eax.
-    void slow_access_done(const Tail& tail, const At& at, asmjit::Label done) {
+    // (`dr`: the register a direct load puts the value in on the fast path; see direct_for.)
+    void slow_access_done(const Tail& tail, const At& at, asmjit::Label done, const x86::Gp& dr = {}) {
         if (!tail) {
+            if (dr.isValid()) a_->mov(dr, x86::eax);
             a_->jmp(done);
             return;
         }
+        asmjit::Label stop = a_->newLabel();
         a_->cmp(cpu8(CpuAccess::off_stop(c_)), 0);
-        a_->je(done);
+        if (dr.isValid()) {
+            a_->jne(stop);
+            a_->mov(dr, x86::eax);
+            a_->jmp(done);
+        } else {
+            a_->je(done);
+        }
+        a_->bind(stop);
         tail();
         sync_with(at.n + 1, at.len + at.ilen);
         a_->jmp(exit_);
@@ -1838,6 +1873,7 @@ private:
     // The access through slot k (`ea` emits r13d = its offset for the cold path, in `seg`).
     bool emit_reuse(int k, int32_t delta, int bits, bool write, Tail tail, Emit ea, unsigned seg) {
         auto& a = *a_;
+        const x86::Gp dr = direct_for(write);
         asmjit::Label other = a.newLabel(), done = a.newLabel();
         if (delta >= 0) {
             // offset + delta <= 4096 - n as offset <= 4096 - n - delta (>= 0: find_slot)
@@ -1849,26 +1885,28 @@ private:
         }
         a.ja(other);
         a.mov(x86::rax, slot_addr(k));
-        access_sized(x86::ptr(x86::rax, delta), bits, write);
+        access_sized(x86::ptr(x86::rax, delta), bits, write, dr);
         a.bind(done);
         ++st_.page_reuses;
         // Another page (or no address kept): the whole access, in cold code.
         const At at = here();
         if (last_) tail = {};
         const bool tested = bool(tail);
-        cold_.push_back([this, seg, ea = std::move(ea), bits, write, other, done, tail = std::move(tail), at] {
+        cold_.push_back([this, seg, ea = std::move(ea), bits, write, other, done, tail = std::move(tail), at, dr] {
             auto& a = *a_;
             asmjit::Label slow = a.newLabel();
             a.bind(other);
+            if (write && dr.isValid()) a.mov(x86::r14d, dr);
             write_back(at.dirty);  // (ea() reads CpuState)
             ea();
             access_sized(emit_fast_lookup(seg, bits, write, slow), bits, write);
+            if (!write && dr.isValid()) a.mov(dr, x86::eax);
             a.jmp(done);
             a.bind(slow);
             At stored = at;  // (the registers are stored already)
             stored.dirty = {};
             slow_access_call(seg, bits, write, stored);
-            slow_access_done(tail, at, done);
+            slow_access_done(tail, at, done, write ? x86::Gp() : dr);
         });
         return tested;
     }
@@ -1877,6 +1915,7 @@ private:
         auto& a = *a_;
         const int k = int(next_slot_++ % kSlots);
         ea();
+        const x86::Gp dr = direct_for(write);
         asmjit::Label slow = a.newLabel(), done = a.newLabel();
         const auto keep = [this, k](const x86::Mem& host) {
             a_->lea(x86::rdx, host);
@@ -1886,16 +1925,17 @@ private:
             a_->mov(slot_off(k), x86::ecx);
         };
         keep(emit_fast_lookup(seg, bits, write, slow));
-        access_sized(x86::ptr(x86::rdx), bits, write);
+        access_sized(x86::ptr(x86::rdx), bits, write, dr);
         a.bind(done);
         slots_[k] = {.valid = true, .write = write, .reg = reg, .disp = disp};
         const At at = here();
         if (last_) tail = {};
         const bool tested = bool(tail);
-        cold_.push_back([this, seg, bits, write, k, slow, done, keep, tail = std::move(tail), at] {
+        cold_.push_back([this, seg, bits, write, k, slow, done, keep, tail = std::move(tail), at, dr] {
             auto& a = *a_;
             asmjit::Label none = a.newLabel(), back = a.newLabel();
             a.bind(slow);
+            if (write && dr.isValid()) a.mov(x86::r14d, dr);
             slow_access_call(seg, bits, write, at);
             // The slow path filled the TLB when the page is memory (for a store: writable RAM
             // without code): keep its address.
@@ -1906,7 +1946,7 @@ private:
             a.mov(slot_off(k), kSlotNone);
             a.bind(back);
             a.mov(x86::eax, x86::r8d);
-            slow_access_done(tail, at, done);
+            slow_access_done(tail, at, done, write ? x86::Gp() : dr);
         });
         return tested;
     }
@@ -2581,10 +2621,12 @@ private:
                     return true;
                 }
                 if (d->kind == Kind::kMovRmImm) a.mov(x86::r14d, i.imm & mask(B));
+                else if (to_mem && B == 32 && cached(src) >= 0) direct_reg_ = int(src);  // (see direct_for)
                 else load_reg(x86::r14d, src, B);
                 bool tested = false;
                 if (to_mem) tested = emit_store(B, [] {});
                 else set_reg(x86::r14d, i.rm, B);
+                direct_reg_ = -1;
                 retire(i);
                 if (to_mem && !tested) check_stop();
                 return true;
@@ -2594,6 +2636,19 @@ private:
                 const bool from_mem = mem || d->kind == Kind::kMovAccMoffs;
                 auto set_dst = [this, dst, B] { set_reg(x86::eax, dst, B); };
                 bool tested = false;
+                if (from_mem && B == 32) {
+                    // Into the destination's copy (see direct_for), made here when the address
+                    // does not read the register (it would then be loaded, not made).
+                    if (dst != i.base && dst != i.index) alloc_for_write(dst);
+                    direct_reg_ = int(dst);
+                    tested = emit_load(B, set_dst);
+                    direct_reg_ = -1;
+                    if (direct_used_) rmw_done(dst, 32);
+                    else set_dst();
+                    retire(i);
+                    if (!tested) check_stop();
+                    return true;
+                }
                 if (from_mem) {
                     tested = emit_load(B, set_dst);
                 } else {

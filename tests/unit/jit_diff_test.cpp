@@ -1397,6 +1397,8 @@ TEST_CASE("JIT: accesses through a kept page address stay on their page") {
         0x01, 0xD6,              // add esi, edx
         0x01, 0xC6,              // add esi, eax
         0x89, 0x75, 0x0C,        // mov [ebp+12], esi   (keeps the page for stores)
+        0x89, 0x55, 0x10,        // mov [ebp+16], edx   (from EDX's host register)
+        0x03, 0x75, 0x10,        // add esi, [ebp+16]
         0x88, 0x55, 0xFD,        // mov [ebp-3], dl
         0x66, 0x89, 0x75, 0x0E,  // mov [ebp+14], si
         0xC7, 0x45, 0x07, 0x78, 0x56, 0x34, 0x12,  // mov dword [ebp+7], 12345678h
@@ -1411,6 +1413,33 @@ TEST_CASE("JIT: accesses through a kept page address stay on their page") {
     FlatPair p(code, map_scattered_pages, 10000);
     CHECK(p.b.c.engine_stats()->page_reuses >= 12);
     CHECK(p.b.c.r32(cpu::EBP) == 0x27010);
+}
+
+TEST_CASE("JIT: a block's last instruction loading a register from memory through the slow path") {
+    // MOV r32, [m] loads into the register's host copy on the fast path; on the slow path (a
+    // page not in the TLB yet) the value comes back in eax and must reach the copy, also when
+    // the load is the block's last instruction (here the last one on its page, so it has no
+    // stop test of its own). EBX is in a host register from the ADD before it.
+    std::vector<uint8_t> code = {0xE9};  // jmp to the load's block, the last bytes of the page
+    const uint32_t at = kPmCode + 0x1000 - 9;
+    test::put32(code, at - (kPmCode + 5));
+    code.resize(at - kPmCode);
+    code.insert(code.end(), {0x83, 0xC3, 0x05,  // add ebx, 5
+                             0x8B, 0x1D});      // mov ebx, [28004h] (ends the page)
+    test::put32(code, 0x28004);
+    code.insert(code.end(), {0x01, 0xD8, 0xF4});  // add eax, ebx; hlt (the next page)
+    Machine a{cpu::CpuModel::kP6, false}, b{cpu::CpuModel::kP6, true};
+    for (Machine* m : {&a, &b}) {
+        test::setup_paged_pm(m->mem, m->c, code);
+        m->mem.write(0x28004, 4, 0x13572468);
+        m->c.s.gpr[cpu::EAX] = 0x1000;
+        m->c.s.gpr[cpu::EBX] = 7;
+        m->c.s.gpr[cpu::ESP] = kPmStack;
+        CHECK(m->c.run(1000) == cpu::Exit::kHalted);
+    }
+    CHECK(compare(a, b) == 0);
+    CHECK(b.c.r32(cpu::EAX) == 0x13572468u + 0x1000u);
+    CHECK(b.c.engine_stats()->mem_slow >= 1);
 }
 
 TEST_CASE("JIT: a kept page address is dropped when its base register changes") {
