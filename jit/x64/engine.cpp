@@ -522,6 +522,8 @@ struct Stubs {
     uint64_t chain_lite_noirq = 0, dynamic_lite_noirq = 0;  // ... not testing the interrupt request
     uint64_t resolve = 0;   // resolve_lf() in host code, keeping every register but r11
     uint64_t slow_access = 0;  // a memory access's slow path (see X64Engine::emit_stubs)
+    uint64_t jcache = 0;       // the shared jump cache's Links (X64Engine::jcache_)
+    uint32_t jcache_size = 0;  // (a power of two)
     bool count_chains = true;  // EngineOptions::count_chains
 };
 
@@ -1328,27 +1330,47 @@ private:
         a_->mov(x86::rcx, reinterpret_cast<uint64_t>(&code_.links[2]));
         if (!helper_seen_ && irq_rise_notified_) {
             // The lite guard's tests without the interrupt request's (the stub's dynamic_lite_noirq
-            // when EIP is the link's own target), inline: no call for the common case.
+            // when EIP is the link's own target, or the jump cache's link for EIP), inline: no
+            // call for the common cases, and the host predicts each exit's targets apart.
             auto& a = *a_;
-            asmjit::Label miss = a.newLabel();
+            asmjit::Label miss = a.newLabel(), probe = a.newLabel(), other = a.newLabel();
             const auto link = [](size_t off) { return x86::ptr(x86::rcx, int32_t(off)); };
+            // Enters the link at rcx (its EIP matched) when its tests pass, else to `fail`.
+            const auto enter = [&](asmjit::Label fail) {
+                a.mov(x86::rdx, link(offsetof(Link, entry)));
+                a.test(x86::rdx, x86::rdx);
+                a.jz(fail);
+                a.mov(x86::r8, st64(kIcount));
+                a.add(x86::r8, link(offsetof(Link, ninsns)));
+                a.cmp(x86::r8, x86::qword_ptr(kS, cpu_disp(c_) + CpuAccess::off_chain_end(c_)));
+                a.ja(fail);
+                a.mov(x86::r8, x86::qword_ptr(kS, cpu_disp(c_) + CpuAccess::off_code_epoch(c_)));
+                a.cmp(x86::r8, link(offsetof(Link, epoch)));
+                a.jne(fail);
+                if (stubs_.count_chains) {
+                    a.mov(x86::r8, reinterpret_cast<uint64_t>(&st_.blocks_chained));
+                    a.inc(x86::qword_ptr(x86::r8));
+                }
+                a.jmp(x86::rdx);
+            };
             a.cmp(x86::eax, link(offsetof(Link, eip)));
-            a.jne(miss);
-            a.mov(x86::rdx, link(offsetof(Link, entry)));
-            a.test(x86::rdx, x86::rdx);
-            a.jz(miss);
-            a.mov(x86::r8, st64(kIcount));
-            a.add(x86::r8, link(offsetof(Link, ninsns)));
-            a.cmp(x86::r8, x86::qword_ptr(kS, cpu_disp(c_) + CpuAccess::off_chain_end(c_)));
-            a.ja(miss);
-            a.mov(x86::r8, x86::qword_ptr(kS, cpu_disp(c_) + CpuAccess::off_code_epoch(c_)));
-            a.cmp(x86::r8, link(offsetof(Link, epoch)));
-            a.jne(miss);
-            if (stubs_.count_chains) {
-                a.mov(x86::r8, reinterpret_cast<uint64_t>(&st_.blocks_chained));
-                a.inc(x86::qword_ptr(x86::r8));
-            }
-            a.jmp(x86::rdx);
+            a.jne(probe);
+            enter(miss);
+            // The jump cache's slot for EIP (the stub's hash); the stub again when it misses.
+            a.bind(probe);
+            static_assert(sizeof(Link) == 64);
+            a.mov(x86::r8d, x86::eax);
+            a.shr(x86::r8d, 10);
+            a.xor_(x86::r8d, x86::eax);
+            a.and_(x86::r8d, stubs_.jcache_size - 1);
+            a.shl(x86::r8d, 6);
+            a.mov(x86::rcx, stubs_.jcache);
+            a.add(x86::rcx, x86::r8);
+            a.cmp(x86::eax, link(offsetof(Link, eip)));
+            a.jne(other);
+            enter(other);
+            a.bind(other);
+            a.mov(x86::rcx, reinterpret_cast<uint64_t>(&code_.links[2]));
             a.bind(miss);
         }
         call_guard(helper_seen_              ? stubs_.dynamic
@@ -3915,6 +3937,8 @@ private:
         stubs_.count_chains = opt_.count_chains;
         stubs_.resolve = base + code.labelOffsetFromBase(resolve);
         stubs_.slow_access = base + code.labelOffsetFromBase(slow_access);
+        stubs_.jcache = reinterpret_cast<uint64_t>(jcache_.get());
+        stubs_.jcache_size = kJcacheSize;
     }
 
     std::unique_ptr<cpu::NativeCode> translate(Cpu& c, const CpuAccess::Block& b) {

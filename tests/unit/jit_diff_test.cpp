@@ -522,6 +522,72 @@ TEST_CASE("JIT: an interrupt request a source reports is taken after the instruc
     CHECK(b.c.engine_stats()->blocks_direct >= 5);  // the loop's jumps were direct
 }
 
+TEST_CASE("JIT: returns and indirect calls through the inline caches follow EIP and the mapping") {
+    // With an interrupt source that reports each rise (as the PC's), a dynamic exit (RET, CALL
+    // through a register) tests its own link and then the jump cache's inline. Two indirect
+    // calls choose their targets by CMOV: the first F or (three passes in four) G, whose EIPs
+    // share a jump-cache slot, the second H or F. F returns to three call sites by turns. Every other pass remaps F's linear page to a frame holding another
+    // F (a PTE store and INVLPG), so links and the jump cache hold a block that is no longer
+    // the one CS:EIP names. None of these may be entered.
+    std::vector<uint8_t> code = {0xB9, 0x34, 0x00, 0x00, 0x00,  // mov ecx, 52
+                                 0xEB, 0x00};                   // jmp L (L's block: every pass)
+    const size_t top = code.size();
+    code.insert(code.end(), {0xB8, 0x00, 0x20, 0x02, 0x00,  // L: mov eax, 22000h (F)
+                             0xBF, 0x1C, 0x50, 0x02, 0x00,  // mov edi, 2501Ch (G)
+                             0xF6, 0xC1, 0x03,              // test cl, 3
+                             0x0F, 0x45, 0xC7,              // cmovnz eax, edi
+                             0xFF, 0xD0,                    // call eax
+                             0x83, 0xC3, 0x01,              // add ebx, 1
+                             0xB8, 0x00, 0x58, 0x02, 0x00,  // mov eax, 25800h (H)
+                             0xBF, 0x00, 0x20, 0x02, 0x00,  // mov edi, 22000h (F)
+                             0xF6, 0xC1, 0x01,              // test cl, 1
+                             0x0F, 0x45, 0xC7,              // cmovnz eax, edi
+                             0xFF, 0xD0,                    // call eax
+                             0x83, 0xC3, 0x01,              // add ebx, 1
+                             0xE8});                        // call 22000h
+    test::put32(code, 0x22000 - (kPmCode + uint32_t(code.size()) + 4));
+    code.insert(code.end(), {0x83, 0xC3, 0x01,  // add ebx, 1
+                             0xF6, 0xC1, 0x01,  // test cl, 1
+                             0x74, 0x11,        // jz skip
+                             0x81, 0x35});      // xor dword [F's PTE], 1000h
+    test::put32(code, test::kPt + 4 * 0x22);
+    test::put32(code, 0x1000);
+    code.insert(code.end(), {0x0F, 0x01, 0x3D});  // invlpg [22000h]
+    test::put32(code, 0x22000);
+    code.push_back(0x49);  // skip: dec ecx
+    code.push_back(0x75);  // jnz L
+    code.push_back(uint8_t(int(top) - int(code.size() + 1)));
+    code.push_back(0xF4);
+    Machine a(cpu::CpuModel::kP6, false), b(cpu::CpuModel::kP6, true);
+    MmioIrq ia, ib;
+    for (auto [m, src] : {std::pair{&a, &ia}, std::pair{&b, &ib}}) {
+        test::setup_paged_pm(m->mem, m->c, code);
+        // add edx, n; ret: F (7; 9 in the other frame), G (100), H (50)
+        const std::pair<uint32_t, uint8_t> fns[] = {{0x22000, 7}, {0x23000, 9}, {0x2501C, 100}, {0x25800, 50}};
+        for (auto [at, n] : fns) {
+            const uint8_t fn[] = {0x83, 0xC2, n, 0xC3};
+            REQUIRE(m->mem.copy_to(at, fn, sizeof fn));
+        }
+        m->c.s.gpr[cpu::ESP] = kPmStack;
+        m->c.s.gpr[cpu::EBX] = 0;
+        m->c.s.gpr[cpu::EDX] = 0;
+        src->c = &m->c;
+        m->c.set_interrupt_source(src);
+        CHECK(m->c.run(100000) == cpu::Exit::kHalted);
+    }
+    CHECK(compare(a, b) == 0);
+    // Over ECX = 52..1: G (100) when ECX & 3, else F; F when ECX & 1, else H (50); F; F's
+    // frame changes (7 <-> 9) after the calls of each odd ECX.
+    uint32_t edx = 0, f = 7;
+    for (uint32_t c = 52; c > 0; --c) {
+        edx += (c & 3 ? 100 : f) + (c & 1 ? f : 50) + f;
+        if (c & 1) f = f == 7 ? 9 : 7;
+    }
+    CHECK(b.c.r32(cpu::EDX) == edx);
+    CHECK(b.c.r32(cpu::EBX) == 156u);
+    CHECK(b.c.engine_stats()->blocks_chained >= 156);
+}
+
 namespace {
 Cpu* g_stop_target = nullptr;  // for the signal handler below (a test's only global)
 }  // namespace
