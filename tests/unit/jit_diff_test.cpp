@@ -1855,6 +1855,16 @@ struct StoppingMmio final : mmu::MmioHandler {
     void mmio_write(uint32_t, unsigned, uint32_t) override {}
 };
 constexpr uint32_t kStoppingMmio = 0x28000;
+
+// A machine of a test with StoppingMmio: `code` in the paged layout, register r = mul * (r + 1),
+// ESP the stack, the MMIO page mapped.
+void setup_stopping(Machine& m, StoppingMmio& mmio, const std::vector<uint8_t>& code, uint32_t mul) {
+    test::setup_paged_pm(m.mem, m.c, code);
+    for (unsigned r = 0; r < 8; ++r) m.c.s.gpr[r] = mul * (r + 1);
+    m.c.s.gpr[cpu::ESP] = kPmStack;
+    mmio.c = &m.c;
+    m.mem.map_mmio(kStoppingMmio, 0x1000, &mmio);
+}
 }  // namespace
 
 TEST_CASE("JIT: registers held in host registers are in the state at a fault, a stop and the end") {
@@ -1905,11 +1915,7 @@ TEST_CASE("JIT: registers held in host registers are in the state at a fault, a 
         Machine a{cpu::CpuModel::kP6, false}, b{cpu::CpuModel::kP6, true};
         int n = 0;
         for (Machine* m : {&a, &b}) {
-            test::setup_paged_pm(m->mem, m->c, code);
-            for (unsigned r = 0; r < 8; ++r) m->c.s.gpr[r] = 0x01010101u * (r + 1);
-            m->c.s.gpr[cpu::ESP] = kPmStack;
-            mmio[n].c = &m->c;
-            m->mem.map_mmio(kStoppingMmio, 0x1000, &mmio[n++]);
+            setup_stopping(*m, mmio[n++], code, 0x01010101u);
             // Stopped (end 3: once, at the MMIO read), then on to the HLT.
             cpu::Exit e = m->c.run(1000);
             if (end == 3) {
@@ -1985,11 +1991,7 @@ TEST_CASE("JIT: an ALU or MOVZX read that stops in its slow path finishes the in
         Machine a{cpu::CpuModel::kP6, false}, b{cpu::CpuModel::kP6, true};
         int n = 0;
         for (Machine* m : {&a, &b}) {
-            test::setup_paged_pm(m->mem, m->c, code);
-            for (unsigned r = 0; r < 8; ++r) m->c.s.gpr[r] = 0x7F01F081u * (r + 1);
-            m->c.s.gpr[cpu::ESP] = kPmStack;
-            mmio[n].c = &m->c;
-            m->mem.map_mmio(kStoppingMmio, 0x1000, &mmio[n++]);
+            setup_stopping(*m, mmio[n++], code, 0x7F01F081u);
             m->c.set_eflags(0x2 | cpu::kCF);
             // The first run builds and runs the block: it stops right after the read.
             CHECK(m->c.run(1000) == cpu::Exit::kStop);
