@@ -2775,8 +2775,13 @@ private:
                 emit_read(cpu::SS, B);
                 near_jump_check(B);
                 a.mov(x86::r14d, x86::eax);
-                load_sp();
-                a.add(x86::eax, B / 8 + ((i.opcode & 1) ? 0 : (i.imm & 0xFFFF)));
+                const int32_t pop = B / 8 + ((i.opcode & 1) ? 0 : (i.imm & 0xFFFF));
+                if (flat_) {
+                    a.lea(x86::eax, x86::ptr(x86::r13, pop));  // (r13d: ESP, kept by the read)
+                } else {
+                    load_sp();
+                    a.add(x86::eax, pop);
+                }
                 store_sp();
                 finish_branch(x86::r14d, -1);
                 clear_pending();
