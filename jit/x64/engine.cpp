@@ -577,6 +577,19 @@ void emit_code_tlb(x86::Assembler& a, const Cpu& c, const x86::Gp& lin, const x8
     a.jne(fail);
 }
 
+// rcx = the jump cache's slot (`jcache`, `size` Links, a power of two) for EIP eax: a hash of
+// the EIP's page and offset. Uses r8.
+void emit_jcache_slot(x86::Assembler& a, uint64_t jcache, uint32_t size) {
+    static_assert(sizeof(Link) == 64);
+    a.mov(x86::r8d, x86::eax);
+    a.shr(x86::r8d, 10);
+    a.xor_(x86::r8d, x86::eax);
+    a.and_(x86::r8d, size - 1);
+    a.shl(x86::r8d, 6);
+    a.mov(x86::rcx, jcache);
+    a.add(x86::rcx, x86::r8);
+}
+
 // The external-interrupt test of a block boundary (esi = EFLAGS): on to `go` when IF is clear
 // (the run loop's order of tests), to `fail` when the source's flag says an IRQ is pending, to
 // `no_flag` when the source has no flag (the caller asks another way); else falls through.
@@ -945,6 +958,18 @@ private:
     asmjit::Operand rd_home(unsigned r) {
         const int k = cached(r);
         return k >= 0 ? asmjit::Operand(cache_reg(k)) : asmjit::Operand(gpr32(r));
+    }
+    // `inst` (MOV, MOVZX/MOVSX, IMUL with `imm`) into register r's 32-bit home from `src`:
+    // the copy, else CpuState through eax (`src` must then not be memory for MOV). Records the
+    // write. (The caller made the copy, alloc_for_write, when it wanted one.)
+    void write_home(unsigned r, x86::Inst::Id inst, const asmjit::Operand& src,
+                    const asmjit::Operand& imm = asmjit::Operand()) {
+        const asmjit::Operand h = rd_home(r);
+        const x86::Gp t = h.isReg() ? h.as<x86::Gp>() : x86::Gp(x86::eax);
+        if (imm.isNone()) a_->emit(inst, t, src);
+        else a_->emit(inst, t, src, imm);
+        if (!h.isReg()) a_->mov(h.as<x86::Mem>(), x86::eax);
+        rmw_done(r, 32);
     }
     void rmw_done(unsigned r, int bits) {
         if (bits == 8 && r >= 4) return;
@@ -1358,14 +1383,7 @@ private:
             enter(miss);
             // The jump cache's slot for EIP (the stub's hash); the stub again when it misses.
             a.bind(probe);
-            static_assert(sizeof(Link) == 64);
-            a.mov(x86::r8d, x86::eax);
-            a.shr(x86::r8d, 10);
-            a.xor_(x86::r8d, x86::eax);
-            a.and_(x86::r8d, stubs_.jcache_size - 1);
-            a.shl(x86::r8d, 6);
-            a.mov(x86::rcx, stubs_.jcache);
-            a.add(x86::rcx, x86::r8);
+            emit_jcache_slot(a, stubs_.jcache, stubs_.jcache_size);
             a.cmp(x86::eax, link(offsetof(Link, eip)));
             a.jne(other);
             enter(other);
@@ -1401,13 +1419,8 @@ private:
         // A 32-bit LEA wraps modulo 2^32 like the address computation.
         if (index && base) a.lea(out, x86::ptr(bx.r64(), ix.r64(), i.scale, disp));
         else if (index) {
-            if (ix.id() == out.id()) {
-                a.mov(x86::r13d, disp);
-                a.lea(out, x86::ptr(x86::r13, ix.r64(), i.scale));
-            } else {
-                a.mov(out, disp);
-                a.lea(out, x86::ptr(out.r64(), ix.r64(), i.scale));
-            }
+            a.mov(x86::r13d, disp);
+            a.lea(out, x86::ptr(x86::r13, ix.r64(), i.scale));
         }
         else if (base && disp) a.lea(out, x86::ptr(bx.r64(), disp));
         else if (base) { if (bx.id() != out.id()) a.mov(out, bx); }
@@ -2012,9 +2025,18 @@ private:
             case kAnd: case kTest: case kOr: case kXor:
                 a.mov(x86::r14d, x86::eax);
                 a.xor_(x86::r15d, x86::r15d);
-                a.emit(op == kOr ? x86::Inst::kIdOr : op == kXor ? x86::Inst::kIdXor : x86::Inst::kIdAnd,
-                       sized(x86::r14d, bits), sized(x86::ecx, bits));
+                a.emit(alu_inst(op), sized(x86::r14d, bits), sized(x86::ecx, bits));
                 return;
+        }
+    }
+    // The host instruction of ALU operation `op` (not ADC/SBB): CMP as SUB, TEST as AND.
+    static x86::Inst::Id alu_inst(AluOp op) {
+        switch (op) {
+            case kAdd: return x86::Inst::kIdAdd;
+            case kSub: case kCmp: return x86::Inst::kIdSub;
+            case kOr: return x86::Inst::kIdOr;
+            case kXor: return x86::Inst::kIdXor;
+            default: return x86::Inst::kIdAnd;  // AND, TEST
         }
     }
     static x86::Gp sized(const x86::Gp& r, int bits) {
@@ -2051,9 +2073,7 @@ private:
             }
             const asmjit::Operand m = rmw(dst, bits);
             const int64_t v = incdec ? 1 : int64_t(int32_t(imm & mask(bits)));
-            const auto inst = op == kAdd ? x86::Inst::kIdAdd : op == kSub ? x86::Inst::kIdSub
-                              : op == kAnd ? x86::Inst::kIdAnd : op == kOr ? x86::Inst::kIdOr
-                                                                         : x86::Inst::kIdXor;
+            const auto inst = alu_inst(op);
             if (src != kSrcImm) a.emit(inst, m, r);
             else a.emit(inst, m, asmjit::imm(v));
             rmw_done(dst, bits);
@@ -2062,8 +2082,7 @@ private:
         if (bits != 32) return false;
         const bool arith = op == kAdd || op == kSub || op == kCmp;
         const bool sub = op != kAdd;
-        const auto inst = op == kAdd ? x86::Inst::kIdAdd : op == kSub || op == kCmp ? x86::Inst::kIdSub
-                          : op == kOr ? x86::Inst::kIdOr : op == kXor ? x86::Inst::kIdXor : x86::Inst::kIdAnd;
+        const auto inst = alu_inst(op);
         // The source: a cached copy, eax, or the immediate; from CpuState through r15d.
         const auto source = [&]() -> asmjit::Operand {
             if (src == kSrcEax) return x86::eax;
@@ -2122,7 +2141,7 @@ private:
         if (writes && !in_place) set_reg(x86::r14d, dst, 32);
         commit_clobbers_ = false;
         commit_flags(32, res, b);  // (stores only but for INC/DEC keeping CF: see commit_clobbers_)
-        if (!commit_clobbers_) host_flags_ = incdec ? HostFlags::kNoCf : HostFlags::kAll;
+        alu_host_flags(op, incdec, false);
         return true;
     }
     void defer_flags(LfOp op, int bits) {
@@ -2630,14 +2649,12 @@ private:
                     if (src != i.rm) {
                         alloc_for_write(i.rm);
                         const asmjit::Operand s = rd(src, 32);
-                        const asmjit::Operand dst = rd_home(i.rm);
-                        if (s.isReg() || dst.isReg()) {
-                            a.emit(x86::Inst::kIdMov, dst, s);
+                        if (s.isReg()) {
+                            a.emit(x86::Inst::kIdMov, rd_home(i.rm), s);
+                            rmw_done(i.rm, 32);
                         } else {
-                            a.mov(x86::r14d, s.as<x86::Mem>());
-                            a.mov(dst.as<x86::Mem>(), x86::r14d);
+                            write_home(i.rm, x86::Inst::kIdMov, s);
                         }
-                        rmw_done(i.rm, 32);
                     }
                     retire(i);
                     return true;
@@ -2996,16 +3013,7 @@ private:
                         rmw_done(i.reg, 32);
                     } else {
                         if (i.reg != i.rm) alloc_for_write(i.reg);  // (not loaded)
-                        const asmjit::Operand s = rd(i.rm, 32);
-                        const asmjit::Operand h = rd_home(i.reg);
-                        const auto imm = asmjit::imm(int32_t(i.imm));
-                        if (h.isReg()) {
-                            a.emit(x86::Inst::kIdImul, h, s, imm);
-                        } else {
-                            a.emit(x86::Inst::kIdImul, x86::eax, s, imm);
-                            a.mov(h.as<x86::Mem>(), x86::eax);
-                        }
-                        rmw_done(i.reg, 32);
+                        write_home(i.reg, x86::Inst::kIdImul, rd(i.rm, 32), asmjit::imm(int32_t(i.imm)));
                     }
                     retire(i);
                     return true;
@@ -3037,16 +3045,7 @@ private:
                 if (!mem && B == 32) {
                     // Register to register: into the destination's copy when it has one.
                     if (i.reg != i.rm && !(S == 8 && i.rm >= 4 && i.rm - 4 == i.reg)) alloc_for_write(i.reg);
-                    const asmjit::Operand s = rd(i.rm, S);
-                    const asmjit::Operand h = rd_home(i.reg);
-                    const auto inst = d->op & 0x80 ? x86::Inst::kIdMovsx : x86::Inst::kIdMovzx;
-                    if (h.isReg()) {
-                        a.emit(inst, h, s);
-                    } else {
-                        a.emit(inst, x86::eax, s);
-                        a.mov(h.as<x86::Mem>(), x86::eax);
-                    }
-                    rmw_done(i.reg, 32);
+                    write_home(i.reg, d->op & 0x80 ? x86::Inst::kIdMovsx : x86::Inst::kIdMovzx, rd(i.rm, S));
                     retire(i);
                     return true;
                 }
@@ -3299,6 +3298,13 @@ private:
         // res: the destination's value, or for CMP and TEST the result again.
         if (op == kCmp) a.sub(x86::eax, x86::ecx);
         if (op == kTest) a.and_(x86::eax, x86::ecx);
+        store_alu_flags(op, bits);
+    }
+    // The state's flags of ALU operation `op` (not ADC/SBB) of `bits` whose result is in eax
+    // and second operand in ecx (zero-extended): a deferred kind for ADD, SUB and CMP, else
+    // resolved. (Cold code; clobbers eax.)
+    void store_alu_flags(AluOp op, int bits) {
+        auto& a = *a_;
         if (bits == 16) a.movsx(x86::eax, x86::ax);
         else if (bits == 8) a.movsx(x86::eax, x86::al);
         a.mov(st32(kLfRes), x86::eax);
@@ -3343,25 +3349,9 @@ private:
                 a.mov(x86::ecx, x86::eax);
                 load_reg(x86::eax, unsigned(reg), bits);
             }
-            const bool arith = op == kAdd || op == kSub || op == kCmp;
-            switch (op) {
-                case kAdd: a.add(x86::eax, x86::ecx); break;
-                case kSub: case kCmp: a.sub(x86::eax, x86::ecx); break;
-                case kOr: a.or_(x86::eax, x86::ecx); break;
-                case kXor: a.xor_(x86::eax, x86::ecx); break;
-                default: a.and_(x86::eax, x86::ecx); break;  // AND, TEST
-            }
+            a.emit(alu_inst(op), x86::eax, x86::ecx);
             if (dst >= 0) store_reg(x86::eax, unsigned(dst), bits);
-            if (bits == 16) a.movsx(x86::eax, x86::ax);
-            else if (bits == 8) a.movsx(x86::eax, x86::al);
-            a.mov(st32(kLfRes), x86::eax);
-            if (arith) {
-                a.mov(cpu32(CpuAccess::off_lf_src(c_)), x86::ecx);
-                a.mov(cpu8(CpuAccess::off_lf_kind(c_)), lf_kind(op == kAdd ? kLfAdd : kLfSub, bits));
-            } else {
-                a.mov(st32(kLfAux), 0);
-                a.mov(cpu8(CpuAccess::off_lf_kind(c_)), 0);
-            }
+            store_alu_flags(op, bits);
         };
     }
     // r14d to the r/m operand (after load_rm, or after emit_ea for a memory operand).
@@ -3698,14 +3688,7 @@ private:
             // the shared jump cache, indexed by a hash of EIP, may hold a link for it.
             a.cmp(x86::qword_ptr(x86::rcx, int32_t(offsetof(Link, target))), 0);
             a.je(lookup_l);
-            static_assert(sizeof(Link) == 64);
-            a.mov(x86::r8d, x86::eax);
-            a.shr(x86::r8d, 10);
-            a.xor_(x86::r8d, x86::eax);
-            a.and_(x86::r8d, kJcacheSize - 1);
-            a.shl(x86::r8d, 6);
-            a.mov(x86::rcx, reinterpret_cast<uint64_t>(jcache_.get()));
-            a.add(x86::rcx, x86::r8);
+            emit_jcache_slot(a, reinterpret_cast<uint64_t>(jcache_.get()), kJcacheSize);
             a.cmp(x86::eax, link(offsetof(Link, eip)));
             a.jne(lookup_l);  // lookup() relinks the slot
             a.bind(chain);
