@@ -64,7 +64,7 @@ std::vector<uint8_t> Machine::load_bios(const std::string& path) {
 namespace {
 
 constexpr uint64_t kSlice = 1u << 16;            // instructions per CPU slice at most
-constexpr uint64_t kRealTimeSlice = 1u << 14;    // real-time mode: ~0.1 ms at 100+ MIPS
+constexpr uint64_t kRealTimeSlice = 1u << 16;    // real-time mode: ~0.1 ms at 100+ MIPS
 constexpr int64_t kDeterministicEpoch = 946684800;  // 2000-01-01 00:00:00 UTC
 constexpr uint32_t kVgaLegacyBase = 0xA0000, kVgaLegacySize = 0x20000;
 

@@ -1228,7 +1228,16 @@ private:
     // the mode, CPL, any TLB translation) has changed since, so the target is still the block
     // the guard found; else the guard runs.
     static constexpr int64_t kNoOffset = INT64_MIN;
-    void exit_static(int k, int64_t off) {
+    // Whether static exit k to `off` will be a direct jump within the block's page in flat
+    // 32-bit code: one that needs no EIP in eax (no link EIP to compare; a flat target's checked
+    // entry reads EIP itself where it needs it), so the exit may add to CpuState's EIP in place.
+    bool direct_in_page(int k, int64_t off) const {
+        if (!(c32_ && flat_cs_ && !helper_seen_ && off != kNoOffset && !sites[k].used)) return false;
+        const int64_t in_page = int64_t(block_.phys & 0xFFF) + off;
+        return in_page >= 0 && in_page < 4096;
+    }
+    // `in_eax`: eax holds the target EIP (else only CpuState does: direct_in_page exits).
+    void exit_static(int k, int64_t off, bool in_eax = true) {
         const int64_t in_page = int64_t(block_.phys & 0xFFF) + off;
         if (c32_ && !helper_seen_ && off != kNoOffset && !sites[k].used) {
             DirectSite& d = sites[k];
@@ -1249,13 +1258,15 @@ private:
             }
             a_->long_().jmp(d.tramp);
             a_->bind(d.after);
-            cold_.push_back([this, k] {
+            cold_.push_back([this, k, in_eax] {
                 a_->bind(sites[k].tramp);
+                if (!in_eax) a_->mov(x86::eax, st32(kEip));  // (the guard's argument)
                 exit_static_guarded(k);
             });
             ended_ = true;
             return;
         }
+        assert(in_eax);
         exit_static_guarded(k);
     }
     void exit_static_guarded(int k) {
@@ -1296,6 +1307,8 @@ private:
             return;
         }
         asmjit::Label other_limit = a.newLabel(), limit_ok = a.newLabel();
+        // (A flat-CS source's direct jump may leave EIP in CpuState only: see direct_in_page.)
+        if (block_.mode & Cpu::kModeFlatCs) a.mov(x86::eax, st32(kEip));
         a.cmp(st32(seg_cs + offsetof(cpu::Segment, limit)), -1);
         a.jne(other_limit);
         a.cmp(x86::eax, int32_t(uint32_t(0xFFFFFFFFu - (block_.eip_span - 1))));
@@ -2407,6 +2420,15 @@ private:
         if (link < 0) exit_dynamic();
         else exit_static(link, off);
     }
+    // finish_branch() for static exit `link` to `off`, a direct_in_page() one, at EIP =
+    // CpuState's EIP + `delta` (the pending run, this instruction and any displacement): EIP
+    // is added to in place (changes the host's flags). Keeps the pending run.
+    void finish_branch_in_page(int link, uint32_t delta, int64_t off) {
+        write_back();
+        a_->add(st32(kEip), int32_t(delta));
+        a_->add(st64(kIcount), pend_n_ + 1);
+        exit_static(link, off, false);
+    }
     // ---- a block that branches back to its own start ----
     // (A Jcc, JMP or LOOP whose target is the block's first byte, in flat 32-bit code within
     // one page.) The registers it uses first are loaded into the cache at its start, and the
@@ -2740,6 +2762,17 @@ private:
                     clear_pending();
                     return true;
                 }
+                const int64_t taken_off = target_off(i, B);
+                if (direct_in_page(0, taken_off) &&
+                    (d->kind != Kind::kJcc || direct_in_page(1, next_off(i)))) {
+                    // No EIP in eax: each arm adds its own to CpuState's.
+                    if (d->kind == Kind::kJcc) emit_jcc_not_taken(i.opcode & 15, not_taken, c32_);
+                    finish_branch_in_page(0, pend_len_ + i.len + uint32_t(i.imm), taken_off);
+                    a.bind(not_taken);
+                    if (d->kind == Kind::kJcc) finish_branch_in_page(1, pend_len_ + i.len, next_off(i));
+                    clear_pending();
+                    return true;
+                }
                 next_eip_to_eax(i);  // (keeps the host's flags in 32-bit code)
                 if (d->kind == Kind::kJcc) emit_jcc_not_taken(i.opcode & 15, not_taken, c32_);
                 a.add(x86::eax, i.imm);
@@ -2913,6 +2946,17 @@ private:
                 // Rotates keep SF, ZF, AF, PF: unless those are dead here, they merge CF and OF
                 // into the resolved flags.
                 const bool merge = rot && !kept_dead_;
+                if (!mem && B == 32 && !merge) {
+                    // In place on the register's copy (when it has one).
+                    const x86::Gp h = fetch(i.rm);
+                    if (h.isValid()) {
+                        emit_shift(ShiftOp(d->op), B, count, h, h);
+                        rmw_done(i.rm, B);
+                        commit_flags(B, h);
+                        retire(i);
+                        return true;
+                    }
+                }
                 if (merge) resolve_inline();
                 load_rm(i, B);
                 emit_shift(ShiftOp(d->op), B, count);
@@ -3361,67 +3405,70 @@ private:
         else set_reg(x86::r14d, i.rm, bits);
     }
     bool rmw_loaded_ = false;  // load_rm() looked this instruction's operand up for its store
-    // Shift/rotate of eax (zero-extended `bits`) by a constant 1 <= count (< bits for shifts):
-    // result to r14d, and the CF/PO bits of lazy aux to r15d (shift_op's flags). (With the
-    // flags dead, the caller shifts the register in place instead.)
-    void emit_shift(ShiftOp op, int bits, unsigned count) {
+    // Shift/rotate of `src` (zero-extended `bits`) by a constant 1 <= count (< bits for
+    // shifts): result to `dst` (which may be `src` for 32 bits: in place), and the CF/PO bits of
+    // lazy aux to r15d (shift_op's flags). (With the flags dead, the caller shifts the register
+    // in place instead.) Uses ecx and edx.
+    void emit_shift(ShiftOp op, int bits, unsigned count, const x86::Gp& src = x86::eax,
+                    const x86::Gp& dst = x86::r14d) {
         auto& a = *a_;
-        const x86::Gp r = bits == 32 ? x86::Gp(x86::r14d) : bits == 16 ? x86::Gp(x86::r14w) : x86::Gp(x86::r14b);
+        const x86::Gp r = bits == 32 ? dst : bits == 16 ? x86::Gp(dst.r16()) : x86::Gp(dst.r8());
+        const auto copy = [&] { if (src.id() != dst.id()) a.mov(dst, src); };
         switch (op) {
             case kShl:  // CF = last bit out; OF = msb(r) ^ CF, so CF^OF = msb(r)
-                a.mov(x86::edx, x86::eax);
+                a.mov(x86::edx, src);
                 a.shr(x86::edx, bits - count);
                 a.shl(x86::edx, 31);
-                a.mov(x86::r14d, x86::eax);
-                a.shl(x86::r14d, count);
-                zext(x86::r14d, bits);
-                a.mov(x86::r15d, x86::r14d);
+                copy();
+                a.shl(dst, count);
+                zext(dst, bits);
+                a.mov(x86::r15d, dst);
                 a.shl(x86::r15d, 32 - bits);
                 a.shr(x86::r15d, 1);
                 a.and_(x86::r15d, 0x40000000);
                 a.or_(x86::r15d, x86::edx);
                 return;
             case kShr:  // CF = last bit out; OF = msb(a) for a count of 1, else 0
-                a.mov(x86::edx, x86::eax);
+                a.mov(x86::edx, src);
                 if (count > 1) a.shr(x86::edx, count - 1);
                 a.and_(x86::edx, 1);
-                a.mov(x86::r14d, x86::eax);
-                a.shr(x86::r14d, count);
-                a.mov(x86::r15d, x86::edx);
                 if (count == 1) {
-                    a.mov(x86::ecx, x86::eax);
+                    a.mov(x86::ecx, src);
                     a.shr(x86::ecx, bits - 1);
-                    a.xor_(x86::r15d, x86::ecx);
                 }
+                copy();
+                a.shr(dst, count);
+                a.mov(x86::r15d, x86::edx);
+                if (count == 1) a.xor_(x86::r15d, x86::ecx);
                 a.shl(x86::r15d, 30);
                 a.shl(x86::edx, 31);
                 a.or_(x86::r15d, x86::edx);
                 return;
             case kSar:  // CF = last bit out; OF = 0
-                if (bits == 8) a.movsx(x86::eax, x86::al);
-                else if (bits == 16) a.movsx(x86::eax, x86::ax);
-                a.mov(x86::edx, x86::eax);
+                if (bits == 8) a.movsx(src, src.r8());
+                else if (bits == 16) a.movsx(src, src.r16());
+                a.mov(x86::edx, src);
                 if (count > 1) a.sar(x86::edx, count - 1);
                 a.and_(x86::edx, 1);
-                a.mov(x86::r14d, x86::eax);
-                a.sar(x86::r14d, count);
-                zext(x86::r14d, bits);
+                copy();
+                a.sar(dst, count);
+                zext(dst, bits);
                 a.mov(x86::r15d, x86::edx);
                 a.shl(x86::r15d, 30);
                 a.shl(x86::edx, 31);
                 a.or_(x86::r15d, x86::edx);
                 return;
             case kRol: {  // CF = lsb(r); OF = msb(r) ^ CF, so CF^OF = msb(r)
-                a.mov(x86::r14d, x86::eax);
+                copy();
                 if (unsigned n = count % bits) a.rol(r, n);
                 if (!(live_after_ & kFlOF)) {  // CF alone (bit 30, CF^OF, left 0)
-                    a.mov(x86::r15d, x86::r14d);
+                    a.mov(x86::r15d, dst);
                     a.shl(x86::r15d, 31);
                     return;
                 }
-                a.mov(x86::edx, x86::r14d);
+                a.mov(x86::edx, dst);
                 a.shl(x86::edx, 31);
-                a.mov(x86::r15d, x86::r14d);
+                a.mov(x86::r15d, dst);
                 if (bits != 32) a.shl(x86::r15d, 32 - bits);
                 a.shr(x86::r15d, 1);
                 a.and_(x86::r15d, 0x40000000);
@@ -3429,9 +3476,9 @@ private:
                 return;
             }
             case kRor: {  // CF = msb(r); OF = msb(r) ^ bit B-2, so CF^OF = bit B-2
-                a.mov(x86::r14d, x86::eax);
+                copy();
                 if (unsigned n = count % bits) a.ror(r, n);
-                a.mov(x86::r15d, x86::r14d);
+                a.mov(x86::r15d, dst);
                 if (bits != 32) a.shl(x86::r15d, 32 - bits);
                 a.and_(x86::r15d, 0xC0000000u);
                 return;
