@@ -16,6 +16,7 @@
 #include <utility>
 
 #include "cpu/decoder.h"
+#include "cpu/ops/ops.h"
 #include "mmu/paging.h"
 
 namespace vx86::cpu {
@@ -611,6 +612,7 @@ Cpu::Block* Cpu::build_block(uint32_t phys, uint32_t mode) {
     blk->valid = true;
     uint32_t span = 0;
     bool cacheable = true;
+    bool side_exit = false;
     while (blk->insns.size() < block_limit_) {
         uint8_t bytes[16];
         uint32_t cur = eip + span;
@@ -643,7 +645,15 @@ Cpu::Block* Cpu::build_block(uint32_t phys, uint32_t mode) {
         }
         blk->insns.push_back(di);
         span += di.len;
-        if (di.flags & kfEndsBlock) break;
+        if (di.flags & kfEndsBlock) {
+            // The block's first forward conditional branch does not end it: a side exit
+            // (kfSideExit), so the code after a branch not taken (an if's body) runs on in the
+            // same block. A backward one (a loop's) still ends it: the loop's body stays a
+            // block of its own, which the JIT may loop in.
+            if (side_exit || !ops::is_jcc(di.fn) || int32_t(di.imm) < 0) break;
+            blk->insns.back().flags |= kfSideExit;
+            side_exit = true;
+        }
         if (!c32 && eip + span > 0xFFFF) break;
         // Stay within the first page.
         uint32_t lin_next = s.seg[CS].base + eip + span;

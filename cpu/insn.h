@@ -24,6 +24,9 @@ enum InsnFlag : uint16_t {
     kfLock = 1u << 5,
     kfEndsBlock = 1u << 6,  // control transfer or state change: last instruction of a block
     kfSegOverride = 1u << 7,
+    // A conditional near branch that does not end its block (build_block): taken, it ends the
+    // block there (a side exit; Cpu::end_block), not taken, the block goes on.
+    kfSideExit = 1u << 8,
 };
 
 struct DecodedInsn {

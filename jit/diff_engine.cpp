@@ -27,8 +27,10 @@
 //   error code, state at the faulting instruction, delivery bookkeeping); the fault is then raised
 //   again into the run loop, which delivers it as always. execute()'s own frame holds nothing with
 //   a destructor when it re-raises: journals and reports are members.
-// - The inner engine must run exactly this block: its chaining is cut by lowering the run loop's
-//   budget end to the block's end during its run (chain and lookup both test it). A block entered
+// - The inner engine must run exactly this block: its chaining is cut by lowering the budget end
+//   of chains to the block's start during its run (CpuAccess::cut_chains: every chain test
+//   wants the next block to fit; the block's own end would not do, as a side exit retires
+//   fewer instructions than the block has). A block entered
 //   with stop_ already set (the run loop has just delivered an interrupt: the interpreter then
 //   retires one instruction, the JIT its whole block) runs with limit 1 in both ("cut").
 // - Compared: the architectural state (EFLAGS as the lazy flags give it, not the lazy fields),
@@ -189,6 +191,7 @@ public:
         // 2. The inner engine, from the same state, on this block alone.
         const uint64_t flushes = inner_->stats().flushes;
         CpuAccess::set_run_end(c, c.s.icount + std::min<uint64_t>(limit, b.insns.size()));
+        CpuAccess::cut_chains(c);  // (a side exit retires fewer than the block's instructions)
         const bool f2 = run_guarded(c, inner_.get(), b, limit);
         std::memcpy(CpuAccess::fault_jmp(c), outer, sizeof(std::jmp_buf));
         CpuAccess::set_run_end(c, before_.side.run_end);

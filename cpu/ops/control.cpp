@@ -22,7 +22,10 @@ void near_jump(Cpu& c, uint32_t target) {
 // Jcc rel8/rel16/rel32 (70+cc, 0F 80+cc)
 template <int B>
 void jcc(Cpu& c, const DecodedInsn& i) {
-    if (eval_cond(c.s.lf, i.opcode & 15)) near_jump<B>(c, c.next_eip + i.imm);
+    if (eval_cond(c.s.lf, i.opcode & 15)) {
+        near_jump<B>(c, c.next_eip + i.imm);
+        if (i.flags & kfSideExit) c.end_block();  // (taken inside its block: a side exit)
+    }
 }
 // JMP rel (EB, E9)
 template <int B>
@@ -139,6 +142,8 @@ void hlt(Cpu& c, const DecodedInsn&) {
 }
 
 }  // namespace
+
+bool is_jcc(Handler h) { return h == jcc<16> || h == jcc<32>; }
 
 void register_control(OpTable& t, const ModelTraits& m) {
     constexpr bool E = true;  // ends the block

@@ -41,6 +41,8 @@ void register_muldiv(OpTable& t, const ModelTraits& m);
 void register_string(OpTable& t, const ModelTraits& m);
 void register_stack(OpTable& t, const ModelTraits& m);
 void register_control(OpTable& t, const ModelTraits& m);
+// Whether `h` is the handler of a conditional near branch (Jcc rel8/rel16/rel32).
+bool is_jcc(Handler h);
 void register_system(OpTable& t, const ModelTraits& m);
 void register_privileged(OpTable& t, const ModelTraits& m);
 // x87 (D8-DF, WAIT, FXSAVE/FXRSTOR) when the model has an FPU; MMX when it has MMX.

@@ -45,7 +45,13 @@ struct CpuAccess {
     static int32_t off_state(const Cpu& c) { return rel(c, &c.s); }
     static int32_t off_chain_end(const Cpu& c) { return rel(c, &c.chain_end_); }
     // Cpu::chain_end_'s invariant (every write of stop_ or run_end_ goes through its setters).
-    static bool chain_end_ok(const Cpu& c) { return c.chain_end_ == (c.stop_ ? 0 : c.run_end_); }
+    // (The lockstep checker may lower chain_end_ below run_end_: see cut_chains.)
+    static bool chain_end_ok(const Cpu& c) { return c.stop_ ? c.chain_end_ == 0 : c.chain_end_ <= c.run_end_; }
+    // Lets no chain (a link, a direct jump, a block's branch back to its start) go on from the
+    // block about to run, without stopping it (stop_ would end it after its first helper):
+    // every chain test wants the next block's instructions to fit before chain_end_. Until the
+    // next set_run_end or clear_stop.
+    static void cut_chains(Cpu& c) { c.chain_end_ = c.stop_ ? 0 : c.s.icount; }
     static int32_t off_dbg_exec(const Cpu& c) { return rel(c, &c.dbg_exec_); }
     static int32_t off_dbg_data(const Cpu& c) { return rel(c, &c.dbg_data_); }
     static int32_t off_irq_flag(const Cpu& c) { return rel(c, &c.irq_flag_); }

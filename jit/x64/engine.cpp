@@ -456,6 +456,7 @@ class X64Code;
 // (nullptr while unlinked; invalidating the target unlinks it); the rest is what the shared
 // guard needs to check at run time that run_until() would pick exactly that block (see
 // X64Engine::emit_stubs).
+constexpr uint64_t kNoEip = ~uint64_t(0);
 struct alignas(64) Link {  // one cache line each
     void* entry = nullptr;
     CpuAccess::Block* target = nullptr;
@@ -463,7 +464,9 @@ struct alignas(64) Link {  // one cache line each
     uint64_t span_m1 = 0;  // eip_span - 1 (CS limit check)
     uint32_t phys = 0;     // the target's physical address
     uint32_t mode = 0;     // the target's code-size bit
-    uint32_t eip = 0;      // the target's EIP when the checks of CS:EIP last passed
+    // The target's EIP when the checks of CS:EIP last passed, zero-extended, so the sentinel
+    // of an unlinked Link (kNoEip) matches no EIP: an EIP match implies a non-null entry.
+    uint64_t eip = kNoEip;
     uint64_t epoch = 0;    // Cpu::code_epoch_ then (0: never)
     X64Code* owner = nullptr;  // nullptr for the engine's jump cache
 };
@@ -484,7 +487,9 @@ public:
     void* entry() const { return entry_; }
     size_t size() const { return size_; }
     void set_code(Fn fn, void* entry, size_t size) { fn_ = fn, entry_ = entry, size_ = size; }
-    Link links[3];  // [0] taken branch / jump target, [1] fall-through, [2] dynamic exit
+    // [0] taken branch / jump target, [1] fall-through, [2] dynamic exit, [3] side exit (a
+    // conditional branch taken inside the block: cpu::kfSideExit)
+    Link links[4];
     std::vector<Link*> incoming;  // links of other blocks (or this one) that jump here
     // A static exit that can jump straight to its target's checked entry (see
     // Translator::exit_static): a `jmp rel32` that goes to its trampoline (which takes the
@@ -497,7 +502,7 @@ public:
         bool cross = false;  // to another page: taken only while the link's epoch holds
         bool patched = false;
     };
-    Direct direct[2];
+    Direct direct[4];  // (by link: none for [2])
     uint32_t mode = 0;        // the block's mode (block_mode())
     void* checked = nullptr;  // the checked entry (32-bit blocks; see Translator::run)
 
@@ -621,7 +626,8 @@ public:
         asmjit::Label after, tramp;
         uint32_t phys = 0;
     };
-    DirectSite sites[2];
+    DirectSite sites[4];  // (by link: see X64Code::links)
+    static constexpr int kSideLink = 3;
     asmjit::Label checked;  // the checked entry (valid in 32-bit blocks)
 
     // Emits the block; `body` is bound where chained entries jump in (after the prologue, with
@@ -1253,7 +1259,7 @@ private:
                 a_->mov(x86::r8, x86::qword_ptr(kS, cpu_disp(c_) + CpuAccess::off_code_epoch(c_)));
                 a_->cmp(x86::r8, x86::qword_ptr(x86::rcx, int32_t(offsetof(Link, epoch))));
                 a_->jne(d.tramp);
-                a_->cmp(x86::eax, x86::dword_ptr(x86::rcx, int32_t(offsetof(Link, eip))));
+                a_->cmp(x86::rax, x86::qword_ptr(x86::rcx, int32_t(offsetof(Link, eip))));
                 a_->jne(d.tramp);
             }
             a_->long_().jmp(d.tramp);
@@ -1373,11 +1379,10 @@ private:
             auto& a = *a_;
             asmjit::Label miss = a.newLabel(), probe = a.newLabel(), other = a.newLabel();
             const auto link = [](size_t off) { return x86::ptr(x86::rcx, int32_t(off)); };
-            // Enters the link at rcx (its EIP matched) when its tests pass, else to `fail`.
+            // Enters the link at rcx (its EIP matched, so it is linked: see Link::eip) when its
+            // tests pass, else to `fail`.
             const auto enter = [&](asmjit::Label fail) {
                 a.mov(x86::rdx, link(offsetof(Link, entry)));
-                a.test(x86::rdx, x86::rdx);
-                a.jz(fail);
                 a.mov(x86::r8, st64(kIcount));
                 a.add(x86::r8, link(offsetof(Link, ninsns)));
                 a.cmp(x86::r8, x86::qword_ptr(kS, cpu_disp(c_) + CpuAccess::off_chain_end(c_)));
@@ -1391,13 +1396,13 @@ private:
                 }
                 a.jmp(x86::rdx);
             };
-            a.cmp(x86::eax, link(offsetof(Link, eip)));
+            a.cmp(x86::rax, link(offsetof(Link, eip)));
             a.jne(probe);
             enter(miss);
             // The jump cache's slot for EIP (the stub's hash); the stub again when it misses.
             a.bind(probe);
             emit_jcache_slot(a, stubs_.jcache, stubs_.jcache_size);
-            a.cmp(x86::eax, link(offsetof(Link, eip)));
+            a.cmp(x86::rax, link(offsetof(Link, eip)));
             a.jne(other);
             enter(other);
             a.bind(other);
@@ -2429,6 +2434,34 @@ private:
         a_->add(st64(kIcount), pend_n_ + 1);
         exit_static(link, off, false);
     }
+    // A conditional branch inside the block (cpu::kfSideExit): taken, it leaves through the
+    // side-exit link as a block's last branch would (the registers' dirty copies stored, the
+    // pending run and the branch retired); not taken, the block goes on (the exit is an arm:
+    // the translation's knowledge after it is as before it). Every flag is live at it (a
+    // barrier to flag_liveness).
+    void emit_side_exit(const DecodedInsn& i, int B) {
+        auto& a = *a_;
+        asmjit::Label not_taken = a.newLabel();
+        const int64_t off = target_off(i, B);
+        emit_jcc_not_taken(i.opcode & 15, not_taken, c32_);
+        if (direct_in_page(kSideLink, off)) {
+            write_back();
+            a.add(st32(kEip), int32_t(pend_len_ + i.len + i.imm));
+            a.add(st64(kIcount), pend_n_ + 1);
+            exit_static(kSideLink, off, false);
+        } else {
+            next_eip_to_eax(i);
+            a.add(x86::eax, i.imm);
+            near_jump_check(B);
+            write_back();
+            a.mov(st64(kEip), x86::rax);
+            a.add(st64(kIcount), pend_n_ + 1);
+            exit_static(kSideLink, off);
+        }
+        ended_ = false;  // (the exit ended only the taken path)
+        a.bind(not_taken);
+        retire(i);
+    }
     // ---- a block that branches back to its own start ----
     // (A Jcc, JMP or LOOP whose target is the block's first byte, in flat 32-bit code within
     // one page.) The registers it uses first are loaded into the cache at its start, and the
@@ -2748,7 +2781,11 @@ private:
                 retire(i);
                 return true;
             case Kind::kJcc: case Kind::kJmpRel: {
-                if (!last_) return false;
+                if (!last_) {
+                    if (d->kind != Kind::kJcc || !(i.flags & cpu::kfSideExit)) return false;
+                    emit_side_exit(i, B);
+                    return true;
+                }
                 asmjit::Label not_taken = a.newLabel();
                 if (to_head(i, B)) {
                     // Back to the block's start: no EIP to compute (see loop_back).
@@ -3650,7 +3687,7 @@ private:
     static X64Code::Direct* direct_of(Link& l) {
         if (!l.owner) return nullptr;
         const ptrdiff_t k = &l - l.owner->links;
-        return k == 0 || k == 1 ? &l.owner->direct[k] : nullptr;
+        return k == 0 || k == 1 || k == 3 ? &l.owner->direct[k] : nullptr;
     }
     static void set_rel(X64Code::Direct& d, const uint8_t* to) {
         const int32_t rel = int32_t(to - (d.rel_rx + 4));
@@ -3729,14 +3766,14 @@ private:
             chain = a.newLabel();
             a.bind(dynamic);
             a.mov(x86::eax, x86::dword_ptr(kS, st(offsetof(CpuState, eip))));
-            a.cmp(x86::eax, link(offsetof(Link, eip)));
+            a.cmp(x86::rax, link(offsetof(Link, eip)));
             a.je(chain);
             // Not the site's target: an unlinked site gets linked to this one by lookup(); else
             // the shared jump cache, indexed by a hash of EIP, may hold a link for it.
             a.cmp(x86::qword_ptr(x86::rcx, int32_t(offsetof(Link, target))), 0);
             a.je(lookup_l);
             emit_jcache_slot(a, reinterpret_cast<uint64_t>(jcache_.get()), kJcacheSize);
-            a.cmp(x86::eax, link(offsetof(Link, eip)));
+            a.cmp(x86::rax, link(offsetof(Link, eip)));
             a.jne(lookup_l);  // lookup() relinks the slot
             a.bind(chain);
             a.mov(x86::rdx, link(offsetof(Link, entry)));
@@ -3754,7 +3791,7 @@ private:
             // checks below last passed for this link (the epoch) at this EIP (a static link's
             // block may run at another linear alias of its page), else checked again.
             asmjit::Label full = a.newLabel();
-            a.cmp(x86::eax, link(offsetof(Link, eip)));
+            a.cmp(x86::rax, link(offsetof(Link, eip)));
             a.jne(full);
             a.mov(x86::r8, x86::qword_ptr(kS, cpu_disp(c) + CpuAccess::off_code_epoch(c)));
             a.cmp(x86::r8, link(offsetof(Link, epoch)));
@@ -3792,7 +3829,7 @@ private:
             a.jne(out);
             a.mov(x86::r8, x86::qword_ptr(kS, cpu_disp(c) + CpuAccess::off_code_epoch(c)));
             a.mov(link(offsetof(Link, epoch)), x86::r8);
-            a.mov(link(offsetof(Link, eip)), x86::eax);
+            a.mov(link(offsetof(Link, eip)), x86::rax);
             a.bind(checked);
             if (irq) emit_irq_check(a, c, go, out, ask);  // (without a flag, by a call)
             a.jmp(go);
@@ -3997,9 +4034,9 @@ private:
         size_t alloc_size = 0;
         if (rt_.allocator()->query(rx, &rx_base, &rw_base, &alloc_size) == asmjit::kErrorOk &&
             rx_base == rx) {
-            for (int k = 0; k < 2; ++k) {
+            for (int k = 0; k < 4; ++k) {
                 const auto& site = t.sites[k];
-                if (!site.used) continue;
+                if (!site.used) continue;  // (never for the dynamic exit, [2])
                 const size_t rel = code.labelOffsetFromBase(site.after) - 4;
                 native->direct[k] = {.rel_rx = rx + rel,
                                      .rel_rw = static_cast<uint8_t*>(rw_base) + rel,
@@ -4164,11 +4201,11 @@ std::string disassemble_block(Cpu& c, uint32_t phys) {
                       static_cast<const char*>(code->entry()) -
                           reinterpret_cast<const char*>(code->fn()));
         out += line;
-        for (int k = 0; k < 2; ++k) {
+        for (int k : {0, 1, 3}) {
             const Link& l = code->links[k];
             if (!l.target) continue;
-            std::snprintf(line, sizeof line, "  link %s -> phys %08x\n", k ? "fall-through" : "taken",
-                          l.phys);
+            std::snprintf(line, sizeof line, "  link %s -> phys %08x\n",
+                          k == 0 ? "taken" : k == 1 ? "fall-through" : "side exit", l.phys);
             out += line;
         }
         disasm(out, CS_MODE_64, reinterpret_cast<const uint8_t*>(code->fn()), code->size(),

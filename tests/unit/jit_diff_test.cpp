@@ -415,6 +415,46 @@ TEST_CASE("JIT runs a counted loop natively with the interpreter's result") {
     }
 }
 
+TEST_CASE("a forward conditional branch is a side exit: taken it leaves the block, not taken the block goes on") {
+    // Flat 32-bit: a loop whose body skips an INC when bit 0 of ECX is clear (jz forward: a
+    // side exit, so `inc edi` and the loop's own `dec ecx; jnz` share the body's block), then a
+    // loop whose back edge is the body's first conditional branch (backward: it ends the
+    // block). Both engines must retire the same instructions with the same results, and the
+    // interpreter build each loop body as one block.
+    const std::vector<uint8_t> code = {
+        0xB9, 0x64, 0x00, 0x00, 0x00,  // mov ecx, 100
+        0x31, 0xFF,                    // xor edi, edi
+        0xF6, 0xC1, 0x01,              // L1: test cl, 1
+        0x74, 0x01,                    // jz S (side exit)
+        0x47,                          // inc edi
+        0x49,                          // S: dec ecx
+        0x75, 0xF7,                    // jnz L1 (backward: ends the block)
+        0xB9, 0x0A, 0x00, 0x00, 0x00,  // mov ecx, 10
+        0x01, 0xCE,                    // L2: add esi, ecx
+        0x49,                          // dec ecx
+        0x75, 0xFB,                    // jnz L2
+        0xF4};                         // hlt
+    Machine a(cpu::CpuModel::kP6, false), b(cpu::CpuModel::kP6, true);
+    for (Machine* m : {&a, &b}) {
+        test::setup_paged_pm(m->mem, m->c, code);
+        m->c.s.gpr[cpu::EDI] = m->c.s.gpr[cpu::ESI] = 0;
+        CHECK(m->c.run(100000) == cpu::Exit::kHalted);
+        CHECK(m->c.r32(cpu::EDI) == 50u);
+        CHECK(m->c.r32(cpu::ESI) == 55u);
+        // 2 + 100 * (test, jz, dec, jnz) + 50 INCs + 1 + 10 * 3 + HLT
+        CHECK(m->c.s.icount == 2 + 400 + 50 + 1 + 30 + 1);
+    }
+    CHECK(compare(a, b) == 0);
+    // The start's block runs through the first pass of body 1 to its jnz; then body 1 (from
+    // L1), the skip target's (S), the second loop's start through its first pass, body 2 (L2)
+    // and the HLT's: 6. Without side exits the jz would end 4 of them (10 blocks).
+    CHECK(a.c.stats().blocks_built == 6);
+    const cpu::EngineStats* st = b.c.engine_stats();
+    REQUIRE(st != nullptr);
+    // The side exit's link is a direct jump like the others: the run loop is not involved.
+    CHECK(st->blocks_direct >= 100);
+}
+
 TEST_CASE("JIT matches the interpreter on random sequences (differential)") {
     const Scenario scenarios[] = {
         {cpu::CpuModel::kP6, false}, {cpu::CpuModel::kP6, true},   {cpu::CpuModel::k386, true},
@@ -586,6 +626,34 @@ TEST_CASE("JIT: returns and indirect calls through the inline caches follow EIP 
     CHECK(b.c.r32(cpu::EDX) == edx);
     CHECK(b.c.r32(cpu::EBX) == 156u);
     CHECK(b.c.engine_stats()->blocks_chained >= 156);
+}
+
+TEST_CASE("JIT: a dynamic exit to EIP 0 is not mistaken for an unlinked cache entry") {
+    // The inline probe of a dynamic exit enters a link whose EIP matches without testing its
+    // entry: a Link that links nothing holds an EIP no target has (Link::eip) and epoch 0, which
+    // no code epoch is, so it is never entered. EIP 0 is the likeliest to collide with a zeroed
+    // Link: calls to a function at linear 0 (add edx, 1; ret), through a register, with a
+    // source that reports rises (so the probe is inline).
+    const std::vector<uint8_t> code = {0xB9, 0x05, 0x00, 0x00, 0x00,  // mov ecx, 5
+                                       0x31, 0xC0,                    // L: xor eax, eax
+                                       0xFF, 0xD0,                    // call eax
+                                       0x49,                          // dec ecx
+                                       0x75, 0xF9,                    // jnz L
+                                       0xF4};                         // hlt
+    Machine a(cpu::CpuModel::kP6, false), b(cpu::CpuModel::kP6, true);
+    MmioIrq ia, ib;
+    for (auto [m, src] : {std::pair{&a, &ia}, std::pair{&b, &ib}}) {
+        test::setup_paged_pm(m->mem, m->c, code);
+        const uint8_t fn[] = {0x83, 0xC2, 0x01, 0xC3};  // add edx, 1; ret
+        REQUIRE(m->mem.copy_to(0, fn, sizeof fn));
+        m->c.s.gpr[cpu::ESP] = kPmStack;
+        m->c.s.gpr[cpu::EDX] = 0;
+        src->c = &m->c;
+        m->c.set_interrupt_source(src);
+        CHECK(m->c.run(10000) == cpu::Exit::kHalted);
+    }
+    CHECK(compare(a, b) == 0);
+    CHECK(b.c.r32(cpu::EDX) == 5u);
 }
 
 namespace {

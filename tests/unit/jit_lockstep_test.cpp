@@ -193,6 +193,32 @@ TEST_CASE("diff engine around the JIT: no divergence, the interpreter's result")
     }
 }
 
+TEST_CASE("diff engine: a side exit does not chain into the block it leaves for") {
+    // L's block: test cl, 1; jz S (a side exit); inc edi; inc edi; dec ecx; jnz L. Taken after
+    // two instructions, the side exit leads to S's block (dec ecx; jnz L), which would fit in
+    // what is left of L's budget: the lockstep run must still compare L's block alone.
+    const std::vector<uint8_t> prog = {0xB9, 0x32, 0x00, 0x00, 0x00,  // mov ecx, 50
+                                       0xF6, 0xC1, 0x01,              // L: test cl, 1
+                                       0x74, 0x02,                    // jz S
+                                       0x47, 0x47,                    // inc edi; inc edi
+                                       0x49,                          // S: dec ecx
+                                       0x75, 0xF6,                    // jnz L
+                                       0xF4};                         // hlt
+    Machine ref(Mode::kInterp), m(Mode::kDiff);
+    for (Machine* x : {&ref, &m}) setup_pm(*x, prog);
+    CHECK(ref.c.run(100000) == cpu::Exit::kHalted);
+    CHECK(m.c.run(100000) == cpu::Exit::kHalted);
+    CHECK(differences(ref, m) == 0);
+    CHECK(jit::divergence(m.c) == nullptr);
+    CHECK(m.c.r32(cpu::EDI) == 50u);
+    const jit::DiffStats* st = jit::diff_stats(m.c);
+    REQUIRE(st != nullptr);
+    CHECK(st->divergences == 0);
+    CHECK(st->blocks_compared >= 75);  // 50 passes of L's block and 25 of S's
+    CHECK(m.c.engine_stats()->blocks_chained == 0);
+    CHECK(m.c.engine_stats()->blocks_direct == 0);
+}
+
 TEST_CASE("diff engine stops at the first block when the inner engine flips an EAX bit") {
     Machine m(Mode::kWrongEax);
     setup_real(m, kRealProgram);
