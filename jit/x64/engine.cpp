@@ -35,7 +35,8 @@
 //   between that can fault or leave the block: they store no flags; and partial writers (INC,
 //   DEC, rotates) whose kept flags are dead so need not merge with the old ones.
 // - Chaining: a block's exits do not return to run_until() when it would just run the next
-//   block. Static exits (taken branch/jump/call target, fall-through) go through a Link the
+//   block. Static exits (taken branch/jump/call target, fall-through, and the side exit: a
+//   forward Jcc inside the block, cpu::kfSideExit, taken from an arm) go through a Link the
 //   engine patches once the exit has been seen to lead to a translated block; the dynamic exit
 //   (RET, indirect and helper-ended blocks) has a Link too, used when EIP is the one it was
 //   made for (an inline cache of the last target), else a lookup that relinks it. Both check,
