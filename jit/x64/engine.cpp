@@ -2446,10 +2446,7 @@ private:
         const int64_t off = target_off(i, B);
         emit_jcc_not_taken(i.opcode & 15, not_taken, c32_);
         if (direct_in_page(kSideLink, off)) {
-            write_back();
-            a.add(st32(kEip), int32_t(pend_len_ + i.len + i.imm));
-            a.add(st64(kIcount), pend_n_ + 1);
-            exit_static(kSideLink, off, false);
+            finish_branch_in_page(kSideLink, pend_len_ + i.len + i.imm, off);
         } else {
             next_eip_to_eax(i);
             a.add(x86::eax, i.imm);
