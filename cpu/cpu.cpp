@@ -660,6 +660,7 @@ Cpu::Block* Cpu::build_block(uint32_t phys, uint32_t mode) {
         if ((lin_next >> mmu::kPageBits) != ((s.seg[CS].base + eip) >> mmu::kPageBits)) break;
     }
     blk->eip_span = span;
+    mark_side_join(*blk, eip);
     ++stats_.blocks_built;
     if (!cacheable) {
         scratch_.insns = std::move(blk->insns);
@@ -762,6 +763,26 @@ void Cpu::flush_code_cache() {
 // ---------------------------------------------------------------------------------------------
 // Run loop
 
+// A side exit whose target is the start of a later instruction of the block becomes a join
+// (kfSideJoin): taken, the block goes on there. (The target as near_jump computes it, the
+// operand size's mask included; the block's addresses do not wrap.)
+void Cpu::mark_side_join(Block& b, uint32_t eip) {
+    uint32_t off = 0;
+    size_t k = 0;
+    for (; k < b.insns.size() && !(b.insns[k].flags & kfSideExit); ++k) off += b.insns[k].len;
+    if (k == b.insns.size()) return;
+    DecodedInsn& j = b.insns[k];
+    off += j.len;
+    uint32_t target = eip + off + j.imm;
+    if (!(j.flags & kfOp32)) target &= 0xFFFF;
+    for (size_t t = k + 1; t < b.insns.size(); off += b.insns[t++].len) {
+        if (eip + off != target) continue;
+        j.flags |= kfSideJoin;
+        j.imm2 = uint16_t(t - k - 1);
+        return;
+    }
+}
+
 void Cpu::execute_block(Block& b, uint64_t limit) {
     current_block_ = &b;
     const DecodedInsn* ip = b.insns.data();
@@ -773,7 +794,14 @@ void Cpu::execute_block(Block& b, uint64_t limit) {
         ip->fn(*this, *ip);
         s.eip = next_eip;
         ++s.icount;
-        if (stop_) break;
+        if (stop_) {
+            if (stop_ != kStopJoin) break;
+            // A side join taken: on at its target, imm2 instructions further (the block ends
+            // there when the limit does not reach it).
+            stop_ = 0;
+            if (uint64_t(end - ip) <= uint64_t(ip->imm2) + 1) break;
+            ip += ip->imm2;
+        }
     }
     current_block_ = nullptr;
 }

@@ -143,6 +143,7 @@ struct EngineStats {
     uint64_t page_reuses = 0;        // static: reads through a page slot (no TLB lookup)
     uint64_t flags_deferred = 0;     // static: ADD/SUB/CMP/NEG/INC/DEC flags kept as operands
     uint64_t flags_resolved = 0;     // dynamic: deferred flags computed by a call
+    uint64_t side_joins = 0;         // static: side exits to their own block's code (kfSideJoin)
 };
 
 // Generated code attached to a decoded block; destroyed with the block (an engine subclasses it).
@@ -409,12 +410,19 @@ public:
     }
 
     // ---- control ----
+    static constexpr uint8_t kStopJoin = 2;  // (see stop_)
     // Address of the next instruction; branch handlers overwrite it.
     uint32_t next_eip = 0;
     void jump_near(uint32_t target, bool op32) { next_eip = op32 ? target : (target & 0xFFFF); }
     void end_block() {
-        stop_ = true;
+        stop_ = 1;
         chain_end_ = 0;
+    }
+    // A side join taken (cpu::kfSideJoin): the block goes on at its target (execute_block), or
+    // ends there when it is stopping already.
+    void side_join() {
+        if (stop_) end_block();
+        else stop_ = kStopJoin;
     }
 
     // Raises a guest exception: does not return (longjmp to the run loop).
@@ -637,6 +645,7 @@ private:
     void take_irq();
     Block* find_block(uint32_t phys, uint32_t mode);
     Block* build_block(uint32_t phys, uint32_t mode);
+    static void mark_side_join(Block& b, uint32_t eip);
     void execute_block(Block& b, uint64_t limit);
     [[gnu::noinline]] void step_watched(Block& b, uint32_t lin);
     Exit run_until(uint64_t end);
@@ -694,10 +703,12 @@ private:
 
     std::jmp_buf jmp_;
     // Set (end_block) to end the running block after the instruction in progress; the run loop
-    // clears it before each block.
-    bool stop_ = false;
+    // clears it before each block. kStopJoin: a side join was taken (side_join), which
+    // execute_block follows by skipping to its target; to any other reader it is a stop like
+    // the others (the block then ends at the target, the instruction the guest runs next).
+    uint8_t stop_ = 0;
     void clear_stop() {
-        stop_ = false;
+        stop_ = 0;
         chain_end_ = run_end_;
     }
     // Whether the storing instruction may lie on physical page `page` (code_page_written).

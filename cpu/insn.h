@@ -27,13 +27,16 @@ enum InsnFlag : uint16_t {
     // A conditional near branch that does not end its block (build_block): taken, it ends the
     // block there (a side exit; Cpu::end_block), not taken, the block goes on.
     kfSideExit = 1u << 8,
+    // A side exit whose target is an instruction of its own block, `imm2` instructions after the
+    // next one (build_block): taken, the block goes on there (a join), skipping those.
+    kfSideJoin = 1u << 9,
 };
 
 struct DecodedInsn {
     Handler fn;
     uint32_t imm;    // first immediate (sign- or zero-extended as the form needs)
     uint32_t disp;   // displacement, or second immediate word for far pointers
-    uint16_t imm2;   // ENTER nesting level, far-pointer selector
+    uint16_t imm2;   // ENTER nesting level, far-pointer selector; a side join's skip (kfSideJoin)
     uint16_t flags;  // InsnFlag
     uint8_t len;
     uint8_t opcode;  // last opcode byte (handlers shared across a row read cc or reg from it)

@@ -24,7 +24,9 @@ template <int B>
 void jcc(Cpu& c, const DecodedInsn& i) {
     if (eval_cond(c.s.lf, i.opcode & 15)) {
         near_jump<B>(c, c.next_eip + i.imm);
-        if (i.flags & kfSideExit) c.end_block();  // (taken inside its block: a side exit)
+        // Taken inside its block: a side exit, or a join.
+        if (i.flags & kfSideJoin) c.side_join();
+        else if (i.flags & kfSideExit) c.end_block();
     }
 }
 // JMP rel (EB, E9)

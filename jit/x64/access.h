@@ -23,7 +23,7 @@ struct CpuAccess {
     static bool is_scratch(const Cpu& c, const Block& b) { return &b == &c.scratch_; }
     // Set on entry when the run loop has just delivered an interrupt: the interpreter then
     // retires one instruction before the next interrupt check.
-    static bool stop_pending(const Cpu& c) { return c.stop_; }
+    static bool stop_pending(const Cpu& c) { return c.stop_ != 0; }
     static void set_current_block(Cpu& c, Block* b) { c.current_block_ = b; }
 
     static int32_t rel(const Cpu& c, const void* member) {
@@ -85,7 +85,7 @@ struct CpuAccess {
         if (!b || b->phys != phys || b->mode != c.block_mode() || !b->valid || !b->native)
             return nullptr;  // (a block crossing into a second page tests that one itself)
         if (uint64_t(eip) + b->eip_span - 1 > s.seg[cpu::CS].limit) return nullptr;
-        if (s.icount + b->insns.size() > c.run_end_) return nullptr;
+        if (s.icount + b->insns.size() > c.chain_end_) return nullptr;  // (see cut_chains)
         if (irq_wanted(c)) return nullptr;
         return b;
     }
@@ -101,7 +101,7 @@ struct CpuAccess {
     // and that the run loop or the next block reads.
     struct Side {
         uint32_t next_eip;
-        bool stop;
+        uint8_t stop;
         bool ac_check;
         bool dbg_exec, dbg_data;
         uint32_t dbg_pending;

@@ -674,9 +674,13 @@ public:
                 if (u >> r & 1) next_use_[k][r] = uint16_t(k);
         }
         plan_loop(insns);
+        insns_ = &insns;
+        join_.pending = false;
+        host_only_ = false;
         for (size_t k = 0; k < insns.size(); ++k) {
             last_ = k + 1 == insns.size();
             const DecodedInsn& i = insns[k];
+            if (join_.pending && k == join_.at) bind_join();
             cur_k_ = k;
             rmw_loaded_ = false;
             ++st_.insns_translated;
@@ -689,6 +693,9 @@ public:
             live_after_ = live_[k];
             flags_dead_ = writer && !(live_after_ & fx.writes);
             kept_dead_ = writer && !(live_after_ & ~fx.writes & kFlAll);
+            host_only_prev_ = host_only_;
+            host_only_ = writer && !flags_dead_ && flags_for_join_only(insns, k, fx.writes);
+            if (host_only_) flags_dead_ = true;
             // Flags live only for a fault or exit in a slow path before the next instruction
             // that overwrites them all: not stored here, but in those slow paths (see Sunk).
             const bool sink = writer && !flags_dead_ && !sunk_.active && sink_flags(insns, k);
@@ -1626,13 +1633,21 @@ private:
         const auto add = [&m](unsigned r) {
             if (r < 8) m = uint8_t(m | 1u << r | 1u << (r & 3));
         };
+        const Desc* d = hm_.find(i.fn);
+        // (No operand register: the ModRM fields are not the instruction's.)
+        if (d) switch (d->kind) {
+            case Kind::kJcc: case Kind::kJmpRel: case Kind::kCallRel: case Kind::kRetNear: case Kind::kNop:
+                return m;
+            case Kind::kLoop: case Kind::kJcxz:
+                return uint8_t(m | 1u << cpu::ECX);
+            default: break;
+        }
         if (i.flags & cpu::kfMem) {
             add(i.base);
             add(i.index);
         } else {
             add(i.rm);
         }
-        const Desc* d = hm_.find(i.fn);
         // (The ModRM reg field of a group opcode selects the operation: no register.)
         bool ext = false;
         if (d) switch (d->kind) {
@@ -1677,8 +1692,13 @@ private:
                 return sp;
             case Kind::kPopR:
                 return uint8_t(sp | reg(i.reg, 32));
-            case Kind::kNop: case Kind::kMovMoffsAcc:
+            case Kind::kNop: case Kind::kMovMoffsAcc: case Kind::kJcc: case Kind::kJmpRel: case Kind::kJcxz:
+            case Kind::kJmpRm:
                 return 0;
+            case Kind::kLoop:
+                return 1u << cpu::ECX;
+            case Kind::kCallRel: case Kind::kCallRm: case Kind::kRetNear:
+                return sp;
             default:
                 return 0xFF;
         }
@@ -1981,7 +2001,7 @@ private:
         keep(emit_fast_lookup(seg, bits, write, slow));
         access_sized(x86::ptr(x86::rdx), bits, write, dr);
         a.bind(done);
-        slots_[k] = {.valid = true, .write = write, .reg = reg, .disp = disp};
+        slots_[k] = {.valid = true, .write = write, .reg = reg, .disp = disp, .fill = ++fills_};
         const At at = here();
         if (last_) tail = {};
         const bool tested = bool(tail);
@@ -2082,7 +2102,7 @@ private:
         if (op == kAdc || op == kSbb) return false;
         if (src == kSrcEax && bits != 32) return false;
         if (flags_dead_) {
-            if (!writes) return true;
+            if (!writes && !host_only_) return true;
             // In place: on the cached copy, or on the home in CpuState.
             asmjit::Operand r = x86::eax;
             if (src >= 0) r = rd(unsigned(src), bits);
@@ -2092,10 +2112,12 @@ private:
             }
             const asmjit::Operand m = rmw(dst, bits);
             const int64_t v = incdec ? 1 : int64_t(int32_t(imm & mask(bits)));
-            const auto inst = alu_inst(op);
+            const auto inst = op == kCmp ? x86::Inst::kIdCmp : op == kTest ? x86::Inst::kIdTest : alu_inst(op);
             if (src != kSrcImm) a.emit(inst, m, r);
             else a.emit(inst, m, asmjit::imm(v));
-            rmw_done(dst, bits);
+            if (writes) rmw_done(dst, bits);
+            // (For the side join after it: see host_only_.)
+            if (host_only_) host_flags_ = incdec ? HostFlags::kNoCf : HostFlags::kAll;
             return true;
         }
         if (bits != 32) return false;
@@ -2460,6 +2482,77 @@ private:
         a.bind(not_taken);
         retire(i);
     }
+    // ---- side joins ----
+    // A side exit whose target is a later instruction of the block (cpu::kfSideJoin; imm2
+    // instructions are skipped): taken, it jumps to cold code that brings the translation's
+    // state at the branch to the one at the target (bind_join), then on to the target's code.
+    // The skipped instructions are translated as usual, in the not-taken path; at the target
+    // the knowledge of both paths merges: the register copies are the not-taken path's (the
+    // taken path stores its dirty copies that moved and loads the rest), dirty when dirty on
+    // either; the pending EIP/icount run is the not-taken path's (the taken path corrects
+    // CpuState's by the difference); page slots survive when both paths hold the same fill;
+    // deferred flags are kept when both agree, else unknown; the host's flags are unknown.
+    // Flag liveness follows both successors (flag_liveness), and no flags sink across the
+    // target (sink_flags), so the flags the target's code expects are the state's on both.
+    void emit_side_join(const DecodedInsn& i) {
+        Join& j = join_;
+        j.pending = true;
+        j.at = cur_k_ + 1 + i.imm2;
+        j.taken = a_->newLabel();
+        // (cc ^ 1: jumps when the branch is taken. After host_only_, the host's flags are
+        // the condition's.)
+        assert(!host_only_prev_ || host_has(i.opcode & 15));
+        emit_jcc_not_taken((i.opcode & 15) ^ 1u, j.taken, c32_);
+        for (int k = 0; k < kCacheRegs; ++k) j.guest[k] = guest_of_[k], j.dirty[k] = dirty_[k];
+        j.n = pend_n_ + 1;
+        j.len = pend_len_ + i.len;
+        for (size_t k = cur_k_ + 1; k < j.at; ++k) j.len += (*insns_)[k].len;
+        j.fl = fl_;
+        j.fl_kind = fl_kind_;
+        std::copy(std::begin(slots_), std::end(slots_), std::begin(j.slots));
+        ++st_.side_joins;
+        retire(i);
+    }
+    // At the join's target, before its code: see emit_side_join.
+    void bind_join() {
+        Join j = join_;
+        join_.pending = false;
+        assert(!sunk_.active && !ended_);
+        struct Fix {
+            uint8_t store = 0, load = 0;  // by cache slot: the taken path's copy stored, M's loaded
+            int8_t from[kCacheRegs] = {}, to[kCacheRegs] = {};
+            int64_t dn = 0, dlen = 0;
+        } f;
+        for (int k = 0; k < kCacheRegs; ++k) {
+            f.from[k] = j.guest[k];
+            f.to[k] = guest_of_[k];
+            const bool same = j.guest[k] >= 0 && j.guest[k] == guest_of_[k];
+            if (same) dirty_[k] = dirty_[k] || j.dirty[k];
+            if (!same && j.guest[k] >= 0 && j.dirty[k]) f.store = uint8_t(f.store | 1u << k);
+            if (!same && guest_of_[k] >= 0) f.load = uint8_t(f.load | 1u << k);
+        }
+        // CpuState's EIP + pend_len_ is the target on both paths, its icount + pend_n_ the
+        // instructions each retired.
+        f.dn = int64_t(j.n) - int64_t(pend_n_);
+        f.dlen = int64_t(j.len) - int64_t(pend_len_);
+        if (fl_ != j.fl || (fl_ == Flags::kPending && fl_kind_ != j.fl_kind)) fl_ = Flags::kUnknown;
+        for (int k = 0; k < kSlots; ++k)
+            if (!(slots_[k] == j.slots[k])) slots_[k].valid = false;
+        host_flags_ = HostFlags::kNone;
+        asmjit::Label join = a_->newLabel();
+        a_->bind(join);
+        cold_.push_back([this, f, taken = j.taken, join] {
+            auto& a = *a_;
+            a.bind(taken);
+            for (int k = 0; k < kCacheRegs; ++k)
+                if (f.store >> k & 1) a.mov(gpr32(unsigned(f.from[k])), cache_reg(k));
+            for (int k = 0; k < kCacheRegs; ++k)
+                if (f.load >> k & 1) a.mov(cache_reg(k), gpr32(unsigned(f.to[k])));
+            if (f.dn) a.add(st64(kIcount), int32_t(f.dn));
+            if (f.dlen) a.add(st64(kEip), int32_t(f.dlen));
+            a.jmp(join);
+        });
+    }
     // ---- a block that branches back to its own start ----
     // (A Jcc, JMP or LOOP whose target is the block's first byte, in flat 32-bit code within
     // one page.) The registers it uses first are loaded into the cache at its start, and the
@@ -2781,7 +2874,8 @@ private:
             case Kind::kJcc: case Kind::kJmpRel: {
                 if (!last_) {
                     if (d->kind != Kind::kJcc || !(i.flags & cpu::kfSideExit)) return false;
-                    emit_side_exit(i, B);
+                    if (i.flags & cpu::kfSideJoin) emit_side_join(i);
+                    else emit_side_exit(i, B);
                     return true;
                 }
                 asmjit::Label not_taken = a.newLabel();
@@ -3235,7 +3329,8 @@ private:
     // pass over the block (flag_liveness): a flag is live after an instruction when a later one
     // may read it before overwriting it. Anything that may fault, call out, leave the block or
     // is not known is a barrier: every flag is live before it (the state must hold them there).
-    static constexpr uint8_t kFlCF = 1, kFlOF = 0x20, kFlAll = 0x3F;  // (one bit per flag)
+    static constexpr uint8_t kFlCF = 1, kFlPF = 2, kFlAF = 4, kFlZF = 8, kFlSF = 0x10, kFlOF = 0x20,
+                             kFlAll = 0x3F;  // (one bit per flag)
     struct FlagFx {
         bool barrier;
         uint8_t reads, writes;
@@ -3279,15 +3374,53 @@ private:
         }
     }
     // For each instruction k of the block, the flags live after it (the block's exit: all).
-    std::vector<uint8_t> flag_liveness(const std::vector<DecodedInsn>& insns) const {
-        std::vector<uint8_t> live(insns.size());
+    // A side join (see emit_side_join) has two successors: the flags its condition reads and
+    // those live at either.
+    // (join_live_: for a side join, the flags live at either successor.)
+    std::vector<uint8_t> flag_liveness(const std::vector<DecodedInsn>& insns) {
+        std::vector<uint8_t> live(insns.size()), before(insns.size());
+        join_live_ = kFlAll;
         uint8_t after = kFlAll;
         for (size_t k = insns.size(); k-- > 0;) {
             live[k] = after;
-            const FlagFx fx = flag_fx(insns[k]);
-            after = fx.barrier ? kFlAll : uint8_t((after & ~fx.writes) | fx.reads);
+            const DecodedInsn& i = insns[k];
+            if (i.flags & cpu::kfSideJoin) {
+                join_live_ = uint8_t(after | before[k + 1 + i.imm2]);
+                after = uint8_t(join_live_ | cond_reads(i.opcode & 15));
+            } else {
+                const FlagFx fx = flag_fx(i);
+                after = fx.barrier ? kFlAll : uint8_t((after & ~fx.writes) | fx.reads);
+            }
+            before[k] = after;
         }
         return live;
+    }
+    uint8_t join_live_ = kFlAll;
+    // Whether instruction k, before a side join in 32-bit code, may leave the flags the join's
+    // condition reads in the host's flags alone (host_only_): a register-only ALU operation
+    // (not ADC/SBB; INC/DEC when the condition does not read CF) in emit_alu_reg(), whose
+    // flags neither successor reads.
+    bool flags_for_join_only(const std::vector<DecodedInsn>& insns, size_t k, uint8_t writes) const {
+        if (!c32_ || k + 1 >= insns.size() || !(insns[k + 1].flags & cpu::kfSideJoin)) return false;
+        const DecodedInsn& i = insns[k];
+        const Desc* d = hm_.find(i.fn);
+        if (!d || (i.flags & cpu::kfMem) || (join_live_ & writes)) return false;
+        const unsigned cc = insns[k + 1].opcode & 15;
+        switch (d->kind) {
+            case Kind::kAluRmR: case Kind::kAluRRm: case Kind::kAluRmImm: case Kind::kAluAccImm:
+            case Kind::kTestRmImm:
+                return d->op != kAdc && d->op != kSbb;
+            case Kind::kIncDecR: case Kind::kIncDecRm:
+                return !uses_cf(cc);
+            default:
+                return false;
+        }
+    }
+    // The flags condition `cc` reads.
+    static uint8_t cond_reads(unsigned cc) {
+        static constexpr uint8_t kReads[8] = {
+            kFlOF, kFlCF, kFlZF, kFlCF | kFlZF, kFlSF, kFlPF, kFlSF | kFlOF, kFlZF | kFlSF | kFlOF};
+        return kReads[cc >> 1];
     }
     // Sunk flags (see Sunk):
     // The loose liveness's view of `i`: an inline instruction that may fault only in a memory
@@ -3339,6 +3472,7 @@ private:
         const auto as32 = [&](unsigned r) { return uint8_t(1u << (sk.bits == 8 ? r & 3 : r)); };
         const uint8_t involved = uint8_t(as32(sk.dst) | (sk.src >= 0 ? as32(unsigned(sk.src)) : 0));
         for (size_t j = k + 1; j < insns.size(); ++j) {
+            if (join_.pending && j == join_.at) return false;  // (the taken path joins here)
             const FlagFx fx = flag_fx_loose(insns[j]);
             if (fx.barrier || fx.reads) return false;
             if (fx.writes) {
@@ -3541,6 +3675,9 @@ private:
     bool last_ = false;
     bool ended_ = false;  // the last instruction emitted the block's exit
     bool flags_dead_ = false;  // the current instruction's flags are overwritten before use
+    // ... but for the side join after it, which reads them from the host's flags
+    // (flags_for_join_only)
+    bool host_only_ = false, host_only_prev_ = false;
     bool kept_dead_ = false;   // the flags it does not write are (see run())
     std::vector<uint8_t> live_;  // flag_liveness() of the block
     // For each instruction k of the block, the first instruction at or after k that uses each
@@ -3573,7 +3710,10 @@ private:
         bool write = false;   // filled by a store
         unsigned reg = 0;     // the base register, unchanged since
         int64_t disp = 0;     // the filling access's displacement from the register's value now
+        uint32_t fill = 0;    // which fill (a join keeps a slot both paths hold from the same one)
+        bool operator==(const PageSlot&) const = default;
     };
+    uint32_t fills_ = 0;
     // Each slot: the host address of the filling access's bytes at [rsp + 8 + 16k], their page
     // offset (or kSlotNone) at [rsp + 16 + 16k].
     static constexpr int kSlots = 4;
@@ -3581,6 +3721,21 @@ private:
     static_assert(kFrame % 16 == 8);
     PageSlot slots_[kSlots];
     unsigned next_slot_ = 0;
+    // The pending side join (see emit_side_join).
+    struct Join {
+        bool pending = false;
+        size_t at = 0;  // the target's index
+        asmjit::Label taken;
+        int8_t guest[kCacheRegs] = {};
+        bool dirty[kCacheRegs] = {};
+        unsigned n = 0;    // the taken path's pending run: instructions ...
+        uint32_t len = 0;  // ... and bytes up to the target
+        Flags fl = Flags::kUnknown;
+        uint8_t fl_kind = 0;
+        PageSlot slots[kSlots];
+    };
+    Join join_;
+    const std::vector<DecodedInsn>* insns_ = nullptr;
     const DecodedInsn* cur_ = nullptr;  // the instruction being translated
     uint8_t want_slot_ = 0;             // populate_wanted() for it
     const CpuAccess::Block& block_;
@@ -4121,6 +4276,7 @@ std::string format_stats(const Cpu& c) {
     put("page_reuses", st->page_reuses);
     put("flags_deferred", st->flags_deferred);
     put("flags_resolved", st->flags_resolved);
+    put("side_joins", st->side_joins);
     put("code_bytes_total", st->code_bytes);
     put("code_bytes_live", st->code_bytes_live);
     put("links_made", st->links_made);

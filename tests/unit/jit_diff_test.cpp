@@ -327,6 +327,7 @@ struct Totals {
     uint64_t native_blocks = 0;
     uint64_t chained = 0;  // ... of which entered from generated code (link or lookup)
     uint64_t flags_skipped = 0;  // static: flag computations the JIT dropped as dead
+    uint64_t side_joins = 0;     // static: forward branches to their own block's code
     uint64_t faults = 0;
 };
 
@@ -367,6 +368,7 @@ bool run_one(const Scenario& sc, uint32_t seed, Totals& t) {
                            st->blocks_looked_up;
         t.chained += st->blocks_chained + st->blocks_direct + st->blocks_looked_up;
         t.flags_skipped += st->flags_skipped;
+        t.side_joins += st->side_joins;
     }
     return true;
 }
@@ -416,43 +418,82 @@ TEST_CASE("JIT runs a counted loop natively with the interpreter's result") {
 }
 
 TEST_CASE("a forward conditional branch is a side exit: taken it leaves the block, not taken the block goes on") {
-    // Flat 32-bit: a loop whose body skips an INC when bit 0 of ECX is clear (jz forward: a
-    // side exit, so `inc edi` and the loop's own `dec ecx; jnz` share the body's block), then a
-    // loop whose back edge is the body's first conditional branch (backward: it ends the
-    // block). Both engines must retire the same instructions with the same results, and the
-    // interpreter build each loop body as one block.
+    // Flat 32-bit: a loop whose body leaves for S (past the loop's end: not in the block) when
+    // bit 0 of ECX is clear; S comes back to the loop's DEC. The body (test, jz, inc, dec,
+    // jnz) is one block in both engines, and the taken jz leaves it by a direct jump.
     const std::vector<uint8_t> code = {
-        0xB9, 0x64, 0x00, 0x00, 0x00,  // mov ecx, 100
-        0x31, 0xFF,                    // xor edi, edi
-        0xF6, 0xC1, 0x01,              // L1: test cl, 1
-        0x74, 0x01,                    // jz S (side exit)
-        0x47,                          // inc edi
-        0x49,                          // S: dec ecx
-        0x75, 0xF7,                    // jnz L1 (backward: ends the block)
-        0xB9, 0x0A, 0x00, 0x00, 0x00,  // mov ecx, 10
-        0x01, 0xCE,                    // L2: add esi, ecx
-        0x49,                          // dec ecx
-        0x75, 0xFB,                    // jnz L2
-        0xF4};                         // hlt
+        0xB9, 0x64, 0x00, 0x00, 0x00,  //    mov ecx, 100
+        0x31, 0xFF,                    //    xor edi, edi
+        0x31, 0xF6,                    //    xor esi, esi
+        0xF6, 0xC1, 0x01,              // L: test cl, 1
+        0x74, 0x05,                    //    jz S (a side exit)
+        0x47,                          //    inc edi
+        0x49,                          // B: dec ecx
+        0x75, 0xF7,                    //    jnz L (backward: ends the block)
+        0xF4,                          //    hlt
+        0x46,                          // S: inc esi
+        0xEB, 0xF9};                   //    jmp B
     Machine a(cpu::CpuModel::kP6, false), b(cpu::CpuModel::kP6, true);
     for (Machine* m : {&a, &b}) {
         test::setup_paged_pm(m->mem, m->c, code);
-        m->c.s.gpr[cpu::EDI] = m->c.s.gpr[cpu::ESI] = 0;
         CHECK(m->c.run(100000) == cpu::Exit::kHalted);
         CHECK(m->c.r32(cpu::EDI) == 50u);
-        CHECK(m->c.r32(cpu::ESI) == 55u);
-        // 2 + 100 * (test, jz, dec, jnz) + 50 INCs + 1 + 10 * 3 + HLT
-        CHECK(m->c.s.icount == 2 + 400 + 50 + 1 + 30 + 1);
+        CHECK(m->c.r32(cpu::ESI) == 50u);
+        // 3 + 50 * (test, jz, inc, dec, jnz) + 50 * (test, jz, inc, jmp, dec, jnz) + HLT
+        CHECK(m->c.s.icount == 3 + 250 + 300 + 1);
     }
     CHECK(compare(a, b) == 0);
-    // The start's block runs through the first pass of body 1 to its jnz; then body 1 (from
-    // L1), the skip target's (S), the second loop's start through its first pass, body 2 (L2)
-    // and the HLT's: 6. Without side exits the jz would end 4 of them (10 blocks).
-    CHECK(a.c.stats().blocks_built == 6);
+    // The start's block (through the first pass to its jnz), S's, B's, the body's (from L)
+    // and the HLT's: 5. Were the jz to end its block, the INC would start two more (7).
+    CHECK(a.c.stats().blocks_built == 5);
     const cpu::EngineStats* st = b.c.engine_stats();
     REQUIRE(st != nullptr);
+    CHECK(st->side_joins == 0);
     // The side exit's link is a direct jump like the others: the run loop is not involved.
     CHECK(st->blocks_direct >= 100);
+}
+
+TEST_CASE("a forward conditional branch to its own block's code is a join: taken the block goes on there") {
+    // Flat 32-bit: a loop whose body skips an INC when bit 0 of ECX is clear (jz S, S in the
+    // block: a join), then a second loop. The side joins' targets never start blocks of their
+    // own, and the JIT keeps each loop in its generated code on both paths.
+    const std::vector<uint8_t> code = {
+        0xB9, 0x64, 0x00, 0x00, 0x00,  //     mov ecx, 100
+        0x31, 0xFF,                    //     xor edi, edi
+        0xF6, 0xC1, 0x01,              // L1: test cl, 1
+        0x74, 0x03,                    //     jz S (a join)
+        0x47,                          //     inc edi
+        0x01, 0xCE,                    //     add esi, ecx
+        0x49,                          // S:  dec ecx
+        0x75, 0xF5,                    //     jnz L1 (backward: ends the block)
+        0xB9, 0x0A, 0x00, 0x00, 0x00,  //     mov ecx, 10
+        0x01, 0xCB,                    // L2: add ebx, ecx
+        0x49,                          //     dec ecx
+        0x75, 0xFB,                    //     jnz L2
+        0xF4};                         //     hlt
+    Machine a(cpu::CpuModel::kP6, false), b(cpu::CpuModel::kP6, true);
+    for (Machine* m : {&a, &b}) {
+        test::setup_paged_pm(m->mem, m->c, code);
+        m->c.s.gpr[cpu::EBX] = m->c.s.gpr[cpu::ESI] = 0;
+        CHECK(m->c.run(100000) == cpu::Exit::kHalted);
+        CHECK(m->c.r32(cpu::EDI) == 50u);
+        CHECK(m->c.r32(cpu::ESI) == 2500u);  // the odd ECX values: 1 + 3 + ... + 99
+        CHECK(m->c.r32(cpu::EBX) == 55u);
+        // 2 + 100 * (test, jz, dec, jnz) + 50 * (inc, add) + 1 + 10 * 3 + HLT
+        CHECK(m->c.s.icount == 2 + 400 + 100 + 1 + 30 + 1);
+    }
+    CHECK(compare(a, b) == 0);
+    // The start's block (through the first pass to its jnz), body 1 (from L1), the second
+    // loop's start (through its first pass), body 2 and the HLT's: 5. With side exits instead,
+    // S would start blocks of its own.
+    // The JIT's taken paths stay in their blocks too: none is built at S.
+    CHECK(a.c.stats().blocks_built == 5);
+    CHECK(b.c.stats().blocks_built == 5);
+    const cpu::EngineStats* st = b.c.engine_stats();
+    REQUIRE(st != nullptr);
+    CHECK(st->side_joins == 2);  // the start's block and body 1
+    // Both loops run in their blocks' code: the run loop enters only the first blocks.
+    CHECK(st->blocks_run_native <= 5);
 }
 
 TEST_CASE("JIT matches the interpreter on random sequences (differential)") {
@@ -471,12 +512,13 @@ TEST_CASE("JIT matches the interpreter on random sequences (differential)") {
     MESSAGE("sequences " << t.sequences << ", instructions retired " << t.insns << ", faults "
                          << t.faults << ", native block runs " << t.native_blocks
                          << " (chained " << t.chained << "), dead flag computations skipped "
-                         << t.flags_skipped);
+                         << t.flags_skipped << ", side joins translated " << t.side_joins);
     CHECK(failures == 0);
     CHECK(t.sequences == per * std::size(scenarios));
     CHECK(t.native_blocks > t.sequences);  // the JIT really ran code
     CHECK(t.chained > t.sequences);        // and went from block to block without the run loop
     CHECK(t.flags_skipped > t.sequences / 4);  // and dropped dead flag computations
+    CHECK(t.side_joins > t.sequences / 8);     // and joined forward branches inside blocks
     CHECK(t.faults > 100);                 // and the faults were exercised
 }
 

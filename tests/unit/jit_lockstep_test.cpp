@@ -194,16 +194,20 @@ TEST_CASE("diff engine around the JIT: no divergence, the interpreter's result")
 }
 
 TEST_CASE("diff engine: a side exit does not chain into the block it leaves for") {
-    // L's block: test cl, 1; jz S (a side exit); inc edi; inc edi; dec ecx; jnz L. Taken after
-    // two instructions, the side exit leads to S's block (dec ecx; jnz L), which would fit in
-    // what is left of L's budget: the lockstep run must still compare L's block alone.
-    const std::vector<uint8_t> prog = {0xB9, 0x32, 0x00, 0x00, 0x00,  // mov ecx, 50
+    // L's block: test cl, 1; jz S (a side exit: S is past the block); inc edi; inc edi; dec
+    // ecx; jnz L. Taken after two instructions, the side exit leads to S's block (dec ecx;
+    // jnz L), which would fit in what is left of L's budget: the lockstep run must still
+    // compare L's block alone.
+    const std::vector<uint8_t> prog = {0xB9, 0x32, 0x00, 0x00, 0x00,  //    mov ecx, 50
                                        0xF6, 0xC1, 0x01,              // L: test cl, 1
-                                       0x74, 0x02,                    // jz S
-                                       0x47, 0x47,                    // inc edi; inc edi
+                                       0x74, 0x06,                    //    jz S
+                                       0x47, 0x47,                    //    inc edi; inc edi
+                                       0x49,                          //    dec ecx
+                                       0x75, 0xF6,                    //    jnz L
+                                       0xF4,                          //    hlt
                                        0x49,                          // S: dec ecx
-                                       0x75, 0xF6,                    // jnz L
-                                       0xF4};                         // hlt
+                                       0x75, 0xF2,                    //    jnz L
+                                       0xF4};                         //    hlt
     Machine ref(Mode::kInterp), m(Mode::kDiff);
     for (Machine* x : {&ref, &m}) setup_pm(*x, prog);
     CHECK(ref.c.run(100000) == cpu::Exit::kHalted);
@@ -217,6 +221,63 @@ TEST_CASE("diff engine: a side exit does not chain into the block it leaves for"
     CHECK(st->blocks_compared >= 75);  // 50 passes of L's block and 25 of S's
     CHECK(m.c.engine_stats()->blocks_chained == 0);
     CHECK(m.c.engine_stats()->blocks_direct == 0);
+}
+
+TEST_CASE("diff engine: a side join runs alike in both engines, on either path") {
+    // L's block: test cl, 1; jz S (S is in the block: a join); inc edi; inc edi; S: dec ecx;
+    // jnz L. Each pass is one block in both engines, whichever way the jz goes.
+    const std::vector<uint8_t> prog = {0xB9, 0x32, 0x00, 0x00, 0x00,  //    mov ecx, 50
+                                       0xF6, 0xC1, 0x01,              // L: test cl, 1
+                                       0x74, 0x02,                    //    jz S
+                                       0x47, 0x47,                    //    inc edi; inc edi
+                                       0x49,                          // S: dec ecx
+                                       0x75, 0xF6,                    //    jnz L
+                                       0xF4};                         //    hlt
+    Machine ref(Mode::kInterp), m(Mode::kDiff);
+    for (Machine* x : {&ref, &m}) setup_pm(*x, prog);
+    CHECK(ref.c.run(100000) == cpu::Exit::kHalted);
+    CHECK(m.c.run(100000) == cpu::Exit::kHalted);
+    CHECK(differences(ref, m) == 0);
+    CHECK(jit::divergence(m.c) == nullptr);
+    CHECK(m.c.r32(cpu::EDI) == 50u);
+    CHECK(m.c.s.icount == 1 + 25 * 6 + 25 * 4 + 1);
+    const jit::DiffStats* st = jit::diff_stats(m.c);
+    REQUIRE(st != nullptr);
+    CHECK(st->divergences == 0);
+    CHECK(st->blocks_compared >= 50);  // the start's and 49 passes of L's block
+    CHECK(st->blocks_compared <= 52);  // (no block of S's own)
+    CHECK(m.c.engine_stats()->side_joins >= 1);
+}
+
+TEST_CASE("diff engine: a block that joined ends by a dynamic exit without chaining") {
+    // L's block: test cl, 1; jz S (a join); inc edi; inc edi; S: dec ecx; jmp ebx (to M: jnz
+    // L). Taken, the jz retires 2 instructions fewer than the block has, so M's block would
+    // fit in the block's own budget: the lookup behind the dynamic exit must still not chain.
+    const std::vector<uint8_t> prog = {0xB9, 0x32, 0x00, 0x00, 0x00,  //    mov ecx, 50
+                                       0xE8, 0x00, 0x00, 0x00, 0x00,  //    call N
+                                       0x5B,                          // N: pop ebx
+                                       0x83, 0xC3, 0x0E,              //    add ebx, M - N
+                                       0xF6, 0xC1, 0x01,              // L: test cl, 1
+                                       0x74, 0x02,                    //    jz S
+                                       0x47, 0x47,                    //    inc edi; inc edi
+                                       0x49,                          // S: dec ecx
+                                       0xFF, 0xE3,                    //    jmp ebx
+                                       0x75, 0xF4,                    // M: jnz L
+                                       0xF4};                         //    hlt
+    Machine ref(Mode::kInterp), m(Mode::kDiff);
+    for (Machine* x : {&ref, &m}) setup_pm(*x, prog);
+    CHECK(ref.c.run(100000) == cpu::Exit::kHalted);
+    CHECK(m.c.run(100000) == cpu::Exit::kHalted);
+    CHECK(differences(ref, m) == 0);
+    CHECK(jit::divergence(m.c) == nullptr);
+    CHECK(m.c.r32(cpu::EDI) == 50u);
+    CHECK(m.c.s.icount == 4 + 25 * 7 + 25 * 5 + 1);
+    const jit::DiffStats* st = jit::diff_stats(m.c);
+    REQUIRE(st != nullptr);
+    CHECK(st->divergences == 0);
+    CHECK(st->blocks_compared >= 100);  // L's and M's, 50 passes each
+    CHECK(m.c.engine_stats()->blocks_chained == 0);
+    CHECK(m.c.engine_stats()->blocks_looked_up == 0);
 }
 
 TEST_CASE("diff engine stops at the first block when the inner engine flips an EAX bit") {
