@@ -259,8 +259,10 @@ public:
     // stack is 32-bit, which lets translated code skip their segment checks and the stack-size
     // tests until something could change them; bit 2 (kModeFlatCs) set when CS is 32-bit with a
     // 4 GiB limit and a page-aligned base, so no EIP is past the limit and a block within one
-    // page cannot wrap EIP past 4 GiB (translated code skips its CS limit checks).
-    static constexpr uint32_t kModeFlatCs = 4;
+    // page cannot wrap EIP past 4 GiB (translated code skips its CS limit checks); bit 3
+    // (kModeUser) set at CPL 3, whose accesses go through the user TLB (translated code
+    // addresses that TLB directly).
+    static constexpr uint32_t kModeFlatCs = 4, kModeUser = 8;
     uint32_t block_mode() const {
         const Segment& cs = s.seg[CS];
         const bool c32 = cs.attr & kAttrDB;
@@ -578,6 +580,7 @@ private:
         TlbEntry* t = tlb_[cpl == 3 ? 1 : 0];
         if (t != tlb_cur_) ++code_epoch_;
         tlb_cur_ = t;
+        flat_bit_ = (flat_bit_ & ~kModeUser) | (cpl == 3 ? kModeUser : 0u);
         update_ac();
     }
     // Recomputes segchk_[seg] (and segspan_[seg]) from the descriptor cache and the mode.
@@ -686,7 +689,7 @@ private:
         uint64_t span[3] = {};
     };
     SegSpan segspan_[6][2] = {};
-    uint32_t flat_bit_ = 0;  // 2 when DS, ES and SS are flat (see block_mode())
+    uint32_t flat_bit_ = 0;  // 2 when DS, ES and SS are flat, | kModeUser at CPL 3 (see block_mode())
     // Changes whenever something that decides which block CS:EIP names may have changed: CS,
     // block_mode(), the current TLB (CPL) or any TLB entry's translation. A JIT link checked
     // at one epoch stays valid while the epoch is unchanged.

@@ -36,6 +36,8 @@ struct CpuAccess {
     static uint8_t& lf_kind(Cpu& c) { return c.jit_lf_kind_; }
     static uint32_t lf_src(const Cpu& c) { return c.jit_lf_src_; }
     static int32_t off_tlb_cur(const Cpu& c) { return rel(c, &c.tlb_cur_); }
+    // The TLB of a block's mode (Cpu::kModeUser: the user one; see Cpu::set_cpl).
+    static int32_t off_tlb(const Cpu& c, uint32_t mode) { return rel(c, &c.tlb_[(mode & Cpu::kModeUser) ? 1 : 0][0]); }
     static int32_t off_flat_bit(const Cpu& c) { return rel(c, &c.flat_bit_); }
     static int32_t off_code_epoch(const Cpu& c) { return rel(c, &c.code_epoch_); }
     static int32_t off_segspan(const Cpu& c, unsigned seg, bool write) {

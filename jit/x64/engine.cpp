@@ -36,7 +36,8 @@
 //   DEC, rotates) whose kept flags are dead so need not merge with the old ones.
 // - Chaining: a block's exits do not return to run_until() when it would just run the next
 //   block. Static exits (taken branch/jump/call target, fall-through, and the side exit: a
-//   forward Jcc inside the block, cpu::kfSideExit, taken from an arm) go through a Link the
+//   forward Jcc inside the block, cpu::kfSideExit, taken from an arm, unless its target is in
+//   the block: a join, cpu::kfSideJoin, see emit_side_join) go through a Link the
 //   engine patches once the exit has been seen to lead to a translated block; the dynamic exit
 //   (RET, indirect and helper-ended blocks) has a Link too, used when EIP is the one it was
 //   made for (an inline cache of the last target), else a lookup that relinks it. Both check,
@@ -534,7 +535,7 @@ struct Stubs {
 };
 
 // Register roles in generated code: rbx = &cpu.s (the Cpu's other fields are addressed from
-// it too, and the current TLB is loaded from Cpu::tlb_cur_ at each lookup), r13d = effective
+// it too, and the TLBs, which a block addresses by its mode: see emit_fast_lookup), r13d = effective
 // address, r14d = value to store / result, r15d = packed lazy-flag aux (all callee-saved, so
 // they survive slow-path calls); r9, r10, r11, r12, rbp, rsi and rdi hold guest registers (the
 // register cache: see Translator::fetch). eax/ecx/edx/r8 are scratch. (The stubs, entered at
@@ -675,12 +676,14 @@ public:
         }
         plan_loop(insns);
         insns_ = &insns;
+        ptr_set_at_ = SIZE_MAX;
         join_.pending = false;
         host_only_ = false;
         for (size_t k = 0; k < insns.size(); ++k) {
             last_ = k + 1 == insns.size();
             const DecodedInsn& i = insns[k];
             if (join_.pending && k == join_.at) bind_join();
+            if (!k || !plain_mov(i) || !plain_mov(insns[k - 1]) || ptr_set_at_ != k - 1) ptr_slot_ = -1;
             cur_k_ = k;
             rmw_loaded_ = false;
             ++st_.insns_translated;
@@ -1155,6 +1158,8 @@ private:
     // The interpreter's step, around a call of the handler.
     void emit_helper(const DecodedInsn& i) {
         helper_called_ = true;
+        ptr_slot_ = -1;
+        ptr_set_at_ = SIZE_MAX;
         if (!keeps_mode(i)) {
             flat_ = false;
             flat_cs_ = false;
@@ -1474,20 +1479,33 @@ private:
             a.mov(x86::eax, x86::r13d);
             a.add(x86::eax, st32(seg_base(seg)));  // linear address (wraps at 4 GiB)
         }
-        // &tlb_cur_[(lin >> 12) & (kTlbSize - 1)]: entries are 32 bytes.
+        // The block's TLB (its mode's: the current one while it runs, see Cpu::kModeUser),
+        // entry (lin >> 12) & (kTlbSize - 1), at rbx + rcx + tlb: entries are 32 bytes. After
+        // a helper that may have changed the mode, the current one (Cpu::tlb_cur_), at rcx.
         static_assert(sizeof(CpuAccess::TlbEntry) == 32);
+        int32_t tlb = cpu_disp(c_) + CpuAccess::off_tlb(c_, block_.mode);
         a.mov(x86::ecx, lin.r32());
         a.shr(x86::ecx, 12 - 5);
         a.and_(x86::ecx, (CpuAccess::kTlbSize - 1) << 5);
-        a.add(x86::rcx, x86::qword_ptr(kS, cpu_disp(c_) + CpuAccess::off_tlb_cur(c_)));
+        x86::Gp base = kS;
+        if (helper_seen_) {
+            a.add(x86::rcx, x86::qword_ptr(kS, cpu_disp(c_) + CpuAccess::off_tlb_cur(c_)));
+            base = x86::rcx;
+            tlb = 0;
+        }
         // The tag is compared with the page of the access's last byte: an access that crosses
         // into the next page never matches (the slow path splits it).
         a.lea(x86::edx, x86::ptr(lin, bits / 8 - 1));
         a.and_(x86::edx, ~uint32_t(0xFFF));
-        a.cmp(x86::edx, x86::dword_ptr(x86::rcx, int32_t(write ? offsetof(CpuAccess::TlbEntry, write_tag)
-                                                              : offsetof(CpuAccess::TlbEntry, read_tag))));
+        const auto entry = [&](size_t off) {
+            return base == kS ? x86::ptr(kS, x86::rcx, 0, tlb + int32_t(off)) : x86::ptr(x86::rcx, int32_t(off));
+        };
+        x86::Mem tag = entry(write ? offsetof(CpuAccess::TlbEntry, write_tag) : offsetof(CpuAccess::TlbEntry, read_tag));
+        tag.setSize(4);
+        a.cmp(x86::edx, tag);
         a.jne(slow);
-        const auto addend = x86::qword_ptr(x86::rcx, int32_t(offsetof(CpuAccess::TlbEntry, addend)));
+        x86::Mem addend = entry(offsetof(CpuAccess::TlbEntry, addend));
+        addend.setSize(8);
         if (flat) {
             a.mov(x86::rax, addend);
             return x86::ptr(x86::rax, x86::r13);
@@ -1630,10 +1648,15 @@ private:
     // over-approximation, for the register cache's choice of a copy to evict.
     uint8_t used_mask(const DecodedInsn& i) const {
         uint8_t m = written_mask(i);
-        const auto add = [&m](unsigned r) {
-            if (r < 8) m = uint8_t(m | 1u << r | 1u << (r & 3));
-        };
         const Desc* d = hm_.find(i.fn);
+        // (A byte operand's 4-7 are AH..BH: registers 0-3. Addresses are never bytes.)
+        const bool bytes = !d || d->bits == 8 || d->kind == Kind::kMovx || d->kind == Kind::kSetcc;
+        const auto add = [&m, bytes](unsigned r) {
+            if (r < 8) m = uint8_t(m | 1u << r | (bytes ? 1u << (r & 3) : 0u));
+        };
+        const auto add32 = [&m](unsigned r) {
+            if (r < 8) m = uint8_t(m | 1u << r);
+        };
         // (No operand register: the ModRM fields are not the instruction's.)
         if (d) switch (d->kind) {
             case Kind::kJcc: case Kind::kJmpRel: case Kind::kCallRel: case Kind::kRetNear: case Kind::kNop:
@@ -1643,8 +1666,8 @@ private:
             default: break;
         }
         if (i.flags & cpu::kfMem) {
-            add(i.base);
-            add(i.index);
+            add32(i.base);
+            add32(i.index);
         } else {
             add(i.rm);
         }
@@ -1659,8 +1682,8 @@ private:
             default: break;
         }
         if (!ext) add(i.reg);
-        if (d && (d->kind == Kind::kCwd || d->kind == Kind::kMovMoffsAcc)) add(cpu::EAX);
-        if (d && (d->kind == Kind::kShiftCl || d->kind == Kind::kLoop || d->kind == Kind::kJcxz)) add(cpu::ECX);
+        if (d && (d->kind == Kind::kCwd || d->kind == Kind::kMovMoffsAcc)) add32(cpu::EAX);
+        if (d && (d->kind == Kind::kShiftCl || d->kind == Kind::kLoop || d->kind == Kind::kJcxz)) add32(cpu::ECX);
         return m;
     }
     // General registers instruction `i` may write (bit r: register r), all when unknown.
@@ -1944,6 +1967,17 @@ private:
         sync_with(at.n + 1, at.len + at.ilen);
         a_->jmp(exit_);
     }
+    // Between plain MOVs to or from a register's copy through page slots, rdx keeps the host
+    // address of the slot the last one used (ptr_slot_, else -1), on every path to the next
+    // instruction: the next access through that slot needs no reload. (Any other instruction,
+    // or a MOV that went another way, may use rdx: reset unless the previous instruction is
+    // such a MOV whose access set it, ptr_set_at_; see run().)
+    int ptr_slot_ = -1;
+    size_t ptr_set_at_ = SIZE_MAX;
+    bool plain_mov(const DecodedInsn& i) const {
+        const Desc* d = hm_.find(i.fn);
+        return d && (i.flags & cpu::kfMem) && d->bits == 32 && (d->kind == Kind::kMovRRm || d->kind == Kind::kMovRmR);
+    }
     // The access through slot k (`ea` emits r13d = its offset for the cold path, in `seg`).
     bool emit_reuse(int k, int32_t delta, int bits, bool write, Tail tail, Emit ea, unsigned seg) {
         auto& a = *a_;
@@ -1958,29 +1992,34 @@ private:
             a.cmp(x86::ecx, 4096 - bits / 8);
         }
         a.ja(other);
-        a.mov(x86::rax, slot_addr(k));
-        access_sized(x86::ptr(x86::rax, delta), bits, write, dr);
+        if (ptr_slot_ != k) a.mov(x86::rdx, slot_addr(k));
+        access_sized(x86::ptr(x86::rdx, delta), bits, write, dr);
         a.bind(done);
+        ptr_slot_ = dr.isValid() && plain_mov(*cur_) ? k : -1;
+        ptr_set_at_ = cur_k_;
         ++st_.page_reuses;
         // Another page (or no address kept): the whole access, in cold code.
         const At at = here();
         if (last_) tail = {};
         const bool tested = bool(tail);
-        cold_.push_back([this, seg, ea = std::move(ea), bits, write, other, done, tail = std::move(tail), at, dr] {
+        cold_.push_back([this, seg, ea = std::move(ea), bits, write, other, done, tail = std::move(tail), at, dr, k] {
             auto& a = *a_;
-            asmjit::Label slow = a.newLabel();
+            asmjit::Label slow = a.newLabel(), back = a.newLabel();
             a.bind(other);
             if (write && dr.isValid()) a.mov(x86::r14d, dr);
             write_back(at.dirty);  // (ea() reads CpuState)
             ea();
             access_sized(emit_fast_lookup(seg, bits, write, slow), bits, write);
             if (!write && dr.isValid()) a.mov(dr, x86::eax);
-            a.jmp(done);
+            a.jmp(back);
             a.bind(slow);
             At stored = at;  // (the registers are stored already)
             stored.dirty = {};
             slow_access_call(seg, bits, write, stored);
-            slow_access_done(tail, at, done, write ? x86::Gp() : dr);
+            slow_access_done(tail, at, back, write ? x86::Gp() : dr);
+            a.bind(back);  // (rdx: the slot's address, as on the hot path: see ptr_slot_)
+            a.mov(x86::rdx, slot_addr(k));
+            a.jmp(done);
         });
         return tested;
     }
@@ -2001,6 +2040,8 @@ private:
         keep(emit_fast_lookup(seg, bits, write, slow));
         access_sized(x86::ptr(x86::rdx), bits, write, dr);
         a.bind(done);
+        ptr_slot_ = dr.isValid() && plain_mov(*cur_) ? k : -1;
+        ptr_set_at_ = cur_k_;
         slots_[k] = {.valid = true, .write = write, .reg = reg, .disp = disp, .fill = ++fills_};
         const At at = here();
         if (last_) tail = {};
@@ -2020,7 +2061,11 @@ private:
             a.mov(slot_off(k), kSlotNone);
             a.bind(back);
             a.mov(x86::eax, x86::r8d);
-            slow_access_done(tail, at, done, write ? x86::Gp() : dr);
+            asmjit::Label reload = a.newLabel();
+            slow_access_done(tail, at, reload, write ? x86::Gp() : dr);
+            a.bind(reload);  // (rdx: the slot's address, as on the hot path: see ptr_slot_)
+            a.mov(x86::rdx, slot_addr(k));
+            a.jmp(done);
         });
         return tested;
     }
@@ -2539,6 +2584,7 @@ private:
         for (int k = 0; k < kSlots; ++k)
             if (!(slots_[k] == j.slots[k])) slots_[k].valid = false;
         host_flags_ = HostFlags::kNone;
+        ptr_slot_ = -1;
         asmjit::Label join = a_->newLabel();
         a_->bind(join);
         cold_.push_back([this, f, taken = j.taken, join] {
@@ -2584,9 +2630,10 @@ private:
             const uint8_t used = used_mask(insns[k]);
             written = uint8_t(written | written_mask(insns[k]));
             cur_k_ = k;
+            // (Each, even one used once a pass: the next pass uses it again.)
             for (unsigned r = 0; r < 8 && n < kCacheRegs; ++r)
                 if ((used >> r & 1) && host_of_[r] < 0) {
-                    fetch(r);
+                    a_->mov(cache_reg(cache_alloc(r)), gpr32(r));
                     ++n;
                 }
         }
@@ -4331,7 +4378,7 @@ std::string disassemble_block(Cpu& c, uint32_t phys) {
     std::string out;
     char line[256];
     bool any = false;
-    for (uint32_t mode : {0u, 1u, 2u, 3u, 5u, 7u}) {
+    for (uint32_t mode : {0u, 1u, 2u, 3u, 5u, 7u, 8u, 9u, 10u, 11u, 13u, 15u}) {
         const CpuAccess::Block* b = CpuAccess::find_block(c, phys, mode);
         if (!b) continue;
         any = true;

@@ -496,6 +496,83 @@ TEST_CASE("a forward conditional branch to its own block's code is a join: taken
     CHECK(st->blocks_run_native <= 5);
 }
 
+TEST_CASE("JIT: MOVs through a page slot around a MOV that is not") {
+    // mov eax, [esi] keeps its page in a slot for mov ecx, [esi+4]; between them mov ebx,
+    // [edi] (another page, no later use) looks its page up without a slot, with the registers
+    // that held the first page's address; the third MOV must still reach the first page.
+    const std::vector<uint8_t> code = {
+        0x8B, 0x06,        // mov eax, [esi]
+        0x8B, 0x1F,        // mov ebx, [edi]
+        0x8B, 0x4E, 0x04,  // mov ecx, [esi+4]
+        0x89, 0x4F, 0x08,  // mov [edi+8], ecx
+        0xF4};             // hlt
+    Machine a(cpu::CpuModel::kP6, false), b(cpu::CpuModel::kP6, true);
+    for (Machine* m : {&a, &b}) {
+        test::setup_paged_pm(m->mem, m->c, code);
+        m->c.s.gpr[cpu::ESI] = 0x26010;
+        m->c.s.gpr[cpu::EDI] = 0x27020;
+        m->mem.write(0x26010, 4, 0x11111111);
+        m->mem.write(0x26014, 4, 0x22222222);
+        m->mem.write(0x27020, 4, 0x33333333);
+        CHECK(m->c.run(100) == cpu::Exit::kHalted);
+        CHECK(m->c.r32(cpu::EAX) == 0x11111111u);
+        CHECK(m->c.r32(cpu::EBX) == 0x33333333u);
+        CHECK(m->c.r32(cpu::ECX) == 0x22222222u);
+        CHECK(m->mem.read(0x27028, 4) == 0x22222222u);
+    }
+    CHECK(compare(a, b) == 0);
+}
+
+TEST_CASE("JIT blocks at CPL 3 access memory through the user TLB") {
+    // At CPL 0 the code reads X (a supervisor page: its entry is now in the supervisor TLB),
+    // then IRETs to CPL 3, where a loop reads U (a user page) and then X, which must raise #PF
+    // (U/S), as from the interpreter. The #PF gate leads to a conforming code segment, so the
+    // handler runs at CPL 3 on the user stack and marks EBX.
+    constexpr uint32_t kX = 0x26000, kU = 0x27000;
+    const std::vector<uint8_t> code = {
+        0xA1, 0x00, 0x60, 0x02, 0x00,        //    mov eax, [X]
+        0x6A, 0x2B,                          //    push 2Bh (SS: user data)
+        0x68, 0x00, 0x80, 0x02, 0x00,        //    push 28000h (ESP, in U's page)
+        0x6A, 0x02,                          //    push 2 (EFLAGS)
+        0x6A, 0x23,                          //    push 23h (CS: user code)
+        0x68, 0x18, 0x00, 0x02, 0x00,        //    push 20018h
+        0xCF, 0x90, 0x90,                    //    iretd
+        0xB9, 0x64, 0x00, 0x00, 0x00,        //    mov ecx, 100 (20018h, CPL 3)
+        0x8B, 0x05, 0x00, 0x70, 0x02, 0x00,  // L: mov eax, [U]
+        0x49,                                //    dec ecx
+        0x75, 0xF7,                          //    jnz L
+        0x8B, 0x05, 0x00, 0x60, 0x02, 0x00,  //    mov eax, [X] (#PF)
+        0xBE, 0x11, 0x11, 0x00, 0x00,        //    mov esi, 1111h
+        0xF4};                               //    hlt
+    const uint8_t handler[] = {0xBB, 0xAD, 0xDE, 0x00, 0x00, 0xEB, 0xFE};  // mov ebx, 0DEADh; jmp $
+    Machine a(cpu::CpuModel::kP6, false), b(cpu::CpuModel::kP6, true);
+    for (Machine* m : {&a, &b}) {
+        test::setup_paged_pm(m->mem, m->c, code);
+        // GDT: 18h a conforming ring-0 code segment, 20h ring-3 code, 28h ring-3 data.
+        const uint64_t gdt[] = {0, 0x00CF9B000000FFFFull, 0x00CF93000000FFFFull, 0x00CF9F000000FFFFull,
+                                0x00CFFB000000FFFFull, 0x00CFF3000000FFFFull};
+        REQUIRE(m->mem.copy_to(test::kGdt, gdt, sizeof gdt));
+        m->c.s.gdtr = {test::kGdt, sizeof gdt - 1};
+        m->mem.write(test::kIdt + 8 * 14, 4, (0x18u << 16) | (test::kHandler & 0xFFFF));
+        REQUIRE(m->mem.copy_to(test::kHandler, handler, sizeof handler));
+        // Every page user-accessible but X.
+        m->mem.write(test::kPd, 4, test::kPt | 7);
+        for (uint32_t p = 0; p < 256; ++p) m->mem.write(test::kPt + 4 * p, 4, (p << 12) | 7);
+        m->mem.write(test::kPt + 4 * (kX >> 12), 4, kX | 3);
+        // (DS and ES: ring-3 data already, which the IRET keeps.)
+        for (unsigned k : {cpu::DS, cpu::ES}) m->c.s.seg[k] = cpu::Segment{0, 0xFFFFFFFFu, 0x2B, 0xC0F3};
+        m->c.s.gpr[cpu::ESP] = test::kPmStack;
+        m->c.s.gpr[cpu::EBX] = m->c.s.gpr[cpu::ESI] = 0;
+        CHECK(m->c.run(20000) == cpu::Exit::kBudget);
+        CHECK(m->c.r32(cpu::EBX) == 0xDEADu);   // the #PF was taken
+        CHECK(m->c.r32(cpu::ESI) == 0u);        // at the read of X
+        CHECK(m->c.s.cr[2] == kX);
+        CHECK(m->c.cpl() == 3);
+        CHECK(m->mem.read(0x28000 - 16, 4) == 5u);  // error code (under EIP, CS, EFLAGS): user, read, present
+    }
+    CHECK(compare(a, b) == 0);
+}
+
 TEST_CASE("JIT matches the interpreter on random sequences (differential)") {
     const Scenario scenarios[] = {
         {cpu::CpuModel::kP6, false}, {cpu::CpuModel::kP6, true},   {cpu::CpuModel::k386, true},
