@@ -563,7 +563,9 @@ TEST_CASE("JIT blocks at CPL 3 access memory through the user TLB") {
         for (unsigned k : {cpu::DS, cpu::ES}) m->c.s.seg[k] = cpu::Segment{0, 0xFFFFFFFFu, 0x2B, 0xC0F3};
         m->c.s.gpr[cpu::ESP] = test::kPmStack;
         m->c.s.gpr[cpu::EBX] = m->c.s.gpr[cpu::ESI] = 0;
+        m->mem.write(kU, 4, 0x5A5A5A5Au);
         CHECK(m->c.run(20000) == cpu::Exit::kBudget);
+        CHECK(m->c.r32(cpu::EAX) == 0x5A5A5A5Au);  // U was read at CPL 3
         CHECK(m->c.r32(cpu::EBX) == 0xDEADu);   // the #PF was taken
         CHECK(m->c.r32(cpu::ESI) == 0u);        // at the read of X
         CHECK(m->c.s.cr[2] == kX);
