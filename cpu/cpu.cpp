@@ -184,9 +184,9 @@ void Cpu::refresh_span(unsigned seg) {
     for (unsigned k : {ES, SS, DS})
         for (const SegSpan& sp : segspan_[k])
             if (s.seg[k].base != 0 || sp.lo != 0 || sp.span[2] != 0xFFFFFFFDu) flat = 0;
-    flat |= flat_bit_ & kModeUser;
-    if (flat != flat_bit_) ++code_epoch_;
-    flat_bit_ = flat;
+    flat |= mode_bits_ & kModeUser;
+    if (flat != mode_bits_) ++code_epoch_;
+    mode_bits_ = flat;
 }
 
 void Cpu::segment_fault(unsigned seg) {

@@ -267,7 +267,7 @@ public:
         const Segment& cs = s.seg[CS];
         const bool c32 = cs.attr & kAttrDB;
         const bool flat_cs = c32 && cs.limit == 0xFFFFFFFFu && !(cs.base & 0xFFF);
-        return (c32 ? 1u : 0u) | flat_bit_ | (flat_cs ? kModeFlatCs : 0u);
+        return (c32 ? 1u : 0u) | mode_bits_ | (flat_cs ? kModeFlatCs : 0u);
     }
     bool protected_mode() const { return s.cr[0] & kCr0PE; }
     bool v86() const { return s.eflags & kVM; }
@@ -580,7 +580,7 @@ private:
         TlbEntry* t = tlb_[cpl == 3 ? 1 : 0];
         if (t != tlb_cur_) ++code_epoch_;
         tlb_cur_ = t;
-        flat_bit_ = (flat_bit_ & ~kModeUser) | (cpl == 3 ? kModeUser : 0u);
+        mode_bits_ = (mode_bits_ & ~kModeUser) | (cpl == 3 ? kModeUser : 0u);
         update_ac();
     }
     // Recomputes segchk_[seg] (and segspan_[seg]) from the descriptor cache and the mode.
@@ -689,7 +689,7 @@ private:
         uint64_t span[3] = {};
     };
     SegSpan segspan_[6][2] = {};
-    uint32_t flat_bit_ = 0;  // 2 when DS, ES and SS are flat, | kModeUser at CPL 3 (see block_mode())
+    uint32_t mode_bits_ = 0;  // block_mode()'s bits kept up to date: 2 (flat data), kModeUser
     // Changes whenever something that decides which block CS:EIP names may have changed: CS,
     // block_mode(), the current TLB (CPL) or any TLB entry's translation. A JIT link checked
     // at one epoch stays valid while the epoch is unchanged.

@@ -38,7 +38,7 @@ struct CpuAccess {
     static int32_t off_tlb_cur(const Cpu& c) { return rel(c, &c.tlb_cur_); }
     // The TLB of a block's mode (Cpu::kModeUser: the user one; see Cpu::set_cpl).
     static int32_t off_tlb(const Cpu& c, uint32_t mode) { return rel(c, &c.tlb_[(mode & Cpu::kModeUser) ? 1 : 0][0]); }
-    static int32_t off_flat_bit(const Cpu& c) { return rel(c, &c.flat_bit_); }
+    static int32_t off_mode_bits(const Cpu& c) { return rel(c, &c.mode_bits_); }
     static int32_t off_code_epoch(const Cpu& c) { return rel(c, &c.code_epoch_); }
     static int32_t off_segspan(const Cpu& c, unsigned seg, bool write) {
         return rel(c, &c.segspan_[seg][write ? 1 : 0]);
@@ -109,7 +109,7 @@ struct CpuAccess {
         uint32_t dbg_pending;
         SegCheck segchk[6];
         Cpu::SegSpan segspan[6][2];
-        uint32_t flat_bit;
+        uint32_t mode_bits;
         TlbEntry* tlb_cur;
         int delivering;
         bool delivering_ext, delivering_exception, event_delivered;
@@ -130,7 +130,7 @@ struct CpuAccess {
         copy(c.dbg_pending_, x.dbg_pending);
         copy(c.segchk_, x.segchk);
         copy(c.segspan_, x.segspan);
-        copy(c.flat_bit_, x.flat_bit);
+        copy(c.mode_bits_, x.mode_bits);
         copy(c.tlb_cur_, x.tlb_cur);
         copy(c.delivering_, x.delivering);
         copy(c.delivering_ext_, x.delivering_ext);

@@ -676,14 +676,11 @@ public:
         }
         plan_loop(insns);
         insns_ = &insns;
-        ptr_set_at_ = SIZE_MAX;
-        join_.pending = false;
-        host_only_ = false;
         for (size_t k = 0; k < insns.size(); ++k) {
             last_ = k + 1 == insns.size();
             const DecodedInsn& i = insns[k];
             if (join_.pending && k == join_.at) bind_join();
-            if (!k || !plain_mov(i) || !plain_mov(insns[k - 1]) || ptr_set_at_ != k - 1) ptr_slot_ = -1;
+            if (!k || !plain_mov(i) || ptr_set_at_ != k - 1) ptr_slot_ = -1;
             cur_k_ = k;
             rmw_loaded_ = false;
             ++st_.insns_translated;
@@ -1483,28 +1480,23 @@ private:
         // entry (lin >> 12) & (kTlbSize - 1), at rbx + rcx + tlb: entries are 32 bytes. After
         // a helper that may have changed the mode, the current one (Cpu::tlb_cur_), at rcx.
         static_assert(sizeof(CpuAccess::TlbEntry) == 32);
-        int32_t tlb = cpu_disp(c_) + CpuAccess::off_tlb(c_, block_.mode);
+        x86::Mem entry = x86::ptr(kS, x86::rcx, 0, cpu_disp(c_) + CpuAccess::off_tlb(c_, block_.mode));
         a.mov(x86::ecx, lin.r32());
         a.shr(x86::ecx, 12 - 5);
         a.and_(x86::ecx, (CpuAccess::kTlbSize - 1) << 5);
-        x86::Gp base = kS;
         if (helper_seen_) {
             a.add(x86::rcx, x86::qword_ptr(kS, cpu_disp(c_) + CpuAccess::off_tlb_cur(c_)));
-            base = x86::rcx;
-            tlb = 0;
+            entry = x86::ptr(x86::rcx);
         }
         // The tag is compared with the page of the access's last byte: an access that crosses
         // into the next page never matches (the slow path splits it).
         a.lea(x86::edx, x86::ptr(lin, bits / 8 - 1));
         a.and_(x86::edx, ~uint32_t(0xFFF));
-        const auto entry = [&](size_t off) {
-            return base == kS ? x86::ptr(kS, x86::rcx, 0, tlb + int32_t(off)) : x86::ptr(x86::rcx, int32_t(off));
-        };
-        x86::Mem tag = entry(write ? offsetof(CpuAccess::TlbEntry, write_tag) : offsetof(CpuAccess::TlbEntry, read_tag));
+        x86::Mem tag = entry.cloneAdjusted(write ? offsetof(CpuAccess::TlbEntry, write_tag) : offsetof(CpuAccess::TlbEntry, read_tag));
         tag.setSize(4);
         a.cmp(x86::edx, tag);
         a.jne(slow);
-        x86::Mem addend = entry(offsetof(CpuAccess::TlbEntry, addend));
+        x86::Mem addend = entry.cloneAdjusted(offsetof(CpuAccess::TlbEntry, addend));
         addend.setSize(8);
         if (flat) {
             a.mov(x86::rax, addend);
@@ -1970,8 +1962,9 @@ private:
     // Between plain MOVs to or from a register's copy through page slots, rdx keeps the host
     // address of the slot the last one used (ptr_slot_, else -1), on every path to the next
     // instruction: the next access through that slot needs no reload. (Any other instruction,
-    // or a MOV that went another way, may use rdx: reset unless the previous instruction is
-    // such a MOV whose access set it, ptr_set_at_; see run().)
+    // or a MOV that went another way, may use rdx: reset unless this is a plain MOV and the
+    // previous instruction's access set it, ptr_set_at_, only a plain MOV's setting it
+    // valid; see run().)
     int ptr_slot_ = -1;
     size_t ptr_set_at_ = SIZE_MAX;
     bool plain_mov(const DecodedInsn& i) const {
@@ -4003,7 +3996,7 @@ private:
             a.mov(x86::r9d, x86::dword_ptr(kS, st(seg_cs + offsetof(cpu::Segment, limit))));
             a.cmp(x86::r8, x86::r9);
             a.ja(out);
-            // Cpu::block_mode(): the code-size bit, the flat-data bit and the flat-CS bit.
+            // Cpu::block_mode(): the code-size bit, the flat-CS bit and the kept bits (flat data, user).
             static_assert(cpu::kAttrDB == 1u << 14);
             asmjit::Label mode_done = a.newLabel();
             a.movzx(x86::r8d, x86::word_ptr(kS, st(seg_cs + offsetof(cpu::Segment, attr))));
@@ -4016,7 +4009,7 @@ private:
             a.jnz(mode_done);
             a.or_(x86::r8d, Cpu::kModeFlatCs);
             a.bind(mode_done);
-            a.or_(x86::r8d, x86::dword_ptr(kS, cpu_disp(c) + CpuAccess::off_flat_bit(c)));
+            a.or_(x86::r8d, x86::dword_ptr(kS, cpu_disp(c) + CpuAccess::off_mode_bits(c)));
             a.cmp(x86::r8d, link(offsetof(Link, mode)));
             a.jne(out);
             // code_phys(CS.base + EIP) through the TLB fast path must be the target's address.
@@ -4378,7 +4371,7 @@ std::string disassemble_block(Cpu& c, uint32_t phys) {
     std::string out;
     char line[256];
     bool any = false;
-    for (uint32_t mode : {0u, 1u, 2u, 3u, 5u, 7u, 8u, 9u, 10u, 11u, 13u, 15u}) {
+    for (uint32_t mode = 0; mode < 16; ++mode) {  // (every combination of block_mode()'s bits)
         const CpuAccess::Block* b = CpuAccess::find_block(c, phys, mode);
         if (!b) continue;
         any = true;

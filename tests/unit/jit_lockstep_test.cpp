@@ -193,6 +193,24 @@ TEST_CASE("diff engine around the JIT: no divergence, the interpreter's result")
     }
 }
 
+namespace {
+
+// Runs `prog` (protected mode) to its HLT in the interpreter (`ref`) and under the lockstep
+// checker (`m`), which must agree, with no divergence found: the checker's counters.
+const jit::DiffStats& run_in_lockstep(Machine& ref, Machine& m, const std::vector<uint8_t>& prog) {
+    for (Machine* x : {&ref, &m}) setup_pm(*x, prog);
+    CHECK(ref.c.run(100000) == cpu::Exit::kHalted);
+    CHECK(m.c.run(100000) == cpu::Exit::kHalted);
+    CHECK(differences(ref, m) == 0);
+    CHECK(jit::divergence(m.c) == nullptr);
+    const jit::DiffStats* st = jit::diff_stats(m.c);
+    REQUIRE(st != nullptr);
+    CHECK(st->divergences == 0);
+    return *st;
+}
+
+}  // namespace
+
 TEST_CASE("diff engine: a side exit does not chain into the block it leaves for") {
     // L's block: test cl, 1; jz S (a side exit: S is past the block); inc edi; inc edi; dec
     // ecx; jnz L. Taken after two instructions, the side exit leads to S's block (dec ecx;
@@ -209,16 +227,9 @@ TEST_CASE("diff engine: a side exit does not chain into the block it leaves for"
                                        0x75, 0xF2,                    //    jnz L
                                        0xF4};                         //    hlt
     Machine ref(Mode::kInterp), m(Mode::kDiff);
-    for (Machine* x : {&ref, &m}) setup_pm(*x, prog);
-    CHECK(ref.c.run(100000) == cpu::Exit::kHalted);
-    CHECK(m.c.run(100000) == cpu::Exit::kHalted);
-    CHECK(differences(ref, m) == 0);
-    CHECK(jit::divergence(m.c) == nullptr);
+    const jit::DiffStats& st = run_in_lockstep(ref, m, prog);
     CHECK(m.c.r32(cpu::EDI) == 50u);
-    const jit::DiffStats* st = jit::diff_stats(m.c);
-    REQUIRE(st != nullptr);
-    CHECK(st->divergences == 0);
-    CHECK(st->blocks_compared >= 75);  // 50 passes of L's block and 25 of S's
+    CHECK(st.blocks_compared >= 75);  // 50 passes of L's block and 25 of S's
     CHECK(m.c.engine_stats()->blocks_chained == 0);
     CHECK(m.c.engine_stats()->blocks_direct == 0);
 }
@@ -234,18 +245,11 @@ TEST_CASE("diff engine: a side join runs alike in both engines, on either path")
                                        0x75, 0xF6,                    //    jnz L
                                        0xF4};                         //    hlt
     Machine ref(Mode::kInterp), m(Mode::kDiff);
-    for (Machine* x : {&ref, &m}) setup_pm(*x, prog);
-    CHECK(ref.c.run(100000) == cpu::Exit::kHalted);
-    CHECK(m.c.run(100000) == cpu::Exit::kHalted);
-    CHECK(differences(ref, m) == 0);
-    CHECK(jit::divergence(m.c) == nullptr);
+    const jit::DiffStats& st = run_in_lockstep(ref, m, prog);
     CHECK(m.c.r32(cpu::EDI) == 50u);
     CHECK(m.c.s.icount == 1 + 25 * 6 + 25 * 4 + 1);
-    const jit::DiffStats* st = jit::diff_stats(m.c);
-    REQUIRE(st != nullptr);
-    CHECK(st->divergences == 0);
-    CHECK(st->blocks_compared >= 50);  // the start's and 49 passes of L's block
-    CHECK(st->blocks_compared <= 52);  // (no block of S's own)
+    CHECK(st.blocks_compared >= 50);  // the start's and 49 passes of L's block
+    CHECK(st.blocks_compared <= 52);  // (no block of S's own)
     CHECK(m.c.engine_stats()->side_joins >= 1);
 }
 
@@ -265,17 +269,10 @@ TEST_CASE("diff engine: a block that joined ends by a dynamic exit without chain
                                        0x75, 0xF4,                    // M: jnz L
                                        0xF4};                         //    hlt
     Machine ref(Mode::kInterp), m(Mode::kDiff);
-    for (Machine* x : {&ref, &m}) setup_pm(*x, prog);
-    CHECK(ref.c.run(100000) == cpu::Exit::kHalted);
-    CHECK(m.c.run(100000) == cpu::Exit::kHalted);
-    CHECK(differences(ref, m) == 0);
-    CHECK(jit::divergence(m.c) == nullptr);
+    const jit::DiffStats& st = run_in_lockstep(ref, m, prog);
     CHECK(m.c.r32(cpu::EDI) == 50u);
     CHECK(m.c.s.icount == 4 + 25 * 7 + 25 * 5 + 1);
-    const jit::DiffStats* st = jit::diff_stats(m.c);
-    REQUIRE(st != nullptr);
-    CHECK(st->divergences == 0);
-    CHECK(st->blocks_compared >= 100);  // L's and M's, 50 passes each
+    CHECK(st.blocks_compared >= 100);  // L's and M's, 50 passes each
     CHECK(m.c.engine_stats()->blocks_chained == 0);
     CHECK(m.c.engine_stats()->blocks_looked_up == 0);
 }
