@@ -85,7 +85,13 @@ void Piix4Pm::remap_pm() {
     if (want == mapped_base_) return;
     if (mapped_base_) io_.detach(mapped_base_, kPiix4PmSize);
     mapped_base_ = want;
-    if (mapped_base_) io_.attach(mapped_base_, kPiix4PmSize, this, kIoSize8);
+    if (mapped_base_) {
+        io_.attach(mapped_base_, kPiix4PmSize, this, kIoSize8);
+        // PMTMR takes word and dword reads whole: one sample of the timer, as on hardware.
+        // (Split into bytes, each would read the clock: in real time a carry between two of
+        // them tears the count, which then runs backwards, and a guest's timeout fires.)
+        io_.attach(uint16_t(mapped_base_ + kPmTmr), 4, this, kIoSize8 | kIoSize16 | kIoSize32);
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -148,7 +154,7 @@ void Piix4Pm::sleep(unsigned slp_typ) {
 // ---------------------------------------------------------------------------------------------
 // I/O
 
-uint8_t Piix4Pm::pm_read8(unsigned off) {
+uint8_t Piix4Pm::pm_read8(unsigned off, std::optional<uint32_t>& tmr) {
     switch (off) {
         case kPmSts:
         case kPmSts + 1:
@@ -160,7 +166,9 @@ uint8_t Piix4Pm::pm_read8(unsigned off) {
         case kPmCntrl + 1: return uint8_t(pm1_cnt_ >> (8 * (off - kPmCntrl)));
         case kPmTmr:
         case kPmTmr + 1:
-        case kPmTmr + 2: return uint8_t(pm_timer() >> (8 * (off - kPmTmr)));
+        case kPmTmr + 2:
+            if (!tmr) tmr = pm_timer();
+            return uint8_t(*tmr >> (8 * (off - kPmTmr)));
         default: return 0;  // PMTMR bits 31:24 and the unemulated 0x0C-0x3F
     }
 }
@@ -204,11 +212,12 @@ void Piix4Pm::pm_write8(unsigned off, uint8_t v) {
 
 uint32_t Piix4Pm::io_read(uint16_t port, unsigned size) {
     uint32_t v = 0;
+    std::optional<uint32_t> tmr;  // (see pm_read8)
     for (unsigned i = 0; i < size; ++i) {
         uint16_t p = uint16_t(port + i);
         uint8_t b = 0xFF;
         if (mapped_base_ && p >= mapped_base_ && p < mapped_base_ + kPiix4PmSize)
-            b = pm_read8(p - mapped_base_);
+            b = pm_read8(p - mapped_base_, tmr);
         else if (p == kApmCntPort)
             b = apmc_;
         else if (p == kApmStsPort)

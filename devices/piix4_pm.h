@@ -52,6 +52,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 
 #include "devices/clock.h"
 #include "devices/io_bus.h"
@@ -117,7 +118,9 @@ private:
     void remap_pm();
     void update_sci();
     void reset_pm_registers();
-    uint8_t pm_read8(unsigned off);
+    // Byte `off` of the PM block; `tmr`: the PM timer as this access samples it (once per
+    // access, taken at its first PMTMR byte).
+    uint8_t pm_read8(unsigned off, std::optional<uint32_t>& tmr);
     void pm_write8(unsigned off, uint8_t v);
     void sleep(unsigned slp_typ);
 
