@@ -490,8 +490,9 @@ public:
     size_t size() const { return size_; }
     void set_code(Fn fn, void* entry, size_t size) { fn_ = fn, entry_ = entry, size_ = size; }
     // [0] taken branch / jump target, [1] fall-through, [2] dynamic exit, [3] side exit (a
-    // conditional branch taken inside the block: cpu::kfSideExit)
-    Link links[4];
+    // conditional branch taken inside the block: cpu::kfSideExit), [4] the dynamic exit's
+    // second target (the one [2] held before: see X64Engine::lookup)
+    Link links[5];
     std::vector<Link*> incoming;  // links of other blocks (or this one) that jump here
     // A static exit that can jump straight to its target's checked entry (see
     // Translator::exit_static): a `jmp rel32` that goes to its trampoline (which takes the
@@ -682,7 +683,7 @@ public:
             if (join_.pending && k == join_.at) bind_join();
             if (!k || !plain_mov(i) || ptr_set_at_ != k - 1) ptr_slot_ = -1;
             cur_k_ = k;
-            rmw_loaded_ = false;
+            rmw_loaded_ = rmw_rdx_ = false;
             ++st_.insns_translated;
             // Flags this register-only inline instruction need not store: none it writes is live
             // after it (flags_dead_), or none it keeps (kept_dead_: it may store them as anything
@@ -1038,7 +1039,8 @@ private:
     // After an instruction that called out: leave the block when the call asked to.
     // The test leaves the host's flags alone (host_flags_ stays: a condition after a
     // memory-operand CMP may still branch on them).
-    void check_stop() {
+    // (`commit`: cold code that stores what the state lacks of this instruction's flags.)
+    void check_stop(std::function<void()> commit = {}) {
         if (last_) return;
         asmjit::Label out = a_->newLabel(), go = a_->newLabel();
         a_->movzx(x86::ecx, cpu8(CpuAccess::off_stop(c_)));
@@ -1049,9 +1051,10 @@ private:
         uint32_t len = pend_len_;
         // (The killer has stored its own flags by now.)
         const Sunk sk = cur_k_ == sunk_.killer ? Sunk{} : sunk_;
-        cold_.push_back([this, out, n, len, d = dirty_now(), sk] {
+        cold_.push_back([this, out, n, len, d = dirty_now(), sk, commit = std::move(commit)] {
             a_->bind(out);
             write_back(d);
+            if (commit) commit();
             materialize_sunk(sk);
             sync_with(n, len);
             a_->jmp(exit_);
@@ -1406,6 +1409,13 @@ private:
                 }
                 a.jmp(x86::rdx);
             };
+            asmjit::Label second = a.newLabel();
+            a.cmp(x86::rax, link(offsetof(Link, eip)));
+            a.jne(second);
+            enter(miss);
+            // The second link (a return to either of two call sites, say: see lookup()).
+            a.bind(second);
+            a.mov(x86::rcx, reinterpret_cast<uint64_t>(&code_.links[4]));
             a.cmp(x86::rax, link(offsetof(Link, eip)));
             a.jne(probe);
             enter(miss);
@@ -1440,16 +1450,15 @@ private:
         }
         if (base) {
             bx = fetch(i.base);
+            if (!bx.isValid() && index && i.base == i.index) bx = ix;  // ([r + r*s]: loaded once)
             if (!bx.isValid()) a.mov(bx = x86::r13d, gpr32(i.base));
         }
         const int k = into >= 0 ? cached(unsigned(into)) : -1;
         const x86::Gp out = k >= 0 ? cache_reg(k) : x86::Gp(x86::r13d);
         // A 32-bit LEA wraps modulo 2^32 like the address computation.
         if (index && base) a.lea(out, x86::ptr(bx.r64(), ix.r64(), i.scale, disp));
-        else if (index) {
-            a.mov(x86::r13d, disp);
-            a.lea(out, x86::ptr(x86::r13, ix.r64(), i.scale));
-        }
+        else if (index && !i.scale) a.lea(out, x86::ptr(ix.r64(), disp));
+        else if (index) a.lea(out, x86::ptr(uint64_t(int64_t(disp)), ix.r64(), i.scale));  // ([index*s + disp32])
         else if (base && disp) a.lea(out, x86::ptr(bx.r64(), disp));
         else if (base) { if (bx.id() != out.id()) a.mov(out, bx); }
         else a.mov(out, disp);
@@ -1554,21 +1563,25 @@ private:
     // path and [rsp] is 0: the store then makes the whole access, with the write's own checks
     // (a read-only page's #PF, decoded code, MMIO, bytes across two pages). r13d keeps the
     // offset for it.
+    // (With rmw_rdx_, set by a caller whose code in between keeps rdx, the address stays in
+    // rdx instead.)
     static x86::Mem rmw_ptr() { return x86::qword_ptr(x86::rsp, 0); }
     void emit_rmw_load(int bits) {
         auto& a = *a_;
         const DecodedInsn& i = *cur_;
         emit_ea(i);
         const At at = here();
+        const bool in_rdx = rmw_rdx_;
         asmjit::Label slow = a.newLabel(), done = a.newLabel();
         a.lea(x86::rdx, emit_fast_lookup(i.seg, bits, true, slow));
-        a.mov(rmw_ptr(), x86::rdx);
+        if (!in_rdx) a.mov(rmw_ptr(), x86::rdx);
         access_sized(x86::ptr(x86::rdx), bits, false);
         a.bind(done);
-        cold_.push_back([this, seg = i.seg, bits, slow, done, at] {
+        cold_.push_back([this, seg = i.seg, bits, slow, done, at, in_rdx] {
             a_->bind(slow);
             slow_access_call(seg, bits, false, at);
-            a_->mov(rmw_ptr(), 0);
+            if (in_rdx) a_->xor_(x86::edx, x86::edx);
+            else a_->mov(rmw_ptr(), 0);
             a_->jmp(done);
         });
     }
@@ -1578,10 +1591,11 @@ private:
         const At at = here();
         const unsigned seg = cur_->seg;
         asmjit::Label full = a.newLabel(), done = a.newLabel();
-        a.mov(x86::rax, rmw_ptr());
-        a.test(x86::rax, x86::rax);
+        const x86::Gp p = std::exchange(rmw_rdx_, false) ? x86::rdx : x86::rax;
+        if (p.id() == x86::Gp::kIdAx) a.mov(x86::rax, rmw_ptr());
+        a.test(p, p);
         a.jz(full);
-        access_sized(x86::ptr(x86::rax), bits, true);
+        access_sized(x86::ptr(p), bits, true);
         a.bind(done);
         cold_.push_back([this, seg, bits, full, done, at] {
             asmjit::Label slow = a_->newLabel();
@@ -2736,11 +2750,17 @@ private:
                 return tested;
             }
         }
-        load_sp();
-        a_->sub(x86::eax, bits / 8);
-        mask_sp();
-        a_->mov(x86::r13d, x86::eax);
+        if (flat_) {  // (SS is 32-bit: no masks)
+            load_reg(x86::r13d, cpu::ESP, 32);
+            a_->sub(x86::r13d, bits / 8);
+        } else {
+            load_sp();
+            a_->sub(x86::eax, bits / 8);
+            mask_sp();
+            a_->mov(x86::r13d, x86::eax);
+        }
         auto set_sp = [this] {
+            if (flat_) return store_reg(x86::r13d, cpu::ESP, 32);
             a_->mov(x86::eax, x86::r13d);
             store_sp();
         };
@@ -2772,6 +2792,9 @@ private:
                 }
                 bool tested = false;
                 if (dst_mem) {
+                    // (Up to the store, only emit_alu() and the operand's load run, which keep
+                    // rdx but for ADC and SBB.)
+                    rmw_rdx_ = writes && o != kAdc && o != kSbb;
                     // (Read only: CMP and TEST; a slow path that stops finishes them.)
                     Tail t;
                     if (!writes) t = alu_tail(o, B, true, d->kind == Kind::kAluRmR ? int(i.reg) : -1, i.imm, -1);
@@ -2781,16 +2804,49 @@ private:
                 if (incdec) a.mov(x86::ecx, 1);
                 else if (d->kind == Kind::kAluRmR) load_reg(x86::ecx, i.reg, B);
                 else a.mov(x86::ecx, i.imm & mask(B));
+                // Only CF live after a memory destination's ADD or SUB (as in ADD [m], r;
+                // INC; DEC; JNZ): taken from the host's before the store's test, and kept in
+                // aux bit 31 with an INC's kind, as emit_alu_reg() does for registers.
+                const bool cf_only = dst_mem && writes && !incdec && (o == kAdd || o == kSub) &&
+                                     !flags_dead_ && !(live_after_ & kFlAll & ~kFlCF);
                 emit_alu(o, B, incdec);
+                if (cf_only) {
+                    a.sbb(x86::r15d, x86::r15d);
+                    commit_kind_ = 0;
+                    --st_.flags_deferred;  // (counted by emit_alu)
+                }
                 if (writes) {
                     if (dst_mem) store_rm(i, B, true);
                     else set_reg(x86::r14d, dst_reg, B);
                 }
                 commit_clobbers_ = false;
-                commit_flags(B);
+                if (cf_only) {
+                    a.and_(x86::r15d, int32_t(0x80000000u));
+                    a.mov(st32(kLfAux), x86::r15d);
+                    fl_ = Flags::kPending;
+                    fl_kind_ = lf_kind(kLfInc, 32);
+                } else {
+                    commit_flags(B);
+                }
                 if (!(writes && dst_mem)) alu_host_flags(o, incdec, writes && B == 8 && dst_reg >= 4);
                 retire(i);
-                if (dst_mem && !tested) check_stop();
+                if (cf_only) {
+                    // Stopping here (a store into decoded code) ends the block: the state then
+                    // gets the whole of the deferred ADD or SUB, from the result in r14d.
+                    check_stop([this, o, B, src, imm = i.imm] {
+                        auto& a = *a_;
+                        if (B == 32) a.mov(x86::eax, x86::r14d);
+                        else if (B == 16) a.movsx(x86::eax, x86::r14w);
+                        else a.movsx(x86::eax, x86::r14b);
+                        a.mov(st32(kLfRes), x86::eax);
+                        if (src >= 0) load_reg(x86::ecx, unsigned(src), B);
+                        else a.mov(x86::ecx, imm & mask(B));
+                        a.mov(cpu32(CpuAccess::off_lf_src(c_)), x86::ecx);
+                        a.mov(cpu8(CpuAccess::off_lf_kind(c_)), lf_kind(o == kAdd ? kLfAdd : kLfSub, B));
+                    });
+                } else if (dst_mem && !tested) {
+                    check_stop();
+                }
                 return true;
             }
             case Kind::kAluRRm: {
@@ -2958,11 +3014,9 @@ private:
                 a.mov(x86::r14d, x86::eax);  // return address
                 a.add(x86::eax, i.imm);
                 near_jump_check(B);
-                a.push(x86::rax);  // target (two pushes keep the stack aligned for calls)
-                a.push(x86::rax);
+                a.mov(x86::r15d, x86::eax);  // target (callee-saved: kept by the push's slow path)
                 emit_push(B);
-                a.pop(x86::rax);
-                a.pop(x86::rax);
+                a.mov(x86::eax, x86::r15d);
                 finish_branch(x86::eax, 0, target_off(i, B));
                 clear_pending();
                 return true;
@@ -2974,13 +3028,11 @@ private:
                 load_rm(i, B, true);
                 near_jump_check(B);
                 if (d->kind == Kind::kCallRm) {
-                    a.push(x86::rax);  // target (two pushes keep the stack aligned for calls)
-                    a.push(x86::rax);
+                    a.mov(x86::r15d, x86::eax);  // target (as for CALL rel)
                     next_eip_to_eax(i);
                     a.mov(x86::r14d, x86::eax);  // return address
                     emit_push(B);
-                    a.pop(x86::rax);
-                    a.pop(x86::rax);
+                    a.mov(x86::eax, x86::r15d);
                 }
                 finish_branch(x86::eax, -1);
                 clear_pending();
@@ -2988,9 +3040,13 @@ private:
             }
             case Kind::kRetNear: {
                 if (!last_) return false;
-                load_sp();
-                mask_sp();
-                a.mov(x86::r13d, x86::eax);
+                if (flat_) {
+                    load_reg(x86::r13d, cpu::ESP, 32);
+                } else {
+                    load_sp();
+                    mask_sp();
+                    a.mov(x86::r13d, x86::eax);
+                }
                 emit_read(cpu::SS, B);
                 near_jump_check(B);
                 a.mov(x86::r14d, x86::eax);
@@ -3614,6 +3670,7 @@ private:
         else set_reg(x86::r14d, i.rm, bits);
     }
     bool rmw_loaded_ = false;  // load_rm() looked this instruction's operand up for its store
+    bool rmw_rdx_ = false;     // ... and keeps its host address in rdx (see emit_rmw_load)
     // Shift/rotate of `src` (zero-extended `bits`) by a constant 1 <= count (< bits for
     // shifts): result to `dst` (which may be `src` for 32 bits: in place), and the CF/PO bits of
     // lazy aux to r15d (shift_op's flags). (With the flags dead, the caller shifts the register
@@ -3961,10 +4018,18 @@ private:
             a.mov(x86::eax, x86::dword_ptr(kS, st(offsetof(CpuState, eip))));
             a.cmp(x86::rax, link(offsetof(Link, eip)));
             a.je(chain);
-            // Not the site's target: an unlinked site gets linked to this one by lookup(); else
-            // the shared jump cache, indexed by a hash of EIP, may hold a link for it.
+            // Not the site's target: an unlinked site gets linked to this one by lookup(), and
+            // so does its second link (X64Code::links[4], 2 links on), which generated code
+            // tests too (a return to either of two call sites, say); else the shared jump
+            // cache, indexed by a hash of EIP, may hold a link for it.
             a.cmp(x86::qword_ptr(x86::rcx, int32_t(offsetof(Link, target))), 0);
             a.je(lookup_l);
+            asmjit::Label no_second = a.newLabel();
+            a.cmp(x86::qword_ptr(x86::rcx, int32_t(2 * sizeof(Link) + offsetof(Link, target))), 0);
+            a.jne(no_second);
+            a.add(x86::rcx, int32_t(2 * sizeof(Link)));
+            a.jmp(lookup_l);
+            a.bind(no_second);
             emit_jcache_slot(a, reinterpret_cast<uint64_t>(jcache_.get()), kJcacheSize);
             a.cmp(x86::rax, link(offsetof(Link, eip)));
             a.jne(lookup_l);  // lookup() relinks the slot
