@@ -144,6 +144,7 @@ struct EngineStats {
     uint64_t flags_deferred = 0;     // static: ADD/SUB/CMP/NEG/INC/DEC flags kept as operands
     uint64_t flags_resolved = 0;     // dynamic: deferred flags computed by a call
     uint64_t side_joins = 0;         // static: side exits to their own block's code (kfSideJoin)
+    uint64_t joins_predicated = 0;   // static: ... of which over one instruction, done by CMOV
 };
 
 // Generated code attached to a decoded block; destroyed with the block (an engine subclasses it).

@@ -680,6 +680,10 @@ public:
         for (size_t k = 0; k < insns.size(); ++k) {
             last_ = k + 1 == insns.size();
             const DecodedInsn& i = insns[k];
+            if (k == predicated_) {  // (emitted with the side join before it: predicate_skip)
+                offset_ += i.len;
+                continue;
+            }
             if (join_.pending && k == join_.at) bind_join();
             if (!k || !plain_mov(i) || ptr_set_at_ != k - 1) ptr_slot_ = -1;
             cur_k_ = k;
@@ -2220,15 +2224,13 @@ private:
             // Only CF is live after it (an INC or DEC overwrites the rest, as in ADD; DEC;
             // JNZ): aux bit 31 = CF, from the host's; the rest of the state stays as it was
             // (stale: nothing reads it before that writer), and the kind is one of INC's
-            // (CF valid in aux) for what follows.
+            // (CF valid in aux) for what follows (see keep_cf_only).
             a.sbb(x86::eax, x86::eax);
             a.and_(x86::eax, int32_t(0x80000000u));
-            a.mov(st32(kLfAux), x86::eax);
+            keep_cf_only(x86::eax);
             commit_kind_ = 0;
             --st_.flags_deferred;  // (counted above)
             if (writes && !in_place) set_reg(x86::r14d, dst, 32);
-            fl_ = Flags::kPending;
-            fl_kind_ = lf_kind(kLfInc, 32);
             return true;
         }
         if (writes && !in_place) set_reg(x86::r14d, dst, 32);
@@ -2236,6 +2238,17 @@ private:
         commit_flags(32, res, b);  // (stores only but for INC/DEC keeping CF: see commit_clobbers_)
         alu_host_flags(op, incdec, false);
         return true;
+    }
+    // CF (bit 31 of `cf`, the rest 0) into aux, the other flags left stale: the state an INC's
+    // kind describes (CF in aux), as the translation knows it from here. At run time the kind
+    // is then INC's, or 0 when it was resolved here (stored when it may be another, which a
+    // join's merge or a resolve would otherwise read with the stale operands).
+    void keep_cf_only(const x86::Gp& cf) {
+        a_->mov(st32(kLfAux), cf);
+        if (fl_ != Flags::kResolved && !(fl_ == Flags::kPending && fl_kind_ == lf_kind(kLfInc, 32)))
+            a_->mov(cpu8(CpuAccess::off_lf_kind(c_)), lf_kind(kLfInc, 32));
+        fl_ = Flags::kPending;
+        fl_kind_ = lf_kind(kLfInc, 32);
     }
     void defer_flags(LfOp op, int bits) {
         a_->mov(x86::r15d, x86::ecx);
@@ -2547,6 +2560,7 @@ private:
     // Flag liveness follows both successors (flag_liveness), and no flags sink across the
     // target (sink_flags), so the flags the target's code expects are the state's on both.
     void emit_side_join(const DecodedInsn& i) {
+        if (predicate_skip(i)) return;
         Join& j = join_;
         j.pending = true;
         j.at = cur_k_ + 1 + i.imm2;
@@ -2564,6 +2578,103 @@ private:
         std::copy(std::begin(slots_), std::end(slots_), std::begin(j.slots));
         ++st_.side_joins;
         retire(i);
+    }
+    // A side join that skips one instruction which can be done without a branch (a register
+    // INC, DEC, ADD or SUB of an immediate, ADD of a register, MOV or LEA, 32-bit, whose flags
+    // nobody reads): its value computed by LEA or MOV, which keep the host's flags, written by
+    // a CMOV on the branch's condition when the condition is in the host's flags (a TEST or
+    // CMP just before: host_only_), and the skip's one instruction fewer taken from icount by
+    // SETcc. A branch the host cannot predict (on data) costs more than all of it.
+    size_t predicated_ = SIZE_MAX;  // the instruction done so (not emitted again)
+    bool predicate_skip(const DecodedInsn& j) {
+        const unsigned cc = j.opcode & 15;
+        const size_t k = cur_k_ + 1;
+        if (!c32_ || j.imm2 != 1 || !host_has(cc) || k + 1 >= insns_->size()) return false;
+        const DecodedInsn& i = (*insns_)[k];
+        const Desc* d = hm_.find(i.fn);
+        if (!d || d->bits != 32) return false;
+        const FlagFx fx = flag_fx(i);
+        if (fx.barrier || fx.reads || (live_[k] & fx.writes)) return false;
+        const bool mem = i.flags & cpu::kfMem;
+        const AluOp op = AluOp(d->op);
+        // The destination, and the new value's sources: register a (+ register b) + disp.
+        int dst = -1, ra = -1, rb = -1;
+        int32_t disp = 0;
+        switch (d->kind) {
+            case Kind::kIncDecR: case Kind::kIncDecRm:
+                if (d->kind == Kind::kIncDecRm && mem) return false;
+                dst = ra = int(d->kind == Kind::kIncDecR ? i.reg : i.rm);
+                disp = d->op ? -1 : 1;
+                break;
+            case Kind::kAluRmImm: case Kind::kAluAccImm:
+                if (mem || (op != kAdd && op != kSub)) return false;
+                dst = ra = d->kind == Kind::kAluAccImm ? int(cpu::EAX) : int(i.rm);
+                disp = op == kAdd ? int32_t(i.imm) : -int32_t(i.imm);
+                break;
+            case Kind::kAluRmR: case Kind::kAluRRm:
+                if (mem || op != kAdd) return false;
+                dst = ra = int(d->kind == Kind::kAluRmR ? i.rm : i.reg);
+                rb = int(d->kind == Kind::kAluRmR ? i.reg : i.rm);
+                break;
+            case Kind::kMovRmR: case Kind::kMovRRm:
+                if (mem) return false;
+                dst = int(d->kind == Kind::kMovRmR ? i.rm : i.reg);
+                ra = int(d->kind == Kind::kMovRmR ? i.reg : i.rm);
+                break;
+            case Kind::kMovRImm:
+                dst = int(i.reg);
+                disp = int32_t(i.imm);
+                break;
+            case Kind::kLea:
+                if (!mem || !(i.flags & cpu::kfAddr32)) return false;
+                dst = int(i.reg);
+                break;
+            default:
+                return false;
+        }
+        auto& a = *a_;
+        const auto value = [&](int r, const x86::Gp& scratch) {
+            const x86::Gp h = fetch(unsigned(r));
+            if (h.isValid()) return h;
+            a.mov(scratch, gpr32(unsigned(r)));
+            return scratch;
+        };
+        if (d->kind == Kind::kLea) {
+            emit_ea(i);  // (LEA and MOV only, in 32-bit addressing)
+            a.mov(x86::eax, x86::r13d);
+        } else if (ra < 0) {
+            a.mov(x86::eax, disp);
+        } else {
+            const x86::Gp va = value(ra, x86::eax);
+            if (rb >= 0) a.lea(x86::eax, x86::ptr(va.r64(), value(rb, x86::ecx).r64()));
+            else if (disp) a.lea(x86::eax, x86::ptr(va.r64(), disp));
+            else if (va.id() != x86::Gp::kIdAx) a.mov(x86::eax, va);
+        }
+        // Written when the branch is not taken.
+        const x86::Gp h = fetch(unsigned(dst));
+        const x86::CondCode write = x86::CondCode(cc ^ 1);
+        if (h.isValid()) {
+            a.cmov(write, h, x86::eax);
+            rmw_done(unsigned(dst), 32);
+        } else {
+            a.mov(x86::ecx, gpr32(unsigned(dst)));
+            a.cmov(write, x86::ecx, x86::eax);
+            a.mov(gpr32(unsigned(dst)), x86::ecx);
+        }
+        a.set(x86::CondCode(cc), x86::r8b);
+        a.movzx(x86::r8d, x86::r8b);
+        a.sub(st64(kIcount), x86::r8);
+        retire(j);
+        retire(i);
+        // (Not forget_written(): a page slot on the register moved on one path only.)
+        for (PageSlot& p : slots_)
+            if (p.reg == unsigned(dst)) p.valid = false;
+        predicated_ = k;
+        ++st_.side_joins;
+        ++st_.joins_predicated;
+        ++st_.insns_translated;
+        ++st_.insns_inline;
+        return true;
     }
     // At the join's target, before its code: see emit_side_join.
     void bind_join() {
@@ -2822,9 +2933,7 @@ private:
                 commit_clobbers_ = false;
                 if (cf_only) {
                     a.and_(x86::r15d, int32_t(0x80000000u));
-                    a.mov(st32(kLfAux), x86::r15d);
-                    fl_ = Flags::kPending;
-                    fl_kind_ = lf_kind(kLfInc, 32);
+                    keep_cf_only(x86::r15d);
                 } else {
                     commit_flags(B);
                 }
@@ -4382,6 +4491,7 @@ std::string format_stats(const Cpu& c) {
     put("flags_deferred", st->flags_deferred);
     put("flags_resolved", st->flags_resolved);
     put("side_joins", st->side_joins);
+    put("joins_predicated", st->joins_predicated);
     put("code_bytes_total", st->code_bytes);
     put("code_bytes_live", st->code_bytes_live);
     put("links_made", st->links_made);

@@ -328,6 +328,7 @@ struct Totals {
     uint64_t chained = 0;  // ... of which entered from generated code (link or lookup)
     uint64_t flags_skipped = 0;  // static: flag computations the JIT dropped as dead
     uint64_t side_joins = 0;     // static: forward branches to their own block's code
+    uint64_t joins_predicated = 0;  // ... over one instruction, done without a branch
     uint64_t faults = 0;
 };
 
@@ -369,6 +370,7 @@ bool run_one(const Scenario& sc, uint32_t seed, Totals& t) {
         t.chained += st->blocks_chained + st->blocks_direct + st->blocks_looked_up;
         t.flags_skipped += st->flags_skipped;
         t.side_joins += st->side_joins;
+        t.joins_predicated += st->joins_predicated;
     }
     return true;
 }
@@ -496,6 +498,122 @@ TEST_CASE("a forward conditional branch to its own block's code is a join: taken
     CHECK(st->blocks_run_native <= 5);
 }
 
+TEST_CASE("JIT: a join over one instruction done by CMOV matches the interpreter on either path") {
+    // Seeded loops of flat 32-bit code: a flag setter (CMP, TEST, ADD, SUB, AND, XOR, INC,
+    // DEC), a Jcc of any condition over one instruction the JIT may do without a branch (INC,
+    // DEC, ADD/SUB of an immediate, ADD of a register, MOV, LEA), sometimes a flag reader
+    // after it (SETcc, ADC: then its flags are live and the branch stays), and a register
+    // mixer. ECX counts the passes; ESP is left alone. Each loop runs in both engines from the
+    // same registers, whose values make either path likely.
+    constexpr unsigned kRegs[] = {cpu::EAX, cpu::EDX, cpu::EBX, cpu::EBP, cpu::ESI, cpu::EDI};
+    std::mt19937 rng(77);
+    const auto pick = [&](unsigned n) { return unsigned(std::uniform_int_distribution<unsigned>(0, n - 1)(rng)); };
+    const auto reg = [&] { return kRegs[pick(6)]; };
+    uint64_t predicated = 0, joins = 0;
+    for (unsigned seq = 0; seq < 400; ++seq) {
+        std::vector<uint8_t> code;
+        const auto d32 = [&](uint32_t v) {
+            for (int k = 0; k < 4; ++k) code.push_back(uint8_t(v >> (8 * k)));
+        };
+        code.push_back(0xB9);  // mov ecx, passes
+        d32(20 + pick(20));
+        const size_t loop = code.size();
+        for (unsigned seg = 0, n = 1 + pick(4); seg < n; ++seg) {
+            const unsigned a = reg(), b = reg();
+            switch (pick(8)) {  // the flag setter
+                case 0: code.insert(code.end(), {0x39, uint8_t(0xC0 | b << 3 | a)}); break;  // cmp a, b
+                case 1: code.insert(code.end(), {0x85, uint8_t(0xC0 | b << 3 | a)}); break;  // test a, b
+                case 2: code.insert(code.end(), {0x01, uint8_t(0xC0 | b << 3 | a)}); break;  // add a, b
+                case 3: code.insert(code.end(), {0x83, uint8_t(0xE8 | a), uint8_t(pick(256))}); break;  // sub a, imm8
+                case 4: code.insert(code.end(), {0x83, uint8_t(0xE0 | a), uint8_t(pick(256))}); break;  // and a, imm8
+                case 5: code.insert(code.end(), {0x31, uint8_t(0xC0 | b << 3 | a)}); break;  // xor a, b
+                case 6: code.push_back(uint8_t(0x40 | a)); break;                              // inc a
+                default: code.push_back(uint8_t(0x48 | a)); break;                             // dec a
+            }
+            std::vector<uint8_t> skip;
+            const unsigned x = reg(), y = reg();
+            switch (pick(12)) {  // the instruction the branch skips
+                case 0: skip = {uint8_t(0x40 | x)}; break;                             // inc x
+                case 1: skip = {uint8_t(0x48 | x)}; break;                             // dec x
+                case 2: skip = {0xFF, uint8_t(0xC0 | x)}; break;                       // inc x (FF /0)
+                case 3: skip = {0x83, uint8_t(0xC0 | x), uint8_t(pick(256))}; break;   // add x, imm8
+                case 4: skip = {0x81, uint8_t(0xE8 | x), uint8_t(pick(256)), uint8_t(pick(256)), 0x12, 0x80}; break;  // sub x, imm32
+                case 5: skip = {0x05, uint8_t(pick(256)), 0, 0, 0x40}; break;           // add eax, imm32
+                case 6: skip = {0x01, uint8_t(0xC0 | y << 3 | x)}; break;               // add x, y
+                case 7: skip = {0x03, uint8_t(0xC0 | x << 3 | y)}; break;               // add x, y (03)
+                case 8: skip = {0x89, uint8_t(0xC0 | y << 3 | x)}; break;               // mov x, y
+                case 9: skip = {0x8B, uint8_t(0xC0 | x << 3 | y)}; break;               // mov x, y (8B)
+                case 10: skip = {uint8_t(0xB8 | x), uint8_t(pick(256)), 0x34, 0x12, 0}; break;  // mov x, imm32
+                default:                                                                // lea x, [y + x*4 + d8]
+                    skip = {0x8D, uint8_t(0x44 | x << 3), uint8_t(0x80 | x << 3 | y), uint8_t(pick(256))};
+                    break;
+            }
+            code.push_back(uint8_t(0x70 | pick(16)));  // jcc over it
+            code.push_back(uint8_t(skip.size()));
+            code.insert(code.end(), skip.begin(), skip.end());
+            constexpr uint8_t kBytes[] = {0, 2, 3, 6, 7};  // AL, DL, BL, DH, BH (not CL or CH)
+            if (pick(4) == 0) code.insert(code.end(), {0x0F, uint8_t(0x90 | pick(16)), uint8_t(0xC0 | kBytes[pick(5)])});  // setcc
+            if (pick(6) == 0) code.insert(code.end(), {0x11, uint8_t(0xC0 | reg() << 3 | reg())});  // adc
+            code.insert(code.end(), {0xC1, uint8_t(0xC0 | reg()), uint8_t(1 + pick(31))});  // rol r, n
+        }
+        code.push_back(0x49);  // dec ecx
+        code.push_back(0x0F);  // jnz loop (near)
+        code.push_back(0x85);
+        d32(uint32_t(int32_t(loop) - int32_t(code.size() + 4)));
+        code.push_back(0xF4);
+        Machine m0(cpu::CpuModel::kP6, false), m1(cpu::CpuModel::kP6, true);
+        uint32_t init[8];
+        for (uint32_t& v : init) v = pick(3) == 0 ? pick(4) : uint32_t(rng());
+        for (Machine* m : {&m0, &m1}) {
+            test::setup_paged_pm(m->mem, m->c, code);
+            for (unsigned r : kRegs) m->c.s.gpr[r] = init[r];
+            m->c.s.gpr[cpu::ESP] = test::kPmStack;
+            m->c.set_eflags(0x2 | (init[1] & 0x8D5));
+            CHECK(m->c.run(100000) == cpu::Exit::kHalted);
+        }
+        CAPTURE(seq);
+        CAPTURE(test::hex_bytes(code.data(), code.size()));
+        CHECK(compare(m0, m1) == 0);
+        predicated += m1.c.engine_stats()->joins_predicated;
+        joins += m1.c.engine_stats()->side_joins;
+    }
+    MESSAGE("side joins " << joins << ", predicated " << predicated);
+    CHECK(predicated > 200);
+    CHECK(joins > predicated);  // (those whose skipped flags are read keep their branch)
+}
+
+TEST_CASE("JIT: a register that a CMOV'd join may move is not reused as a page slot's base") {
+    // mov eax, [esi] keeps ESI's page in a slot (for mov edx, [esi+8]); INC ESI, done by
+    // CMOV (on bit 0 of ECX), moves ESI on one path only, so mov edx, [esi+4] must not take
+    // the slot's address plus a known change.
+    const std::vector<uint8_t> code = {
+        0xB9, 0x28, 0x00, 0x00, 0x00,  //    mov ecx, 40
+        0xBE, 0x00, 0x10, 0x02, 0x00,  //    mov esi, 21000h
+        0x8B, 0x06,                    // L: mov eax, [esi]
+        0x8B, 0x56, 0x08,              //    mov edx, [esi+8] (the slot's first reuse)
+        0x01, 0xD0,                    //    add eax, edx
+        0xF6, 0xC1, 0x01,              //    test cl, 1
+        0x74, 0x01,                    //    jz +1
+        0x46,                          //    inc esi
+        0x01, 0xC3,                    //    add ebx, eax (INC's flags dead before the read)
+        0x8B, 0x56, 0x04,              //    mov edx, [esi+4]
+        0x01, 0xD3,                    //    add ebx, edx
+        0x49,                          //    dec ecx
+        0x75, 0xE9,                    //    jnz L
+        0xF4};                         //    hlt
+    Machine a(cpu::CpuModel::kP6, false), b(cpu::CpuModel::kP6, true);
+    for (Machine* m : {&a, &b}) {
+        test::setup_paged_pm(m->mem, m->c, code);
+        m->c.s.gpr[cpu::EBX] = 0;
+        for (uint32_t k = 0; k < 256; ++k) m->mem.write(kPmData + k, 1, k * 37 + 11);
+        CHECK(m->c.run(10000) == cpu::Exit::kHalted);
+        CHECK(m->c.r32(cpu::ESI) == kPmData + 20);
+    }
+    CHECK(compare(a, b) == 0);
+    CHECK(b.c.engine_stats()->joins_predicated >= 1);
+    CHECK(b.c.engine_stats()->page_reuses >= 1);  // (the slot was there to be misused)
+}
+
 TEST_CASE("JIT: MOVs through a page slot around a MOV that is not") {
     // mov eax, [esi] keeps its page in a slot for mov ecx, [esi+4]; between them mov ebx,
     // [edi] (another page, no later use) looks its page up without a slot, with the registers
@@ -591,13 +709,15 @@ TEST_CASE("JIT matches the interpreter on random sequences (differential)") {
     MESSAGE("sequences " << t.sequences << ", instructions retired " << t.insns << ", faults "
                          << t.faults << ", native block runs " << t.native_blocks
                          << " (chained " << t.chained << "), dead flag computations skipped "
-                         << t.flags_skipped << ", side joins translated " << t.side_joins);
+                         << t.flags_skipped << ", side joins translated " << t.side_joins
+                         << " (predicated " << t.joins_predicated << ")");
     CHECK(failures == 0);
     CHECK(t.sequences == per * std::size(scenarios));
     CHECK(t.native_blocks > t.sequences);  // the JIT really ran code
     CHECK(t.chained > t.sequences);        // and went from block to block without the run loop
     CHECK(t.flags_skipped > t.sequences / 4);  // and dropped dead flag computations
     CHECK(t.side_joins > t.sequences / 8);     // and joined forward branches inside blocks
+    CHECK(t.joins_predicated > 0);             // (some over one instruction, by CMOV)
     CHECK(t.faults > 100);                 // and the faults were exercised
 }
 
