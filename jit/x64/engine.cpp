@@ -1044,13 +1044,20 @@ private:
     // The test leaves the host's flags alone (host_flags_ stays: a condition after a
     // memory-operand CMP may still branch on them).
     // (`commit`: cold code that stores what the state lacks of this instruction's flags.)
+    // (When the next instruction may branch on the host's flags (host_flags_), without
+    // changing them.)
     void check_stop(std::function<void()> commit = {}) {
         if (last_) return;
         asmjit::Label out = a_->newLabel(), go = a_->newLabel();
-        a_->movzx(x86::ecx, cpu8(CpuAccess::off_stop(c_)));
-        a_->jecxz(x86::ecx, go);
-        a_->jmp(out);
-        a_->bind(go);
+        if (host_flags_ == HostFlags::kNone) {  // (nothing after reads the host's flags)
+            a_->cmp(cpu8(CpuAccess::off_stop(c_)), 0);
+            a_->jne(out);
+        } else {
+            a_->movzx(x86::ecx, cpu8(CpuAccess::off_stop(c_)));
+            a_->jecxz(x86::ecx, go);
+            a_->jmp(out);
+            a_->bind(go);
+        }
         unsigned n = pend_n_;
         uint32_t len = pend_len_;
         // (The killer has stored its own flags by now.)
@@ -2240,18 +2247,33 @@ private:
         return true;
     }
     // CF (bit 31 of `cf`, the rest 0) into aux, the other flags left stale: the state an INC's
-    // kind describes (CF in aux), as the translation knows it from here. At run time the kind
-    // is then INC's, or 0 when it was resolved here (stored when it may be another, which a
-    // join's merge or a resolve would otherwise read with the stale operands).
+    // kind describes (CF in aux), as the translation knows it from here, up to the next flag
+    // writer (the INC or DEC that overwrites the rest, which stores its kind). The state's
+    // kind may still be an older one then, with other operands: harmless unless a join's
+    // merge forgets what the translation knows before that writer (a later test of CF would
+    // read the state's kind), so then the kind is stored (unless resolved here: 0 is right).
     void keep_cf_only(const x86::Gp& cf) {
         a_->mov(st32(kLfAux), cf);
-        if (fl_ != Flags::kResolved && !(fl_ == Flags::kPending && fl_kind_ == lf_kind(kLfInc, 32)))
+        if (fl_ != Flags::kResolved && !(fl_ == Flags::kPending && fl_kind_ == lf_kind(kLfInc, 32)) &&
+            join_before_writer())
             a_->mov(cpu8(CpuAccess::off_lf_kind(c_)), lf_kind(kLfInc, 32));
         fl_ = Flags::kPending;
         fl_kind_ = lf_kind(kLfInc, 32);
     }
+    // A join's target may come before the next instruction that writes flags.
+    bool join_before_writer() const {
+        if (join_.pending) return true;
+        for (size_t j = cur_k_ + 1; j < insns_->size(); ++j) {
+            const DecodedInsn& u = (*insns_)[j];
+            if (u.flags & cpu::kfSideJoin) return true;
+            const FlagFx fx = flag_fx(u);
+            if (fx.barrier) return true;  // (not when CF alone is live: plain)
+            if (fx.writes) return false;
+        }
+        return true;
+    }
     void defer_flags(LfOp op, int bits) {
-        a_->mov(x86::r15d, x86::ecx);
+        if (!cf_only_) a_->mov(x86::r15d, x86::ecx);  // (else sbb makes r15d)
         commit_kind_ = lf_kind(op, bits);
         ++st_.flags_deferred;
     }
@@ -2920,7 +2942,9 @@ private:
                 // aux bit 31 with an INC's kind, as emit_alu_reg() does for registers.
                 const bool cf_only = dst_mem && writes && !incdec && (o == kAdd || o == kSub) &&
                                      !flags_dead_ && !(live_after_ & kFlAll & ~kFlCF);
+                cf_only_ = cf_only;
                 emit_alu(o, B, incdec);
+                cf_only_ = false;
                 if (cf_only) {
                     a.sbb(x86::r15d, x86::r15d);
                     commit_kind_ = 0;
@@ -3780,6 +3804,7 @@ private:
     }
     bool rmw_loaded_ = false;  // load_rm() looked this instruction's operand up for its store
     bool rmw_rdx_ = false;     // ... and keeps its host address in rdx (see emit_rmw_load)
+    bool cf_only_ = false;     // emit_alu() for a memory destination whose CF alone is live
     // Shift/rotate of `src` (zero-extended `bits`) by a constant 1 <= count (< bits for
     // shifts): result to `dst` (which may be `src` for 32 bits: in place), and the CF/PO bits of
     // lazy aux to r15d (shift_op's flags). (With the flags dead, the caller shifts the register
