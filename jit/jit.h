@@ -36,6 +36,9 @@ struct EngineOptions {
     // Count every block entered by a link (EngineStats::blocks_chained, blocks_direct): two
     // host instructions per block transition. vx86 sets it for --stats only.
     bool count_chains = true;
+    // Use the host's BMI2 instructions (RORX) where it has them; off: the plain forms (for
+    // testing them on a host that has BMI2).
+    bool host_bmi2 = true;
 };
 
 // A new x86-64 block engine for `cpu` (one engine per Cpu: generated code embeds its addresses).

@@ -533,6 +533,7 @@ struct Stubs {
     uint64_t jcache = 0;       // the shared jump cache's Links (X64Engine::jcache_)
     uint32_t jcache_size = 0;  // (a power of two)
     bool count_chains = true;  // EngineOptions::count_chains
+    bool bmi2 = false;         // the host has BMI2 (and EngineOptions::host_bmi2)
 };
 
 // Register roles in generated code: rbx = &cpu.s (the Cpu's other fields are addressed from
@@ -1501,8 +1502,12 @@ private:
         // a helper that may have changed the mode, the current one (Cpu::tlb_cur_), at rcx.
         static_assert(sizeof(CpuAccess::TlbEntry) == 32);
         x86::Mem entry = x86::ptr(kS, x86::rcx, 0, cpu_disp(c_) + CpuAccess::off_tlb(c_, block_.mode));
-        a.mov(x86::ecx, lin.r32());
-        a.shr(x86::ecx, 12 - 5);
+        if (stubs_.bmi2) {
+            a.rorx(x86::ecx, lin.r32(), 12 - 5);  // (the bits rotated to the top are masked off)
+        } else {
+            a.mov(x86::ecx, lin.r32());
+            a.shr(x86::ecx, 12 - 5);
+        }
         a.and_(x86::ecx, (CpuAccess::kTlbSize - 1) << 5);
         if (helper_seen_) {
             a.add(x86::rcx, x86::qword_ptr(kS, cpu_disp(c_) + CpuAccess::off_tlb_cur(c_)));
@@ -1510,7 +1515,8 @@ private:
         }
         // The tag is compared with the page of the access's last byte: an access that crosses
         // into the next page never matches (the slow path splits it).
-        a.lea(x86::edx, x86::ptr(lin, bits / 8 - 1));
+        if (bits == 8) a.mov(x86::edx, lin.r32());
+        else a.lea(x86::edx, x86::ptr(lin, bits / 8 - 1));
         a.and_(x86::edx, ~uint32_t(0xFFF));
         x86::Mem tag = entry.cloneAdjusted(write ? offsetof(CpuAccess::TlbEntry, write_tag) : offsetof(CpuAccess::TlbEntry, read_tag));
         tag.setSize(4);
@@ -4399,6 +4405,7 @@ private:
         stubs_.chain_lite_noirq = base + code.labelOffsetFromBase(chain_lite_noirq);
         stubs_.dynamic_lite_noirq = base + code.labelOffsetFromBase(dynamic_lite_noirq);
         stubs_.count_chains = opt_.count_chains;
+        stubs_.bmi2 = opt_.host_bmi2 && asmjit::CpuInfo::host().hasFeature(asmjit::CpuFeatures::X86::kBMI2);
         stubs_.resolve = base + code.labelOffsetFromBase(resolve);
         stubs_.slow_access = base + code.labelOffsetFromBase(slow_access);
         stubs_.jcache = reinterpret_cast<uint64_t>(jcache_.get());

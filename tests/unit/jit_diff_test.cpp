@@ -48,8 +48,8 @@ struct Machine {
     mmu::PhysMemory mem{kRam};
     devices::IoBus io;
     Cpu c;
-    Machine(cpu::CpuModel m, bool jit) : c(m, mem, io) {
-        if (jit) REQUIRE(jit::set_engine(c, cpu::Engine::kJit));
+    Machine(cpu::CpuModel m, bool jit, const jit::EngineOptions& opt = {}) : c(m, mem, io) {
+        if (jit) REQUIRE(jit::set_engine(c, cpu::Engine::kJit, opt));
     }
 };
 
@@ -333,12 +333,12 @@ struct Totals {
 };
 
 // One random sequence in `sc`; false when the two engines diverged.
-bool run_one(const Scenario& sc, uint32_t seed, Totals& t) {
+bool run_one(const Scenario& sc, uint32_t seed, Totals& t, const jit::EngineOptions& opt = {}) {
     const cpu::ModelTraits& tr = cpu::model_traits(sc.model);
     const bool has386 = tr.has_386;
     Gen g(seed, sc.pm, has386, tr.has_186, tr.has_p6);
     std::vector<uint8_t> code = g.program(4 + g.r(40));
-    Machine interp(sc.model, false), jitm(sc.model, true);
+    Machine interp(sc.model, false), jitm(sc.model, true, opt);
     Gen g1(seed * 7 + 1, sc.pm, has386), g2(seed * 7 + 1, sc.pm, has386);
     if (sc.pm) {
         setup_pm(interp, code, g1);
@@ -719,6 +719,36 @@ TEST_CASE("JIT matches the interpreter on random sequences (differential)") {
     CHECK(t.side_joins > t.sequences / 8);     // and joined forward branches inside blocks
     CHECK(t.joins_predicated > 0);             // (some over one instruction, by CMOV)
     CHECK(t.faults > 100);                 // and the faults were exercised
+}
+
+TEST_CASE("JIT without the host's BMI2 instructions matches the interpreter on random sequences") {
+    // The plain forms the engine uses where the host lacks BMI2 (the TLB index: MOV and SHR
+    // for RORX), forced on this host.
+    jit::EngineOptions opt;
+    opt.host_bmi2 = false;
+    Totals t;
+    unsigned failures = 0;
+    for (const Scenario sc : {Scenario{cpu::CpuModel::kP6, true}, Scenario{cpu::CpuModel::k486, false}})
+        for (uint32_t k = 0; k < 300 && failures < 3; ++k)
+            if (!run_one(sc, 7000 + k, t, opt)) ++failures;
+    CHECK(failures == 0);
+    CHECK(t.native_blocks > t.sequences);
+    // Either way the TLB's fast path finds the page (a wrong index would only miss: slow).
+    for (bool bmi2 : {false, true}) {
+        const std::vector<uint8_t> code = {
+            0xB9, 0xE8, 0x03, 0x00, 0x00,  //    mov ecx, 1000
+            0x8B, 0x06,                    // L: mov eax, [esi]
+            0x01, 0xC3,                    //    add ebx, eax
+            0x49,                          //    dec ecx
+            0x75, 0xF9,                    //    jnz L
+            0xF4};                         //    hlt
+        opt.host_bmi2 = bmi2;
+        Machine m(cpu::CpuModel::kP6, true, opt);
+        test::setup_paged_pm(m.mem, m.c, code);
+        m.c.s.gpr[cpu::ESI] = kPmData;
+        CHECK(m.c.run(10000) == cpu::Exit::kHalted);
+        CHECK(m.c.engine_stats()->mem_slow <= 2);
+    }
 }
 
 TEST_CASE("JIT takes external interrupts at the interpreter's instruction") {
