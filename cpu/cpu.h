@@ -145,6 +145,7 @@ struct EngineStats {
     uint64_t flags_resolved = 0;     // dynamic: deferred flags computed by a call
     uint64_t side_joins = 0;         // static: side exits to their own block's code (kfSideJoin)
     uint64_t joins_predicated = 0;   // static: ... of which over one instruction, done by CMOV
+    uint64_t slots_carried = 0;      // static: page slots a loop block carries from pass to pass
 };
 
 // Generated code attached to a decoded block; destroyed with the block (an engine subclasses it).

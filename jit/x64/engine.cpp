@@ -1586,6 +1586,9 @@ private:
     void emit_rmw_load(int bits) {
         auto& a = *a_;
         const DecodedInsn& i = *cur_;
+        int32_t delta = 0;
+        const int k = reusable(i) ? find_slot(i.base, int32_t(i.disp), unsigned(bits / 8), true, delta) : -1;
+        if (k >= 0) return emit_rmw_load_slot(bits, k, delta);
         emit_ea(i);
         const At at = here();
         const bool in_rdx = rmw_rdx_;
@@ -1600,6 +1603,52 @@ private:
             if (in_rdx) a_->xor_(x86::edx, x86::edx);
             else a_->mov(rmw_ptr(), 0);
             a_->jmp(done);
+        });
+    }
+    // emit_rmw_load() through page slot k (filled by a store), `delta` from its displacement:
+    // the address from the slot when the bytes are on its page, else (cold) the whole lookup,
+    // which refills a carried slot (see plan_carried). (r13d, the offset, is computed only
+    // there: the store needs it only when the read took the slow path.)
+    void emit_rmw_load_slot(int bits, int k, int32_t delta) {
+        auto& a = *a_;
+        const DecodedInsn& i = *cur_;
+        const At at = here();
+        const bool in_rdx = rmw_rdx_;
+        asmjit::Label other = a.newLabel(), done = a.newLabel();
+        if (delta >= 0) {
+            a.cmp(slot_off(k), 4096 - bits / 8 - delta);
+        } else {
+            a.mov(x86::ecx, slot_off(k));
+            a.add(x86::ecx, delta);
+            a.cmp(x86::ecx, 4096 - bits / 8);
+        }
+        a.ja(other);
+        a.mov(x86::rdx, slot_addr(k));
+        if (delta) a.lea(x86::rdx, x86::ptr(x86::rdx, delta));
+        if (!in_rdx) a.mov(rmw_ptr(), x86::rdx);
+        access_sized(x86::ptr(x86::rdx), bits, false);
+        a.bind(done);
+        ++st_.page_reuses;
+        const bool refill = carried(k);
+        cold_.push_back([this, ip = &i, bits, k, delta, other, done, at, in_rdx, refill] {
+            auto& a = *a_;
+            asmjit::Label slow = a.newLabel();
+            a.bind(other);
+            write_back(at.dirty);  // (emit_ea() reads CpuState)
+            emit_ea(*ip);
+            const x86::Mem host = emit_fast_lookup(ip->seg, bits, true, slow);
+            if (refill) refill_slot(k, host, delta);
+            else a.lea(x86::rdx, host);
+            if (!in_rdx) a.mov(rmw_ptr(), x86::rdx);
+            access_sized(x86::ptr(x86::rdx), bits, false);
+            a.jmp(done);
+            a.bind(slow);
+            At stored = at;  // (the registers are stored already)
+            stored.dirty = {};
+            slow_access_call(ip->seg, bits, false, stored);
+            if (in_rdx) a.xor_(x86::edx, x86::edx);
+            else a.mov(rmw_ptr(), 0);
+            a.jmp(done);
         });
     }
     // The store of r14d after emit_rmw_load().
@@ -1769,12 +1818,31 @@ private:
         reg = i.base, disp = int32_t(i.disp);
         return true;
     }
+    // `i` reads and writes back its memory operand at [reg + disp] (emit_rmw_load), which a
+    // page slot filled by a store may serve.
+    bool rmw_slot_access(const DecodedInsn& i, unsigned& reg, int64_t& disp) const {
+        const Desc* d = hm_.find(i.fn);
+        if (!d || is8086_ || !reusable(i)) return false;
+        switch (d->kind) {
+            case Kind::kAluRmR: case Kind::kAluRmImm:
+                if (d->op == kCmp || d->op == kTest) return false;
+                break;
+            case Kind::kIncDecRm: case Kind::kNot: case Kind::kNeg: case Kind::kShift1: case Kind::kShiftImm:
+                break;
+            default:
+                return false;
+        }
+        reg = i.base, disp = int32_t(i.disp);
+        return true;
+    }
     // `i` changes register `reg` by the constant `change` (its other writes aside: POP's
-    // destination): PUSH, POP (but into ESP), ADD/SUB ESP, imm.
+    // destination): PUSH, POP (but into ESP); INC, DEC, ADD and SUB of an immediate, of a
+    // 32-bit register.
     bool reg_adjust(const DecodedInsn& i, unsigned& reg, int64_t& change) const {
         const Desc* d = hm_.find(i.fn);
         if (!d) return false;
         reg = cpu::ESP;
+        const bool mem = i.flags & cpu::kfMem;
         switch (d->kind) {
             case Kind::kPushR: case Kind::kPushImm: case Kind::kPushRm:
                 change = -(d->bits / 8);
@@ -1782,9 +1850,14 @@ private:
             case Kind::kPopR:
                 change = d->bits / 8;
                 return i.reg != cpu::ESP;
-            case Kind::kAluRmImm:
-                if ((i.flags & cpu::kfMem) || d->bits != 32 || i.rm != cpu::ESP || (d->op != kAdd && d->op != kSub))
-                    return false;
+            case Kind::kIncDecR: case Kind::kIncDecRm:
+                if (mem || d->bits != 32) return false;
+                reg = d->kind == Kind::kIncDecR ? i.reg : i.rm;
+                change = d->op ? -1 : 1;
+                return true;
+            case Kind::kAluRmImm: case Kind::kAluAccImm:
+                if (mem || d->bits != 32 || (d->op != kAdd && d->op != kSub)) return false;
+                reg = d->kind == Kind::kAluAccImm ? unsigned(cpu::EAX) : i.rm;
                 change = d->op == kAdd ? int64_t(int32_t(i.imm)) : -int64_t(int32_t(i.imm));
                 return true;
             default:
@@ -1887,6 +1960,18 @@ private:
     }
     x86::Mem slot_addr(int k) const { return x86::qword_ptr(x86::rsp, 8 + 16 * k); }
     x86::Mem slot_off(int k) const { return x86::dword_ptr(x86::rsp, 16 + 16 * k); }
+    // rdx = `host`, an access at `delta` from slot k's displacement, which slot k then holds
+    // (its offset may lie outside the page: the checks then fail). Uses ecx.
+    void refill_slot(int k, const x86::Mem& host, int32_t delta) {
+        auto& a = *a_;
+        a.lea(x86::rdx, host);
+        a.lea(x86::rcx, x86::ptr(x86::rdx, -delta));
+        a.mov(slot_addr(k), x86::rcx);
+        a.mov(x86::ecx, x86::edx);
+        a.and_(x86::ecx, 0xFFF);
+        if (delta) a.sub(x86::ecx, delta);
+        a.mov(slot_off(k), x86::ecx);
+    }
     // The access itself at `at`: a load into eax (zero-extended) or a store of r14.
     // A MOV between a 32-bit register and memory (direct_reg_: the register) loads into, or
     // stores from, the register's copy on the fast paths, without staging through eax or
@@ -2026,14 +2111,23 @@ private:
         const At at = here();
         if (last_) tail = {};
         const bool tested = bool(tail);
-        cold_.push_back([this, seg, ea = std::move(ea), bits, write, other, done, tail = std::move(tail), at, dr, k] {
+        // (A carried slot is refilled there by an access of its kind: see plan_carried.)
+        const bool refill = carried(k) && write == slots_[k].write;
+        cold_.push_back([this, seg, ea = std::move(ea), bits, write, other, done, tail = std::move(tail), at, dr, k,
+                         refill, delta] {
             auto& a = *a_;
             asmjit::Label slow = a.newLabel(), back = a.newLabel();
             a.bind(other);
             if (write && dr.isValid()) a.mov(x86::r14d, dr);
             write_back(at.dirty);  // (ea() reads CpuState)
             ea();
-            access_sized(emit_fast_lookup(seg, bits, write, slow), bits, write);
+            const x86::Mem host = emit_fast_lookup(seg, bits, write, slow);
+            if (refill) {
+                refill_slot(k, host, delta);
+                access_sized(x86::ptr(x86::rdx), bits, write);
+            } else {
+                access_sized(host, bits, write);
+            }
             if (!write && dr.isValid()) a.mov(dr, x86::eax);
             a.jmp(back);
             a.bind(slow);
@@ -2050,7 +2144,8 @@ private:
     // The access at r13d = `ea`'s offset in `seg`, keeping its page in a slot for [reg + disp].
     bool emit_fill(int bits, bool write, Tail tail, const Emit& ea, unsigned seg, unsigned reg, int64_t disp) {
         auto& a = *a_;
-        const int k = int(next_slot_++ % kSlots);
+        int k = int(next_slot_++ % kSlots);
+        for (int tries = 1; carried_[k].on && tries < kSlots; ++tries) k = int(next_slot_++ % kSlots);
         ea();
         const x86::Gp dr = direct_for(write);
         asmjit::Label slow = a.newLabel(), done = a.newLabel();
@@ -2789,11 +2884,88 @@ private:
             loop_dirty_[k] = guest_of_[k] >= 0 && (written >> guest_of_[k] & 1);
             dirty_[k] = loop_dirty_[k];
         }
+        plan_carried(insns);
         loop_head_ = a_->newLabel();
         a_->bind(loop_head_);
     }
+    // ---- page slots carried around a loop ----
+    // A loop that walks memory by a register changed by constants (INC ESI, ADD ESI, 16 ...)
+    // would look its pages up on every pass; instead the slots for [reg + d] that each pass
+    // uses are carried from one pass to the next (carried_): at the block's start their
+    // offsets are set to kSlotNone, the translation takes them as held from the head on, and
+    // an access through one that finds its page elsewhere (or none yet) refills it in its
+    // cold path (emit_reuse, emit_rmw_load); the branch back moves each by the register's
+    // change over the pass, so that it holds [reg + d] again for the head (an offset that
+    // leaves the page then fails the next check and refills), or forgets it when the pass
+    // replaced or dropped it. What keeps a slot's address valid for the rest of the block
+    // (see emit_fill) keeps it valid across passes: a loop block calls no helper.
+    void plan_carried(const std::vector<DecodedInsn>& insns) {
+        if (is8086_ || !flat_) return;
+        // Registers written other than by constant adjustments.
+        uint8_t unstable = 0;
+        for (const DecodedInsn& i : insns) {
+            uint8_t w = written_mask(i);
+            unsigned r = 0;
+            int64_t change = 0;
+            if (reg_adjust(i, r, change)) w = uint8_t(w & ~(1u << r));
+            unstable = uint8_t(unstable | w);
+        }
+        struct Group {
+            unsigned reg;
+            int64_t d0;
+            bool write;
+            unsigned uses;
+        };
+        std::vector<Group> groups;
+        int64_t shift[8] = {};  // each register's change since the head
+        for (const DecodedInsn& i : insns) {
+            unsigned r = 0;
+            int64_t d = 0;
+            int use = 0;
+            if ((slot_access(i, r, d, use) || rmw_slot_access(i, r, d)) && !(unstable >> r & 1)) {
+                if (!use) use = 2;  // (a read-modify-write: the store's)
+                const int64_t h = d + shift[r];
+                auto g = std::find_if(groups.begin(), groups.end(), [&](const Group& x) {
+                    return x.reg == r && h - x.d0 > -4096 + 8 && h - x.d0 < 4096 - 8;
+                });
+                if (g == groups.end()) g = groups.insert(groups.end(), Group{r, h, false, 0});
+                g->write = g->write || use == 2;
+                ++g->uses;
+            }
+            unsigned ar = 0;
+            int64_t change = 0;
+            if (reg_adjust(i, ar, change)) shift[ar] += change;
+        }
+        std::stable_sort(groups.begin(), groups.end(), [](const Group& x, const Group& y) { return x.uses > y.uses; });
+        for (size_t k = 0; k < groups.size() && k < size_t(kSlots); ++k) {
+            const Group& g = groups[k];
+            a_->mov(slot_off(int(k)), kSlotNone);
+            slots_[k] = {.valid = true, .write = g.write, .reg = g.reg, .disp = g.d0, .fill = ++fills_};
+            carried_[k] = {.on = true, .fill = fills_, .d0 = g.d0};
+            ++st_.slots_carried;
+        }
+        next_slot_ = unsigned(std::min(groups.size(), size_t(kSlots)));
+    }
+    // Slot k is carried and still holds what the head expects of it (its fill, on its register).
+    bool carried(int k) const { return carried_[k].on && slots_[k].valid && slots_[k].fill == carried_[k].fill; }
+    // At the branch back: each carried slot moved by its register's change over the pass
+    // (see plan_carried), or forgotten.
+    void carry_slots() {
+        for (int k = 0; k < kSlots; ++k) {
+            if (!carried_[k].on) continue;
+            if (!carried(k)) {
+                a_->mov(slot_off(k), kSlotNone);
+                continue;
+            }
+            const int64_t change = carried_[k].d0 - slots_[k].disp;
+            if (!change) continue;
+            a_->add(slot_addr(k), int32_t(change));
+            a_->add(slot_off(k), int32_t(change));
+        }
+    }
     void loop_back() {
         auto& a = *a_;
+        carry_slots();
         Dirty head;
         for (int k = 0; k < kCacheRegs; ++k) {
             const int g = guest_of_[k];
@@ -3957,6 +4129,13 @@ private:
     static constexpr int32_t kFrame = 8 + 16 * kSlots;  // (keeps rsp 16-byte aligned)
     static_assert(kFrame % 16 == 8);
     PageSlot slots_[kSlots];
+    // (A loop's slots carried from pass to pass: see plan_carried.)
+    struct CarriedSlot {
+        bool on = false;
+        uint32_t fill = 0;  // slots_[k].fill at the head
+        int64_t d0 = 0;     // the displacement from the register's value at the head
+    };
+    CarriedSlot carried_[kSlots];
     unsigned next_slot_ = 0;
     // The pending side join (see emit_side_join).
     struct Join {
@@ -4524,6 +4703,7 @@ std::string format_stats(const Cpu& c) {
     put("flags_resolved", st->flags_resolved);
     put("side_joins", st->side_joins);
     put("joins_predicated", st->joins_predicated);
+    put("slots_carried", st->slots_carried);
     put("code_bytes_total", st->code_bytes);
     put("code_bytes_live", st->code_bytes_live);
     put("links_made", st->links_made);
