@@ -1,7 +1,9 @@
 // vx86-jit-bench: interpreter versus JIT throughput on the tools/bench guests.
 //
-//   build/jit/vx86-jit-bench [--insns N] [--jit-only] [--counts] [--dump PHYS] [--perf-map] build/tools/bench/alu.bin ...
+//   build/jit/vx86-jit-bench [--insns N] [--runs N] [--jit-only] [--counts] [--dump PHYS] [--perf-map] build/tools/bench/alu.bin ...
 //
+// Each guest runs --runs times (default 3) on each engine, the engines taking turns, and the
+// median MIPS of each is shown: a host's speed drifts by some percent between runs.
 // --jit-only skips the timed interpreter run (for profiling the JIT alone); --counts has the JIT
 // count chained block runs (EngineOptions::count_chains, off by default as in vx86 without
 // --stats: it costs two host instructions per block transition); --dump PHYS (repeatable)
@@ -12,6 +14,7 @@
 // between engines) and the JIT's counters. Guests are loaded like tools/bench does it: flat image
 // at 1000:0000, CS=DS=ES=SS=1000h, SP=FFFEh, the dword at offset 4 is the iteration count, the
 // guest ends with HLT. Host time is read here only to report throughput.
+#include <algorithm>
 #include <chrono>
 #include <cinttypes>
 #include <cstdio>
@@ -69,6 +72,7 @@ Result run(const std::vector<uint8_t>& image0, uint32_t iters, cpu::Engine engin
 
 int main(int argc, char** argv) {
     uint64_t target = 200'000'000;
+    unsigned runs = 3;
     std::vector<std::string> guests;
     bool jit_only = false;
     std::vector<uint32_t> dump;
@@ -76,6 +80,7 @@ int main(int argc, char** argv) {
     opt.count_chains = false;
     for (int i = 1; i < argc; ++i) {
         if (!std::strcmp(argv[i], "--insns") && i + 1 < argc) target = std::strtoull(argv[++i], nullptr, 0);
+        else if (!std::strcmp(argv[i], "--runs") && i + 1 < argc) runs = std::max(1u, unsigned(std::strtoul(argv[++i], nullptr, 0)));
         else if (!std::strcmp(argv[i], "--jit-only")) jit_only = true;
         else if (!std::strcmp(argv[i], "--counts")) opt.count_chains = true;
         else if (!std::strcmp(argv[i], "--perf-map")) opt.perf_map = "/tmp/perf-" + std::to_string(getpid()) + ".map";
@@ -84,11 +89,12 @@ int main(int argc, char** argv) {
         else guests.emplace_back(argv[i]);
     }
     if (guests.empty()) {
-        std::printf("usage: %s [--insns N] [--jit-only] [--counts] [--dump PHYS] [--perf-map] guest.bin ...\n", argv[0]);
+        std::printf("usage: %s [--insns N] [--runs N] [--jit-only] [--counts] [--dump PHYS] [--perf-map] guest.bin ...\n", argv[0]);
         return 2;
     }
     std::printf("%-14s %10s %10s %8s  %s\n", "guest", "interp", "jit", "speedup",
                 "checksum / inline (static) / block runs: from run loop, chained (of which by direct jump), total");
+    std::printf("(MIPS: medians of %u runs each)\n", runs);
     for (const std::string& path : guests) {
         std::ifstream f(path, std::ios::binary);
         std::vector<uint8_t> image{std::istreambuf_iterator<char>(f), {}};
@@ -98,9 +104,22 @@ int main(int argc, char** argv) {
         }
         Result cal = run(image, 1, cpu::Engine::kInterp);
         uint32_t iters = uint32_t(std::max<uint64_t>(1, target / std::max<uint64_t>(1, cal.insns)));
-        Result b = run(image, iters, cpu::Engine::kJit, dump, opt);
-        Result a = jit_only ? b : run(image, iters, cpu::Engine::kInterp);
-        double ma = jit_only ? 0 : a.insns / a.seconds / 1e6, mb = b.insns / b.seconds / 1e6;
+        std::vector<double> mips_a, mips_b;
+        Result a, b;
+        for (unsigned k = 0; k < runs; ++k) {
+            b = run(image, iters, cpu::Engine::kJit, k + 1 == runs ? dump : std::vector<uint32_t>{}, opt);
+            mips_b.push_back(b.insns / b.seconds / 1e6);
+            if (jit_only) continue;
+            a = run(image, iters, cpu::Engine::kInterp);
+            mips_a.push_back(a.insns / a.seconds / 1e6);
+        }
+        if (jit_only) a = b;
+        const auto median = [](std::vector<double> v) {
+            if (v.empty()) return 0.0;
+            std::sort(v.begin(), v.end());
+            return v.size() % 2 ? v[v.size() / 2] : (v[v.size() / 2 - 1] + v[v.size() / 2]) / 2;
+        };
+        double ma = median(mips_a), mb = median(mips_b);
         std::string name = path.substr(path.find_last_of('/') + 1);
         const uint64_t chained = b.st.blocks_chained + b.st.blocks_looked_up + b.st.blocks_direct;
         std::printf("%-14s %8.1f M %8.1f M %7.2fx  %08x/%08x%s %.0f%% %" PRIu64, name.c_str(), ma, mb,

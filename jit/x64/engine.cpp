@@ -33,14 +33,17 @@
 //   per-flag liveness pass (flag_liveness()) finds register-only instructions none of whose
 //   flags is read before later register-only instructions overwrite it, with nothing in
 //   between that can fault or leave the block: they store no flags; and partial writers (INC,
-//   DEC, rotates) whose kept flags are dead so need not merge with the old ones.
+//   DEC, rotates) whose kept flags are dead so need not merge with the old ones. A side join
+//   over one register instruction whose flags are dead is done by CMOV (predicate_skip): a
+//   data-dependent branch costs the host more than the instruction.
 // - Chaining: a block's exits do not return to run_until() when it would just run the next
 //   block. Static exits (taken branch/jump/call target, fall-through, and the side exit: a
 //   forward Jcc inside the block, cpu::kfSideExit, taken from an arm, unless its target is in
 //   the block: a join, cpu::kfSideJoin, see emit_side_join) go through a Link the
 //   engine patches once the exit has been seen to lead to a translated block; the dynamic exit
 //   (RET, indirect and helper-ended blocks) has a Link too, used when EIP is the one it was
-//   made for (an inline cache of the last target), else a lookup that relinks it. Both check,
+//   made for (an inline cache of the first target), and a second one (the next target seen:
+//   a return to two call sites), else the jump cache, else a lookup that links it. Both check,
 //   before entering the next block,
 //   everything run_until() would decide at that boundary (CpuAccess::next_block): stop_ (end
 //   of slice, stop request, SMC in the current block), halt, interrupt shadow, TF and

@@ -620,7 +620,8 @@ TEST_CASE("JIT: page slots carried around loops that walk memory match the inter
     // cross pages (forwards and backwards); each pass reads, writes and read-modify-writes at
     // [pointer + d] for small and page-sized d. One page is read-only and one not present, so
     // some walks fault (the handler halts). More pages than slots are walked at times, so a
-    // pass also fills slots the head expects carried. Memory and state must match.
+    // pass also fills slots the head expects carried; some moves are skipped on data (joins,
+    // some by CMOV), so the slots of the register moved are dropped. Memory and state must match.
     constexpr unsigned kPtrs[] = {cpu::ESI, cpu::EDI, cpu::EBX, cpu::EBP};
     constexpr uint32_t kReadOnly = 0x23000;  // (kPmNotPresent, 24000h, follows it)
     std::mt19937 rng(91);
@@ -655,14 +656,22 @@ TEST_CASE("JIT: page slots carried around loops that walk memory match the inter
                 case 5: mem(0xFF, 0); break;                    // inc dword [p + d]
                 default: mem(0x03, data); break;                // add data, [p + d]
             }
-            if (pick(3) == 0) {  // move a pointer
+            if (pick(3) == 0) {  // move a pointer, at times only when bit n of EAX is set
                 const unsigned q = kPtrs[pick(4)];
+                std::vector<uint8_t> adjust;
                 switch (pick(4)) {
-                    case 0: code.push_back(uint8_t(0x40 | q)); break;  // inc q
-                    case 1: code.push_back(uint8_t(0x48 | q)); break;  // dec q
-                    case 2: code.insert(code.end(), {0x83, uint8_t(0xC0 | q), uint8_t(pick(24))}); break;  // add q, imm8
-                    default: code.insert(code.end(), {0x83, uint8_t(0xE8 | q), uint8_t(pick(24))}); break;  // sub q, imm8
+                    case 0: adjust = {uint8_t(0x40 | q)}; break;  // inc q
+                    case 1: adjust = {uint8_t(0x48 | q)}; break;  // dec q
+                    case 2: adjust = {0x83, uint8_t(0xC0 | q), uint8_t(pick(24))}; break;  // add q, imm8
+                    default: adjust = {0x83, uint8_t(0xE8 | q), uint8_t(pick(24))}; break;  // sub q, imm8
                 }
+                if (pick(3) == 0) {  // test eax, 1 << n; jz over it (a join: by CMOV when its flags are dead)
+                    code.push_back(0xA9);
+                    d32(1u << pick(32));
+                    code.insert(code.end(), {0x74, uint8_t(adjust.size())});
+                }
+                code.insert(code.end(), adjust.begin(), adjust.end());
+                if (pick(2)) code.insert(code.end(), {0x01, 0xC2});  // add edx, eax (the adjust's flags dead)
             }
         }
         code.push_back(0x49);  // dec ecx
