@@ -1410,7 +1410,6 @@ private:
             // Enters the link at rcx (its EIP matched, so it is linked: see Link::eip) when its
             // tests pass, else to `fail`.
             const auto enter = [&](asmjit::Label fail) {
-                a.mov(x86::rdx, link(offsetof(Link, entry)));
                 a.mov(x86::r8, st64(kIcount));
                 a.add(x86::r8, link(offsetof(Link, ninsns)));
                 a.cmp(x86::r8, x86::qword_ptr(kS, cpu_disp(c_) + CpuAccess::off_chain_end(c_)));
@@ -1422,7 +1421,7 @@ private:
                     a.mov(x86::r8, reinterpret_cast<uint64_t>(&st_.blocks_chained));
                     a.inc(x86::qword_ptr(x86::r8));
                 }
-                a.jmp(x86::rdx);
+                a.jmp(link(offsetof(Link, entry)));
             };
             asmjit::Label second = a.newLabel();
             a.cmp(x86::rax, link(offsetof(Link, eip)));
@@ -3343,8 +3342,7 @@ private:
                 near_jump_check(B);
                 if (d->kind == Kind::kCallRm) {
                     a.mov(x86::r15d, x86::eax);  // target (as for CALL rel)
-                    next_eip_to_eax(i);
-                    a.mov(x86::r14d, x86::eax);  // return address
+                    eip_plus(x86::r14d, pend_len_ + i.len);  // return address
                     emit_push(B);
                     a.mov(x86::eax, x86::r15d);
                 }
