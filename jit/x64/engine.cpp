@@ -1815,6 +1815,10 @@ private:
             reg = cpu::ESP, disp = 0, use = 1;
             return i.reg != cpu::ESP;
         }
+        if (d->kind == Kind::kRetNear) {  // (its read of the return address: see emit_inline)
+            reg = cpu::ESP, disp = 0, use = 1;
+            return true;
+        }
         use = slot_use(i);
         if (!use || !reusable(i)) return false;
         reg = i.base, disp = int32_t(i.disp);
@@ -2267,6 +2271,31 @@ private:
         const bool writes = op != kCmp && op != kTest;
         if (op == kAdc || op == kSbb) return false;
         if (src == kSrcEax && bits != 32) return false;
+        if (flags_dead_ && !host_only_ && bits == 8 && dst >= 4 && src == kSrcImm &&
+            (op == kAnd || op == kOr || op == kXor) && cached(dst - 4) >= 0) {
+            // AND/OR/XOR AH..BH, imm8 whose flags nobody reads: on bits 8-15 of the 32-bit
+            // register's copy (the other bits kept), rather than through CpuState.
+            const x86::Gp h = cache_reg(cached(dst - 4));
+            const uint32_t v = (imm & 0xFF) << 8;
+            if (op == kAnd) a.and_(h, int32_t(v | 0xFFFF00FFu));
+            else a.emit(alu_inst(op), h, asmjit::imm(int32_t(v)));
+            rmw_done(dst - 4, 32);
+            return true;
+        }
+        if (bits == 32 && src == int(dst) && (op == kXor || op == kSub) && !flags_dead_) {
+            // XOR r, r and SUB r, r: 0, with the flags of a zero logic result (res 0, aux 0:
+            // for SUB too, no borrow anywhere).
+            alloc_for_write(dst);
+            const asmjit::Operand h = rd_home(dst);
+            if (h.isReg()) a.xor_(h.as<x86::Gp>(), h.as<x86::Gp>());
+            else a.mov(h.as<x86::Mem>(), 0);
+            rmw_done(dst, 32);
+            commit_kind_ = 0;
+            commit_clobbers_ = false;
+            commit_flags(32, asmjit::imm(0), asmjit::imm(0));
+            if (h.isReg()) alu_host_flags(kXor, false, false);
+            return true;
+        }
         if (flags_dead_) {
             if (!writes && !host_only_) return true;
             // In place: on the cached copy, or on the home in CpuState.
@@ -3354,12 +3383,17 @@ private:
                 if (!last_) return false;
                 if (flat_) {
                     load_reg(x86::r13d, cpu::ESP, 32);
+                    // (Through a page slot a POP or a read at [ESP] before it filled.)
+                    int32_t delta = 0;
+                    const int k = is8086_ ? -1 : find_slot(cpu::ESP, 0, unsigned(B / 8), false, delta);
+                    if (k >= 0) emit_reuse(k, delta, B, false, Tail{}, [this] { load_reg(x86::r13d, cpu::ESP, 32); }, cpu::SS);
+                    else emit_read(cpu::SS, B);
                 } else {
                     load_sp();
                     mask_sp();
                     a.mov(x86::r13d, x86::eax);
+                    emit_read(cpu::SS, B);
                 }
-                emit_read(cpu::SS, B);
                 near_jump_check(B);
                 a.mov(x86::r14d, x86::eax);
                 const int32_t pop = B / 8 + ((i.opcode & 1) ? 0 : (i.imm & 0xFFFF));

@@ -732,6 +732,36 @@ TEST_CASE("JIT: a carried page slot that a pass fills again is not carried into 
     CHECK(b.c.engine_stats()->slots_carried == 4);
 }
 
+TEST_CASE("JIT: XOR r, r and SUB r, r give zero and a zero result's flags, branched on at once") {
+    // Each zeroes a register no later instruction of the block reads (so it has no host copy)
+    // right after a compare that left ZF clear; the JZ after must see ZF set. Also AND/OR/XOR
+    // of AH (flags overwritten before any read) change bits 8-15 of EAX alone.
+    for (uint8_t op : {uint8_t(0x31), uint8_t(0x29)}) {  // xor / sub edx, edx
+        const std::vector<uint8_t> code = {
+            0xB8, 0x78, 0x56, 0x34, 0x12,  // mov eax, 12345678h
+            0x80, 0xE4, 0xF0,              // and ah, 0F0h
+            0x80, 0xCC, 0x09,              // or ah, 09h
+            0x80, 0xF4, 0x81,              // xor ah, 81h
+            0x83, 0xF9, 0x01,              // cmp ecx, 1 (ECX = 5: ZF clear)
+            op, 0xD2,                      // xor/sub edx, edx
+            0x74, 0x03,                    // jz T (a side exit)
+            0x40,                          // inc eax (not reached)
+            0xEB, 0x02,                    // jmp H (ends the block: EDX unused after the XOR)
+            0x40, 0x40,                    // T: inc eax; inc eax
+            0xF4};                         // H: hlt
+        Machine a(cpu::CpuModel::kP6, false), b(cpu::CpuModel::kP6, true);
+        for (Machine* m : {&a, &b}) {
+            test::setup_paged_pm(m->mem, m->c, code);
+            m->c.s.gpr[cpu::ECX] = 5;
+            m->c.s.gpr[cpu::EDX] = 0xDEADBEEF;
+            CHECK(m->c.run(100) == cpu::Exit::kHalted);
+            CHECK(m->c.r32(cpu::EDX) == 0u);
+            CHECK(m->c.r32(cpu::EAX) == 0x1234D878u + 2);  // ((56h & F0h) | 09h) ^ 81h = D8h
+        }
+        CHECK(compare(a, b) == 0);
+    }
+}
+
 TEST_CASE("JIT: MOVs through a page slot around a MOV that is not") {
     // mov eax, [esi] keeps its page in a slot for mov ecx, [esi+4]; between them mov ebx,
     // [edi] (another page, no later use) looks its page up without a slot, with the registers
