@@ -494,7 +494,7 @@ public:
     void set_code(Fn fn, void* entry, size_t size) { fn_ = fn, entry_ = entry, size_ = size; }
     // [0] taken branch / jump target, [1] fall-through, [2] dynamic exit, [3] side exit (a
     // conditional branch taken inside the block: cpu::kfSideExit), [4] the dynamic exit's
-    // second target (the one [2] held before: see X64Engine::lookup)
+    // second target (linked by the guard at [2]'s first miss: see X64Engine::emit_stubs)
     Link links[5];
     std::vector<Link*> incoming;  // links of other blocks (or this one) that jump here
     // A static exit that can jump straight to its target's checked entry (see
@@ -3471,11 +3471,21 @@ private:
                         store_reg(x86::eax, cpu::ESP, 32);
                         set_reg(x86::r14d, reg, B);
                     };
+                    // (32 bits: into the destination's copy, as MOV r32, [m] does.)
+                    if (B == 32) {
+                        alloc_for_write(i.reg);
+                        direct_reg_ = int(i.reg);
+                    }
                     const bool tested = k >= 0 ? emit_reuse(k, delta, B, false, finish, ea, cpu::SS)
                                                : emit_fill(B, false, finish, ea, cpu::SS, cpu::ESP, 0);
-                    a.mov(x86::r14d, x86::eax);
+                    direct_reg_ = -1;
+                    if (B == 32 && direct_used_) {
+                        rmw_done(i.reg, 32);
+                    } else {
+                        a.mov(x86::r14d, x86::eax);
+                        set_reg(x86::r14d, i.reg, B);
+                    }
                     add_reg(cpu::ESP, B / 8);
-                    set_reg(x86::r14d, i.reg, B);
                     retire(i);
                     if (!tested) check_stop();
                     return true;
