@@ -3352,14 +3352,18 @@ private:
             }
             case Kind::kCallRel: {
                 if (!last_) return false;
-                next_eip_to_eax(i);
-                a.mov(x86::r14d, x86::eax);  // return address
-                a.add(x86::eax, i.imm);
-                near_jump_check(B);
-                a.mov(x86::r15d, x86::eax);  // target (callee-saved: kept by the push's slow path)
+                if (B == 32 && flat_cs_ && !is8086_) {  // (no limit to check, no mask)
+                    eip_plus(x86::r14d, pend_len_ + i.len);  // return address
+                    a.lea(x86::r15d, x86::ptr(x86::r14, int32_t(i.imm)));  // target (see below)
+                } else {
+                    next_eip_to_eax(i);
+                    a.mov(x86::r14d, x86::eax);  // return address
+                    a.add(x86::eax, i.imm);
+                    near_jump_check(B);
+                    a.mov(x86::r15d, x86::eax);  // target (callee-saved: kept by the push's slow path)
+                }
                 emit_push(B);
-                a.mov(x86::eax, x86::r15d);
-                finish_branch(x86::eax, 0, target_off(i, B));
+                finish_branch(x86::r15d, 0, target_off(i, B));
                 clear_pending();
                 return true;
             }
