@@ -1617,14 +1617,7 @@ private:
         const At at = here();
         const bool in_rdx = rmw_rdx_;
         asmjit::Label other = a.newLabel(), done = a.newLabel();
-        if (delta >= 0) {
-            a.cmp(slot_off(k), 4096 - bits / 8 - delta);
-        } else {
-            a.mov(x86::ecx, slot_off(k));
-            a.add(x86::ecx, delta);
-            a.cmp(x86::ecx, 4096 - bits / 8);
-        }
-        a.ja(other);
+        slot_check(k, delta, bits, other);
         a.mov(x86::rdx, slot_addr(k));
         if (delta) a.lea(x86::rdx, x86::ptr(x86::rdx, delta));
         if (!in_rdx) a.mov(rmw_ptr(), x86::rdx);
@@ -2093,11 +2086,10 @@ private:
         const Desc* d = hm_.find(i.fn);
         return d && (i.flags & cpu::kfMem) && d->bits == 32 && (d->kind == Kind::kMovRRm || d->kind == Kind::kMovRmR);
     }
-    // The access through slot k (`ea` emits r13d = its offset for the cold path, in `seg`).
-    bool emit_reuse(int k, int32_t delta, int bits, bool write, Tail tail, Emit ea, unsigned seg) {
+    // To `other` unless the `bits` at `delta` from slot k's bytes are on its page (as an
+    // unsigned compare: an offset outside the page, kSlotNone or a refill's, fails). Uses ecx.
+    void slot_check(int k, int32_t delta, int bits, asmjit::Label other) {
         auto& a = *a_;
-        const x86::Gp dr = direct_for(write);
-        asmjit::Label other = a.newLabel(), done = a.newLabel();
         if (delta >= 0) {
             // offset + delta <= 4096 - n as offset <= 4096 - n - delta (>= 0: find_slot)
             a.cmp(slot_off(k), 4096 - bits / 8 - delta);
@@ -2107,6 +2099,13 @@ private:
             a.cmp(x86::ecx, 4096 - bits / 8);
         }
         a.ja(other);
+    }
+    // The access through slot k (`ea` emits r13d = its offset for the cold path, in `seg`).
+    bool emit_reuse(int k, int32_t delta, int bits, bool write, Tail tail, Emit ea, unsigned seg) {
+        auto& a = *a_;
+        const x86::Gp dr = direct_for(write);
+        asmjit::Label other = a.newLabel(), done = a.newLabel();
+        slot_check(k, delta, bits, other);
         if (ptr_slot_ != k) a.mov(x86::rdx, slot_addr(k));
         access_sized(x86::ptr(x86::rdx, delta), bits, write, dr);
         a.bind(done);

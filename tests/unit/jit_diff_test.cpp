@@ -498,6 +498,30 @@ TEST_CASE("a forward conditional branch to its own block's code is a join: taken
     CHECK(st->blocks_run_native <= 5);
 }
 
+// The seeded loop tests' programs: ECX = the pass count, a body the test appends, then
+// DEC ECX; JNZ back to the body; HLT.
+struct LoopProgram {
+    std::mt19937 rng;
+    std::vector<uint8_t> code;
+    size_t loop = 0;
+    explicit LoopProgram(uint32_t seed) : rng(seed) {}
+    unsigned pick(unsigned n) { return unsigned(std::uniform_int_distribution<unsigned>(0, n - 1)(rng)); }
+    void d32(uint32_t v) {
+        for (int k = 0; k < 4; ++k) code.push_back(uint8_t(v >> (8 * k)));
+    }
+    void begin(uint32_t passes) {
+        code.clear();
+        code.push_back(0xB9);  // mov ecx, passes
+        d32(passes);
+        loop = code.size();
+    }
+    void end() {
+        code.insert(code.end(), {0x49, 0x0F, 0x85});  // dec ecx; jnz loop (near)
+        d32(uint32_t(int32_t(loop) - int32_t(code.size() + 4)));
+        code.push_back(0xF4);
+    }
+};
+
 TEST_CASE("JIT: a join over one instruction done by CMOV matches the interpreter on either path") {
     // Seeded loops of flat 32-bit code: a flag setter (CMP, TEST, ADD, SUB, AND, XOR, INC,
     // DEC), a Jcc of any condition over one instruction the JIT may do without a branch (INC,
@@ -506,18 +530,13 @@ TEST_CASE("JIT: a join over one instruction done by CMOV matches the interpreter
     // mixer. ECX counts the passes; ESP is left alone. Each loop runs in both engines from the
     // same registers, whose values make either path likely.
     constexpr unsigned kRegs[] = {cpu::EAX, cpu::EDX, cpu::EBX, cpu::EBP, cpu::ESI, cpu::EDI};
-    std::mt19937 rng(77);
-    const auto pick = [&](unsigned n) { return unsigned(std::uniform_int_distribution<unsigned>(0, n - 1)(rng)); };
+    LoopProgram g(77);
+    std::vector<uint8_t>& code = g.code;
+    const auto pick = [&](unsigned n) { return g.pick(n); };
     const auto reg = [&] { return kRegs[pick(6)]; };
     uint64_t predicated = 0, joins = 0;
     for (unsigned seq = 0; seq < 400; ++seq) {
-        std::vector<uint8_t> code;
-        const auto d32 = [&](uint32_t v) {
-            for (int k = 0; k < 4; ++k) code.push_back(uint8_t(v >> (8 * k)));
-        };
-        code.push_back(0xB9);  // mov ecx, passes
-        d32(20 + pick(20));
-        const size_t loop = code.size();
+        g.begin(20 + pick(20));
         for (unsigned seg = 0, n = 1 + pick(4); seg < n; ++seg) {
             const unsigned a = reg(), b = reg();
             switch (pick(8)) {  // the flag setter
@@ -556,14 +575,10 @@ TEST_CASE("JIT: a join over one instruction done by CMOV matches the interpreter
             if (pick(6) == 0) code.insert(code.end(), {0x11, uint8_t(0xC0 | reg() << 3 | reg())});  // adc
             code.insert(code.end(), {0xC1, uint8_t(0xC0 | reg()), uint8_t(1 + pick(31))});  // rol r, n
         }
-        code.push_back(0x49);  // dec ecx
-        code.push_back(0x0F);  // jnz loop (near)
-        code.push_back(0x85);
-        d32(uint32_t(int32_t(loop) - int32_t(code.size() + 4)));
-        code.push_back(0xF4);
+        g.end();
         Machine m0(cpu::CpuModel::kP6, false), m1(cpu::CpuModel::kP6, true);
         uint32_t init[8];
-        for (uint32_t& v : init) v = pick(3) == 0 ? pick(4) : uint32_t(rng());
+        for (uint32_t& v : init) v = pick(3) == 0 ? pick(4) : uint32_t(g.rng());
         for (Machine* m : {&m0, &m1}) {
             test::setup_paged_pm(m->mem, m->c, code);
             for (unsigned r : kRegs) m->c.s.gpr[r] = init[r];
@@ -624,17 +639,13 @@ TEST_CASE("JIT: page slots carried around loops that walk memory match the inter
     // some by CMOV), so the slots of the register moved are dropped. Memory and state must match.
     constexpr unsigned kPtrs[] = {cpu::ESI, cpu::EDI, cpu::EBX, cpu::EBP};
     constexpr uint32_t kReadOnly = 0x23000;  // (kPmNotPresent, 24000h, follows it)
-    std::mt19937 rng(91);
-    const auto pick = [&](unsigned n) { return unsigned(std::uniform_int_distribution<unsigned>(0, n - 1)(rng)); };
+    LoopProgram g(91);
+    std::vector<uint8_t>& code = g.code;
+    const auto pick = [&](unsigned n) { return g.pick(n); };
+    const auto d32 = [&](uint32_t v) { g.d32(v); };
     uint64_t carried = 0, faults = 0;
     for (unsigned seq = 0; seq < 300; ++seq) {
-        std::vector<uint8_t> code;
-        const auto d32 = [&](uint32_t v) {
-            for (int k = 0; k < 4; ++k) code.push_back(uint8_t(v >> (8 * k)));
-        };
-        code.push_back(0xB9);  // mov ecx, passes
-        d32(30 + pick(200));
-        const size_t loop = code.size();
+        g.begin(30 + pick(200));
         const auto disp = [&] {
             const int32_t small = int32_t(pick(33)) - 16;
             return pick(3) == 0 ? small + 0x1000 * (int32_t(pick(5)) - 2) : small;
@@ -674,15 +685,11 @@ TEST_CASE("JIT: page slots carried around loops that walk memory match the inter
                 if (pick(2)) code.insert(code.end(), {0x01, 0xC2});  // add edx, eax (the adjust's flags dead)
             }
         }
-        code.push_back(0x49);  // dec ecx
-        code.push_back(0x0F);  // jnz loop
-        code.push_back(0x85);
-        d32(uint32_t(int32_t(loop) - int32_t(code.size() + 4)));
-        code.push_back(0xF4);
+        g.end();
         Machine m0(cpu::CpuModel::kP6, false), m1(cpu::CpuModel::kP6, true);
         uint32_t start[4];
         for (uint32_t& v : start) v = 0x25000 + 0x1000 * pick(2) + (pick(2) ? 0x1000 - 1 - pick(64) : pick(64));
-        const uint32_t eax = uint32_t(rng()), edx = uint32_t(rng());
+        const uint32_t eax = uint32_t(g.rng()), edx = uint32_t(g.rng());
         for (Machine* m : {&m0, &m1}) {
             test::setup_paged_pm(m->mem, m->c, code);
             m->mem.write(test::kPt + 4 * (kReadOnly >> 12), 4, kReadOnly | 1);  // present, read-only
