@@ -1694,8 +1694,9 @@ private:
                i.base != cpu::kRegNone && i.index == cpu::kRegNone &&
                (i.seg == cpu::DS || i.seg == cpu::ES || i.seg == cpu::SS);
     }
-    // How instruction `i` accesses its memory operand through emit_load()/emit_store(): 1 a
-    // read that keeps no offset (it writes no memory), 2 a store alone (MOV m, r/imm), else 0.
+    // How instruction `i` accesses its memory operand through a page slot: 1 a read that keeps
+    // no offset (it writes no memory: emit_load()), 2 a store (MOV m, r/imm: emit_store()) or
+    // a read-modify-write (emit_rmw_load(), which a slot filled by a store serves), else 0.
     int slot_use(const DecodedInsn& i) const {
         const Desc* d = hm_.find(i.fn);
         if (!d || !(i.flags & cpu::kfMem)) return 0;
@@ -1704,8 +1705,9 @@ private:
             case Kind::kImulRRmImm: case Kind::kCmov: case Kind::kPushRm:
                 return 1;
             case Kind::kAluRmR: case Kind::kAluRmImm: case Kind::kTestRmImm:
-                return d->op == kCmp || d->op == kTest ? 1 : 0;
+                return d->op == kCmp || d->op == kTest ? 1 : 2;
             case Kind::kMovRmR: case Kind::kMovRmImm:
+            case Kind::kIncDecRm: case Kind::kNot: case Kind::kNeg: case Kind::kShift1: case Kind::kShiftImm:
                 return 2;
             default:
                 return 0;
@@ -1814,23 +1816,6 @@ private:
         }
         use = slot_use(i);
         if (!use || !reusable(i)) return false;
-        reg = i.base, disp = int32_t(i.disp);
-        return true;
-    }
-    // `i` reads and writes back its memory operand at [reg + disp] (emit_rmw_load), which a
-    // page slot filled by a store may serve.
-    bool rmw_slot_access(const DecodedInsn& i, unsigned& reg, int64_t& disp) const {
-        const Desc* d = hm_.find(i.fn);
-        if (!d || is8086_ || !reusable(i)) return false;
-        switch (d->kind) {
-            case Kind::kAluRmR: case Kind::kAluRmImm:
-                if (d->op == kCmp || d->op == kTest) return false;
-                break;
-            case Kind::kIncDecRm: case Kind::kNot: case Kind::kNeg: case Kind::kShift1: case Kind::kShiftImm:
-                break;
-            default:
-                return false;
-        }
         reg = i.base, disp = int32_t(i.disp);
         return true;
     }
@@ -2398,7 +2383,7 @@ private:
             const DecodedInsn& u = (*insns_)[j];
             if (u.flags & cpu::kfSideJoin) return true;
             const FlagFx fx = flag_fx(u);
-            if (fx.barrier) return true;  // (not when CF alone is live: plain)
+            if (fx.barrier) return true;  // (every flag is live before one: not met with CF alone)
             if (fx.writes) return false;
         }
         return true;
@@ -2952,8 +2937,7 @@ private:
             unsigned r = 0;
             int64_t d = 0;
             int use = 0;
-            if ((slot_access(i, r, d, use) || rmw_slot_access(i, r, d)) && !(unstable >> r & 1)) {
-                if (!use) use = 2;  // (a read-modify-write: the store's)
+            if (slot_access(i, r, d, use) && !(unstable >> r & 1)) {
                 const int64_t h = d + shift[r];
                 auto g = std::find_if(groups.begin(), groups.end(), [&](const Group& x) {
                     return x.reg == r && h - x.d0 > -4096 + 8 && h - x.d0 < 4096 - 8;
@@ -3353,7 +3337,7 @@ private:
                 if (!last_) return false;
                 if (B == 32 && flat_cs_ && !is8086_) {  // (no limit to check, no mask)
                     eip_plus(x86::r14d, pend_len_ + i.len);  // return address
-                    a.lea(x86::r15d, x86::ptr(x86::r14, int32_t(i.imm)));  // target (see below)
+                    a.lea(x86::r15d, x86::ptr(x86::r14, int32_t(i.imm)));  // target (callee-saved: kept by the push's slow path)
                 } else {
                     next_eip_to_eax(i);
                     a.mov(x86::r14d, x86::eax);  // return address
@@ -3829,9 +3813,8 @@ private:
         }
     }
     // For each instruction k of the block, the flags live after it (the block's exit: all).
-    // A side join (see emit_side_join) has two successors: the flags its condition reads and
-    // those live at either.
-    // (join_live_: for a side join, the flags live at either successor.)
+    // A side join (see emit_side_join) has two successors: live before it are the flags its
+    // condition reads and those live at either (join_live_).
     std::vector<uint8_t> flag_liveness(const std::vector<DecodedInsn>& insns) {
         std::vector<uint8_t> live(insns.size()), before(insns.size());
         join_live_ = kFlAll;
